@@ -1,0 +1,3 @@
+module github.com/cyrus-replication/cyrus-replication
+
+go 1.26.8
