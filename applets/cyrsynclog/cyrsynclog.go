@@ -1,0 +1,127 @@
+// Package cyrsynclog is the cyr_synclog applet: append one item to the sync
+// log(s) of an imapd.conf, as Cyrus 3.6's cyr_synclog does.
+//
+// Usage: cyr_synclog [-C altconfig] [-{type}] value [value2]
+//
+//	cyr_synclog [-C altconfig] "<raw log line>"
+//
+// Same flags, exit statuses and files as Cyrus 3.6. Ours in addition: the
+// long options of Cyrus 3.8 (--user, --unuser, ...).
+//
+// cyrus: imap/cyr_synclog.c (3.6.1)
+package cyrsynclog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
+	"github.com/cyrus-replication/cyrus-replication/synclog"
+)
+
+// ExitUsageError is exit(-1): Cyrus's cyr_synclog exits 255 on bad usage.
+const ExitUsageError = 255
+
+const optstring = "C:uUvmMacqnsb"
+
+var longs = []getopt.Long{
+	{Name: "user", Short: 'u'},
+	{Name: "unuser", Short: 'U'},
+	{Name: "sieve", Short: 'v'},
+	{Name: "mailbox", Short: 'm'},
+	{Name: "unmailbox", Short: 'M'},
+	{Name: "append", Short: 'a'},
+	{Name: "acl", Short: 'c'},
+	{Name: "quota", Short: 'q'},
+	{Name: "annotation", Short: 'n'},
+	{Name: "seen", Short: 's'},
+	{Name: "subscription", Short: 'b'},
+}
+
+func usage(w io.Writer, name string) error {
+	fmt.Fprintf(w, "Usage: %s [-C altconfig] [-{type}] value\n", name)
+	fmt.Fprint(w, "\n\ntypes:\n"+
+		"  -u   USER\n  -U   UNUSER\n  -v   SIEVE\n  -m   MAILBOX\n  -M   UNMAILBOX\n"+
+		"  -q   QUOTA\n  -n   ANNOTATION\n  -s   SEEN\n  -b   SUBSCRIPTION\n\n"+
+		"You may omit the type flag and just specify a complete log line\n")
+	return &cyrus.Fatal{Code: ExitUsageError}
+}
+
+// Main runs cyr_synclog. argv[0] is the program name as invoked.
+func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
+	opts, args, errs := getopt.Parse(argv[1:], optstring, longs)
+	for _, e := range errs {
+		// getopt prints these and the program carries on, as Cyrus does.
+		fmt.Fprintf(stderr, "%s: %v\n", argv[0], e)
+	}
+	var altConfig string
+	var cmd byte
+	for _, o := range opts {
+		if o.Name == 'C' {
+			altConfig = o.Arg
+		} else {
+			cmd = o.Name // only the last type flag counts
+		}
+	}
+	if len(args) < 1 || args[0] == "" {
+		return usage(stderr, argv[0])
+	}
+	if (cmd == 's' || cmd == 'b') && (len(args) < 2 || args[1] == "") {
+		return usage(stderr, argv[0])
+	}
+
+	env, err := cyrus.Init(cyrus.Options{ConfigPath: altConfig, Ident: "cyr_synclog"})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	w := synclog.NewWriter(env.Config, env.Log)
+
+	var it synclog.Item
+	switch cmd {
+	case 'u':
+		it = synclog.User(args[0])
+	case 'U':
+		it = synclog.Unuser(args[0])
+	case 'v':
+		it = synclog.Meta(args[0])
+	case 'm':
+		it = synclog.Mailbox(args[0])
+	case 'M':
+		it = synclog.Unmailbox(args[0])
+	case 'q':
+		it = synclog.Quota(args[0])
+	case 'n':
+		it = synclog.Annotation(args[0])
+	case 's':
+		it = synclog.Seen(args[0], args[1])
+	case 'b':
+		it = synclog.Sub(args[0], args[1])
+	default: // -a, -c and no flag: the argument is the whole line
+		w.LogBytes(ctx, synclog.Raw(args[0]))
+		return nil
+	}
+	line, err := it.Format()
+	if err != nil {
+		// Cyrus's writer calls fatal(..., EX_IOERR) for these.
+		return &cyrus.Fatal{Msg: unwrapMsg(err), Code: cyrus.ExitIOErr}
+	}
+	// Like Cyrus, a write failure is logged (by the writer) and the exit
+	// status stays 0.
+	w.LogBytes(ctx, line)
+	return nil
+}
+
+// unwrapMsg gives Cyrus's fatal text for a formatting error.
+func unwrapMsg(err error) string {
+	switch {
+	case errors.Is(err, synclog.ErrLineBreak):
+		return synclog.ErrLineBreak.Error()
+	case errors.Is(err, synclog.ErrWordTooLong):
+		return synclog.ErrWordTooLong.Error()
+	}
+	return err.Error()
+}

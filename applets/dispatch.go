@@ -1,0 +1,122 @@
+// Package applets dispatches to the applet a command line names and holds
+// the multi-call binary's own commands (install-links).
+package applets
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrsynclog"
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+)
+
+// Binary is the name of the multi-call binary itself.
+const Binary = "cyrus-replication"
+
+// Applet is one program of the binary.
+type Applet struct {
+	// Name is the program name, as Cyrus installs it.
+	Name string
+	// Main runs it; argv[0] is the name it was invoked as.
+	Main func(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+// registry lists the applets that work. Only these are installed and
+// listed.
+var registry = map[string]Applet{
+	"cyr_synclog": {Name: "cyr_synclog", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return cyrsynclog.Main(ctx, argv, stdout, stderr)
+	}},
+}
+
+// Names lists the applets, sorted.
+func Names() []string {
+	var n []string
+	for k := range registry {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Run runs the applet named by argv and returns the exit status.
+func Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := AppletName(argv[0])
+	if _, ok := registry[name]; !ok {
+		// Called as the binary itself (or under an unknown name): the
+		// applet is the first argument.
+		if len(argv) < 2 {
+			return usage(stderr, argv[0], "")
+		}
+		switch argv[1] {
+		case "install-links":
+			return installLinksMain(argv[1:], stdout, stderr)
+		case "-h", "--help", "help":
+			usage(stdout, argv[0], "")
+			return 0
+		}
+		if _, ok := registry[argv[1]]; !ok {
+			return usage(stderr, argv[0], argv[1])
+		}
+		name, argv = argv[1], argv[1:]
+	}
+	err := registry[name].Main(ctx, argv, stdin, stdout, stderr)
+	if f, ok := err.(*cyrus.Fatal); ok && f.Msg != "" {
+		fmt.Fprintf(stderr, "fatal error: %s\n", f.Msg)
+	} else if err != nil && !ok {
+		fmt.Fprintf(stderr, "fatal error: %v\n", err)
+	}
+	return cyrus.ExitCode(err)
+}
+
+func usage(w io.Writer, argv0, unknown string) int {
+	if unknown != "" {
+		fmt.Fprintf(w, "%s: unknown applet %q\n", filepath.Base(argv0), unknown)
+	}
+	fmt.Fprintf(w, "usage: %s APPLET [ARGS...]\n       %s install-links [-f] DIR\napplets: %s\n",
+		Binary, Binary, strings.Join(Names(), " "))
+	return cyrus.ExitUsage
+}
+
+// AppletName is the applet an argv[0] names: its base name if that is an
+// applet; otherwise the name of the last link of the symlink chain that
+// leads from it to the binary (so /usr/local/bin/x -> .../bin/sync_client ->
+// /opt/cyrus-replication runs sync_client).
+func AppletName(argv0 string) string {
+	base := filepath.Base(argv0)
+	if _, ok := registry[base]; ok {
+		return base
+	}
+	p := argv0
+	if !strings.Contains(p, "/") {
+		lp, err := exec.LookPath(p)
+		if err != nil {
+			return base
+		}
+		p = lp
+	}
+	for range 40 { // the kernel's own limit on symlink chains
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return base
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return base
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		if tfi, err := os.Lstat(target); err == nil && tfi.Mode()&os.ModeSymlink == 0 {
+			return filepath.Base(p) // p is the last link
+		}
+		p = target
+	}
+	return base
+}
