@@ -142,13 +142,13 @@ func (e *Encoder) value(v Value) error {
 
 // fileValue writes a file literal from its Body or the FileSource.
 func (e *Encoder) fileValue(f *File) error {
-	r := f.Body
+	r, guid := f.Body, lower(f.GUID)
 	if r == nil {
 		if e.opt.File == nil {
 			return fmt.Errorf("dlist: file literal %s has no Body and the Encoder no FileSource", f.GUID)
 		}
 		var err error
-		if r, err = e.opt.File(f.Partition, f.GUID, f.Size); err != nil {
+		if r, err = e.opt.File(f.Partition, guid, f.Size); err != nil {
 			if errors.Is(err, ErrSkipFile) {
 				e.buf = append(e.buf, "NIL"...)
 				return nil
@@ -156,7 +156,7 @@ func (e *Encoder) fileValue(f *File) error {
 			return fmt.Errorf("dlist: opening file literal %s: %w", f.GUID, err)
 		}
 	}
-	return e.WriteFileLiteral(f.Partition, f.GUID, f.Size, r)
+	return e.WriteFileLiteral(f.Partition, guid, f.Size, r)
 }
 
 // WriteFileLiteral writes %{partition guid size} CRLF followed by exactly
