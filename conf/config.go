@@ -95,14 +95,9 @@ func Load(path, ident string, need Need) (*Config, error) {
 // applyDeprecations copies a deprecated option's value to its replacement
 // unless that was set itself, and records Cyrus's warning.
 func (c *Config) applyDeprecations() {
-	names := make([]string, 0, len(c.known))
-	for n := range c.known {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range optionOrder {
 		o := options[n]
-		if o.DeprecatedSince == "" {
+		if o.DeprecatedSince == "" || c.known[n] == nil {
 			continue
 		}
 		if o.Preferred == "" {
@@ -111,8 +106,14 @@ func (c *Config) applyDeprecations() {
 		}
 		c.Warnings = append(c.Warnings, fmt.Sprintf("Option '%s' is deprecated in favor of '%s' since version %s.",
 			n, o.Preferred, o.DeprecatedSince))
-		if _, set := c.known[o.Preferred]; !set {
-			c.known[o.Preferred] = c.known[n]
+		if _, set := c.known[o.Preferred]; set {
+			continue
+		}
+		c.known[o.Preferred] = c.known[n]
+		switch o.Type {
+		case TypeString, TypeStringList, TypeDuration:
+			// Cyrus moves the string to the new option, leaving NULL.
+			c.known[n] = &setting{unset: true, file: c.known[n].file, line: c.known[n].line}
 		}
 	}
 }
@@ -120,6 +121,10 @@ func (c *Config) applyDeprecations() {
 func (c *Config) checkPartitions(need Need) error {
 	dp, ok := c.raw("defaultpartition")
 	if ok {
+		// Cyrus lower-cases it in place.
+		if s := c.known["defaultpartition"]; s != nil {
+			s.value = strings.ToLower(s.value)
+		}
 		for i := 0; i < len(dp); i++ {
 			if !isAlnum(dp[i]) {
 				return &Error{File: c.Path, Option: "defaultpartition",
@@ -146,7 +151,7 @@ func (c *Config) raw(name string) (string, bool) {
 		panic("conf: unknown option " + name)
 	}
 	if s := c.known[name]; s != nil {
-		return s.value, true
+		return s.value, !s.unset
 	}
 	return o.Default, o.HasDefault
 }

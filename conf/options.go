@@ -58,11 +58,13 @@ type Option struct {
 //go:embed imapoptions-3.6.tsv
 var optionsTSV string
 
-// options maps every known option name to its description.
-var options = parseOptionTable(optionsTSV)
+// options maps every known option name to its description; optionOrder
+// lists them in Cyrus's table order (the order cyr_info prints them in).
+var options, optionOrder = parseOptionTable(optionsTSV)
 
-func parseOptionTable(tsv string) map[string]*Option {
+func parseOptionTable(tsv string) (map[string]*Option, []string) {
 	m := make(map[string]*Option)
+	var order []string
 	for n, line := range strings.Split(tsv, "\n") {
 		if line == "" || line[0] == '#' {
 			continue
@@ -83,8 +85,9 @@ func parseOptionTable(tsv string) map[string]*Option {
 			o.Values = strings.Fields(f[3])
 		}
 		m[o.Name] = o
+		order = append(order, o.Name)
 	}
-	return m
+	return m, order
 }
 
 // LookupOption returns the description of a known option.
@@ -92,3 +95,6 @@ func LookupOption(name string) (*Option, bool) {
 	o, ok := options[strings.ToLower(name)]
 	return o, ok
 }
+
+// OptionNames lists every known option in Cyrus's table order.
+func OptionNames() []string { return append([]string(nil), optionOrder...) }

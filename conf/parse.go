@@ -21,6 +21,9 @@ type setting struct {
 	// seen is 1 for a generic key, 2 for a service-specific one
 	// (<ident>_<option>), as Cyrus counts them.
 	seen int
+	// unset marks a deprecated string option whose value Cyrus moved to
+	// its replacement.
+	unset bool
 }
 
 // reader holds the state of one Load: Cyrus reads the top file and its
@@ -176,7 +179,7 @@ func (r *reader) parseLine(file, line string, lineno int) error {
 
 func lineTwice(file string, lineno int, key string) error {
 	return &Error{File: file, Line: lineno, Option: key, Text: fmt.Sprintf(
-		"option '%s' was specified twice in config file (second occurrence on line %d of configuration file %s)",
+		"option '%s' was specified twice in config file (second occurrence on line %d) of configuration file %s",
 		key, lineno, file)}
 }
 
