@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
+	"slices"
 	"sort"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/internal/ofd"
@@ -37,7 +39,8 @@ func Parse(name string, data []byte) (*Index, error) {
 }
 
 // Read decodes a cyrus.index read through r: first the header, then the
-// records in one read. name is used in error messages.
+// records (in one read if r can tell its size, else in chunks). name is
+// used in error messages.
 func Read(name string, r io.ReaderAt) (*Index, error) {
 	hb := make([]byte, HeaderSize)
 	n, err := r.ReadAt(hb, 0)
@@ -51,14 +54,35 @@ func Read(name string, r io.ReaderAt) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Read in chunks so that a garbage num_records cannot make us
-	// allocate more than the file holds.
 	need := h.Size() - int64(h.StartOffset)
+	if size, ok := sizeOf(r); ok {
+		// one exact read; a short file is reported without reading
+		if size < h.Size() {
+			return nil, truncatedAt(name, &h, size)
+		}
+		body := make([]byte, need)
+		n, err := r.ReadAt(body, int64(h.StartOffset))
+		if int64(n) < need {
+			if err != nil && !errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("index: read records of %s: %w", name, err)
+			}
+			return nil, truncatedAt(name, &h, int64(h.StartOffset)+int64(n))
+		}
+		return parseRecords(name, &h, body)
+	}
+	// Size unknown: read in chunks so that a garbage num_records cannot
+	// make us allocate more than the file holds.
+	// Like Cyrus, require the file to reach start_offset even without
+	// records.
+	var last [1]byte
+	if n, _ := r.ReadAt(last[:], int64(h.StartOffset)-1); n != 1 {
+		return nil, truncatedAt(name, &h, int64(h.StartOffset)-1)
+	}
 	body := make([]byte, 0, min(need, readChunk))
 	for int64(len(body)) < need {
 		chunk := min(need-int64(len(body)), readChunk)
 		off := len(body)
-		body = append(body, make([]byte, chunk)...)
+		body = slices.Grow(body, int(chunk))[:off+int(chunk)]
 		n, err := r.ReadAt(body[off:], int64(h.StartOffset)+int64(off))
 		if int64(n) < chunk {
 			if err != nil && !errors.Is(err, io.EOF) {
@@ -68,6 +92,20 @@ func Read(name string, r io.ReaderAt) (*Index, error) {
 		}
 	}
 	return parseRecords(name, &h, body)
+}
+
+// sizeOf returns the size of r if it can tell it cheaply (*os.File,
+// *bytes.Reader, *strings.Reader, *io.SectionReader).
+func sizeOf(r io.ReaderAt) (int64, bool) {
+	switch v := r.(type) {
+	case interface{ Size() int64 }:
+		return v.Size(), true
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			return st.Size(), true
+		}
+	}
+	return 0, false
 }
 
 // ReadFile reads the cyrus.index at path while holding a shared fcntl OFD
@@ -97,7 +135,7 @@ func truncatedAt(name string, h *Header, size int64) error {
 		recno = 1
 	}
 	return &FormatError{File: name, Record: recno, Offset: h.RecordOffset(recno), Err: ErrTruncated,
-		Detail: fmt.Sprintf("file has %d bytes, %d records need %d", size, h.NumRecords, h.Size())}
+		Detail: fmt.Sprintf("file ends in or before it; %d records need %d bytes", h.NumRecords, h.Size())}
 }
 
 // parseRecords decodes h.NumRecords records from body, which starts at

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -253,13 +254,15 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, how := range []string{"Parse", "Read"} {
+			for _, how := range []string{"Parse", "Read", "ReadChunked"} {
 				b := c.mangle(append([]byte{}, good...))
 				var err error
 				if how == "Parse" {
 					_, err = Parse("bad/cyrus.index", b)
-				} else {
+				} else if how == "Read" {
 					_, err = Read("bad/cyrus.index", strings.NewReader(string(b)))
+				} else {
+					_, err = Read("bad/cyrus.index", onlyReaderAt{bytes.NewReader(b)})
 				}
 				if !errors.Is(err, c.want) {
 					t.Fatalf("%s: err = %v, want %v", how, err, c.want)

@@ -291,8 +291,10 @@ func (db *DB) Records(fn func(r RawRecord) error) error {
 }
 
 // Verify checks the whole committed file: head and tail CRCs of every
-// record, key order of the level-0 list, and that the number of live keys
-// equals the header's num_records.
+// record, key order of the level-0 list, that the number of live keys
+// equals the header's num_records, and that every higher-level list links
+// only live records of sufficient level in key order (so that Get agrees
+// with ForEach).
 //
 // cyrus: lib/cyrusdb_twoskip.c myconsistent (3.6.1)
 func (db *DB) Verify() error {
@@ -305,12 +307,52 @@ func (db *DB) Verify() error {
 	if err != nil {
 		return err
 	}
-	var n uint64
-	if err := db.ForEach(func(_, _ []byte) error { n++; return nil }); err != nil {
+	// level 0: the live records; remember their offsets
+	live := map[uint64]bool{}
+	dummy, err := db.recordAt(HeaderSize, false)
+	if err != nil {
 		return err
 	}
-	if n != db.hdr.NumRecords {
-		return db.errf(0, ErrCorrupt, "header num_records %d but %d live keys", db.hdr.NumRecords, n)
+	for cur := &dummy; ; {
+		r, err := db.next0(cur)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			break
+		}
+		if cur.Type == TypeRecord && bytes.Compare(cur.Key, r.Key) >= 0 {
+			return db.errf(r.Offset, ErrCorrupt, "key %q not after %q", r.Key, cur.Key)
+		}
+		live[r.Offset] = true
+		if len(live) > db.maxSteps() {
+			return db.errf(r.Offset, ErrCorrupt, "level-0 list loops")
+		}
+		cur = r
+	}
+	if uint64(len(live)) != db.hdr.NumRecords {
+		return db.errf(0, ErrCorrupt, "header num_records %d but %d live keys", db.hdr.NumRecords, len(live))
+	}
+	// higher levels: only live records of sufficient level, in key order
+	for lvl := 1; lvl < dummy.levels(); lvl++ {
+		cur := dummy
+		for {
+			off := cur.next(lvl, db.end())
+			if off == 0 {
+				break
+			}
+			if !live[off] {
+				return db.errf(cur.Offset, ErrCorrupt, "level-%d pointer to 0x%X, not a live record", lvl, off)
+			}
+			r, err := db.recordAt(off, false)
+			if err != nil {
+				return err
+			}
+			if int(r.Level) <= lvl || (cur.Type == TypeRecord && bytes.Compare(cur.Key, r.Key) >= 0) {
+				return db.errf(off, ErrCorrupt, "level-%d list out of order or record of level %d", lvl, r.Level)
+			}
+			cur = r
+		}
 	}
 	return nil
 }
