@@ -41,10 +41,16 @@ func (c *Config) SyncLogUnsuppressableChannels() []string {
 }
 
 // splitChannels is strarray_split(v, " ", 0) followed by mapping the first
-// `""` token to the default channel. Repeated spaces give empty names, as in
-// Cyrus; only the first `""` is mapped, as in Cyrus.
+// `""` token to the default channel. strarray_split uses strtok, so repeated
+// spaces give no empty names (../shared/spec/synclog.md §5.1 wonders); only
+// a space separates (a TAB is part of a name); only the first `""` is mapped.
 func splitChannels(v string) []string {
-	out := strings.Split(v, " ")
+	var out []string
+	for _, ch := range strings.Split(v, " ") {
+		if ch != "" {
+			out = append(out, ch)
+		}
+	}
 	for i, ch := range out {
 		if ch == `""` {
 			out[i] = ""

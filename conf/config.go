@@ -20,6 +20,8 @@
 //
 // Deliberate differences:
 //   - error texts name the configuration file where Cyrus's do not;
+//   - a line with an empty key (": x") is an invalid option name; Cyrus 3.6
+//     aborts on it (SIGABRT, seen on 3.6.1);
 //   - a DURATION over 2^31-1 seconds is an error (Cyrus 3.6 overflows, 3.12
 //     rejects it too).
 package conf

@@ -122,7 +122,9 @@ func (r *reader) parseLine(file, line string, lineno int) error {
 	for i < len(line) && (isAlnum(line[i]) || line[i] == '-' || line[i] == '_') {
 		i++
 	}
-	if i == len(line) || line[i] != ':' {
+	// An empty key aborts Cyrus 3.6 (an assertion in its hash table); we
+	// call it an invalid name instead.
+	if i == len(line) || line[i] != ':' || i == start {
 		return &Error{File: file, Line: lineno, Text: fmt.Sprintf(
 			"invalid option name on line %d of configuration file %s", lineno, file)}
 	}
@@ -133,7 +135,7 @@ func (r *reader) parseLine(file, line string, lineno int) error {
 		return &Error{File: file, Line: lineno, Option: key, Text: fmt.Sprintf(
 			"empty option value on line %d of configuration file %s", lineno, file)}
 	}
-	if key[0] == '@' {
+	if strings.HasPrefix(key, "@") {
 		if key == "@include" {
 			return r.readFile(value)
 		}

@@ -174,6 +174,7 @@ func TestCyrSynclogChannelsAndSwitch(t *testing.T) {
 		"default-channel-only": {"sync_log: on"},
 		"named-only":           {"sync_log: 1", "sync_log_channels: squatter"},
 		"service-specific":     {"cyr_synclog_sync_log: 1", "sync_log: 0"},
+		"odd-channel-lists":    {"sync_log: 1", "sync_log_channels: a  b \"\"  \"\" c\td"}, // strtok; only the first "" is the default
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := newSynclogPair(t, lines...)
