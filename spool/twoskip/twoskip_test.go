@@ -18,7 +18,7 @@ import (
 // Fixtures are real files written by Cyrus 3.6.1 (see
 // ../index/testdata/mkfixtures.sh); *.golden files hold what
 // "cyr_dbtool <db> twoskip show|dump" and "ctl_mboxlist -d" printed for them.
-var fixtures = []string{"mailboxes", "seen", "empty"}
+var fixtures = []string{"mailboxes", "mailboxes-big", "seen", "empty"}
 
 func readGolden(t *testing.T, name string) []byte {
 	t.Helper()
@@ -197,11 +197,17 @@ func parseDump(t *testing.T, b []byte) (hdr string, recs []dumpRecord) {
 }
 
 func TestRecordsMatchCyrDbtoolDump(t *testing.T) {
-	db, err := ReadFile("testdata/mailboxes.db")
+	for _, name := range []string{"mailboxes", "mailboxes-big"} {
+		t.Run(name, func(t *testing.T) { testDump(t, name) })
+	}
+}
+
+func testDump(t *testing.T, name string) {
+	db, err := ReadFile("testdata/" + name + ".db")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr, want := parseDump(t, readGolden(t, "mailboxes.dump.golden"))
+	hdr, want := parseDump(t, readGolden(t, name+".dump.golden"))
 	h := db.Header()
 	if got := fmt.Sprintf("HEADER: v=%d fl=%d num=%d sz=(%08X/%08X)", h.Version, h.Flags, h.NumRecords, h.CurrentSize, h.RepackSize); got != hdr {
 		t.Errorf("header %q, dump says %q", got, hdr)
@@ -234,7 +240,7 @@ func TestRecordsMatchCyrDbtoolDump(t *testing.T) {
 			commits++
 		}
 	}
-	if deletes == 0 || commits == 0 {
+	if name == "mailboxes" && (deletes == 0 || commits == 0) {
 		t.Errorf("fixture should contain DELETE and COMMIT records (have %d, %d)", deletes, commits)
 	}
 }
