@@ -59,6 +59,8 @@ type Decoder struct {
 	nSync    int // {n} literals in the current value
 	nNonSync int // {n+} literals in the current value
 	scratch  []byte
+	vstack   []Value // pending list elements, all levels
+	kvstack  []KV    // pending kvlist pairs, all levels
 }
 
 // NewDecoder returns a Decoder reading from r. opts may be nil.
@@ -83,6 +85,9 @@ func (d *Decoder) LiteralCounts() (sync, nonSync int) { return d.nSync, d.nNonSy
 
 func (d *Decoder) reset() {
 	d.used, d.depth, d.nSync, d.nNonSync = 0, 0, 0, 0
+	clear(d.vstack)
+	clear(d.kvstack)
+	d.vstack, d.kvstack = d.vstack[:0], d.kvstack[:0]
 }
 
 // start returns io.EOF if the input ends before a new value starts.
@@ -138,21 +143,16 @@ func (d *Decoder) ReadItem() (key string, v Value, err error) {
 
 // ReadLineEnd reads the end of a command or data line: an optional CR, then
 // LF (cyrus: sync_parseline in imap/sync_support.c 3.6.1). Anything else is
-// a *SyntaxError; the offending byte is consumed.
+// a *SyntaxError; the offending byte is left unread.
 func (d *Decoder) ReadLineEnd() error {
-	c, err := d.next("line end")
+	c, err := d.peek("line end")
 	if err != nil {
 		return err
 	}
 	if c == '\r' {
-		if c, err = d.next("line end"); err != nil {
-			return err
-		}
+		d.discard(1)
 	}
-	if c != '\n' {
-		return d.syntax("line end", "expected CRLF after value, got "+quoteByte(c), nil)
-	}
-	return nil
+	return d.expect("line end", '\n')
 }
 
 // value dispatches on the first byte, as dlist_parse does:
@@ -200,7 +200,10 @@ func (d *Decoder) list() (Value, error) {
 	if err := d.enter(); err != nil {
 		return Value{}, err
 	}
-	var items []Value
+	// Elements are collected on a stack shared by all nesting levels and
+	// copied into an exactly sized slice at the end: one allocation per
+	// list instead of one per doubling.
+	base := len(d.vstack)
 	for {
 		c, err := d.skipSpace("list")
 		if err != nil {
@@ -210,16 +213,23 @@ func (d *Decoder) list() (Value, error) {
 			d.discard(1)
 			break
 		}
-		if int64(len(items)) >= d.lim.MaxListItems {
+		if int64(len(d.vstack)-base) >= d.lim.MaxListItems {
 			return Value{}, d.limit(LimitListItems)
 		}
 		v, err := d.value()
 		if err != nil {
 			return Value{}, err
 		}
-		items = append(items, v)
+		d.vstack = append(d.vstack, v)
 	}
 	d.depth--
+	var items []Value
+	if n := len(d.vstack) - base; n > 0 {
+		items = make([]Value, n)
+		copy(items, d.vstack[base:])
+		clear(d.vstack[base:])
+		d.vstack = d.vstack[:base]
+	}
 	return Value{kind: KindList, list: items}, nil
 }
 
@@ -247,7 +257,7 @@ func (d *Decoder) kvlist() (Value, error) {
 	if err := d.enter(); err != nil {
 		return Value{}, err
 	}
-	var kvs []KV
+	base := len(d.kvstack)
 	for {
 		c, err := d.skipSpace("kvlist")
 		if err != nil {
@@ -257,7 +267,7 @@ func (d *Decoder) kvlist() (Value, error) {
 			d.discard(1)
 			break
 		}
-		if int64(len(kvs)) >= d.lim.MaxListItems {
+		if int64(len(d.kvstack)-base) >= d.lim.MaxListItems {
 			return Value{}, d.limit(LimitListItems)
 		}
 		key, err := d.astring("kvlist key")
@@ -271,9 +281,16 @@ func (d *Decoder) kvlist() (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		kvs = append(kvs, KV{Key: key, Value: v})
+		d.kvstack = append(d.kvstack, KV{Key: key, Value: v})
 	}
 	d.depth--
+	var kvs []KV
+	if n := len(d.kvstack) - base; n > 0 {
+		kvs = make([]KV, n)
+		copy(kvs, d.kvstack[base:])
+		clear(d.kvstack[base:])
+		d.kvstack = d.kvstack[:base]
+	}
 	return Value{kind: KindKVList, kvs: kvs}, nil
 }
 
@@ -352,6 +369,14 @@ func (e *readError) Unwrap() error { return e.err }
 
 // quoteByte renders a byte for an error message.
 func quoteByte(c byte) string {
+	switch c {
+	case '\r':
+		return "CR"
+	case '\n':
+		return "LF"
+	case ' ':
+		return "SP"
+	}
 	if c >= 0x20 && c < 0x7f {
 		return "'" + string(rune(c)) + "'"
 	}

@@ -117,7 +117,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"NUL in atom", "a\x00b", "NUL"},
 		{"NUL starts atom", "\x00", "NUL"},
 		{"NUL in literal key", "%({3}\r\na\x00b 1)", "NUL"},
-		{"literal needs CRLF", "{3}\nabc", "CRLF"},
+		{"literal needs CRLF", "{3}\nabc", "expected CR, got LF"},
 		{"literal needs }", "{3+x\r\nabc", "expected '}'"},
 		{"literal without digits", "{}\r\n", "expected digits"},
 		{"short literal", "{5}\r\nab", "unexpected end"},
@@ -127,7 +127,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"space", " a", "expected atom"},
 		{"file literal bad guid", "%{default 1234 3}\r\nabc", "not 40 hex"},
 		{"file literal two spaces", "%{default  " + sha1hex("abc") + " 3}\r\nabc", "expected atom"},
-		{"file literal no LF", "%{default " + sha1hex("abc") + " 3}\rabc", "CRLF"},
+		{"file literal no LF", "%{default " + sha1hex("abc") + " 3}\rabc", "expected LF, got 'a'"},
 		{"file literal size", "%{default " + sha1hex("abc") + " x}\r\nabc", "expected digits"},
 	}
 	for _, tc := range tests {

@@ -37,17 +37,13 @@ func (d *Decoder) fileLiteral() (Value, error) {
 	if err := d.expect(prod, '}'); err != nil {
 		return Value{}, err
 	}
-	c, err := d.next(prod)
-	if err != nil {
+	if c, err := d.peek(prod); err != nil {
 		return Value{}, err
+	} else if c == '\r' {
+		d.discard(1)
 	}
-	if c == '\r' {
-		if c, err = d.next(prod); err != nil {
-			return Value{}, err
-		}
-	}
-	if c != '\n' {
-		return Value{}, d.syntax(prod, "expected CRLF after file literal header, got "+quoteByte(c), nil)
+	if err := d.expect(prod, '\n'); err != nil {
+		return Value{}, err
 	}
 	var sum [20]byte
 	if !decodeGUID(&sum, guid) {
@@ -76,15 +72,17 @@ func (d *Decoder) fileLiteral() (Value, error) {
 	return Value{kind: KindFile, file: &File{Partition: part, GUID: guid, Size: size}}, nil
 }
 
-// expect consumes one byte that must be want.
+// expect consumes one byte that must be want. A different byte is left
+// unread, so that an error never swallows the end of the line.
 func (d *Decoder) expect(prod string, want byte) error {
-	c, err := d.next(prod)
+	c, err := d.peek(prod)
 	if err != nil {
 		return err
 	}
 	if c != want {
 		return d.syntax(prod, "expected "+quoteByte(want)+", got "+quoteByte(c), nil)
 	}
+	d.discard(1)
 	return nil
 }
 

@@ -34,6 +34,9 @@ var interned = func() map[string]string {
 
 // intern returns b as a string, sharing the storage of known atoms.
 func intern(b []byte) string {
+	if len(b) == 0 || (b[0] >= '0' && b[0] <= '9') {
+		return string(b) // numbers: not worth a map lookup
+	}
 	if s, ok := interned[string(b)]; ok {
 		return s
 	}

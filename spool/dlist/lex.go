@@ -161,10 +161,19 @@ func (d *Decoder) quoted(prod string) (string, error) {
 		if i == len(buf) {
 			continue
 		}
-		c, err := d.next(prod)
+		// Peek first: an error must not consume a line end, so that the
+		// caller can discard the rest of the line (SkipLine).
+		c, err := d.peek(prod)
 		if err != nil {
 			return "", err
 		}
+		switch c {
+		case 0:
+			return "", d.syntax(prod, "NUL byte in quoted string", nil)
+		case '\r', '\n':
+			return "", d.syntax(prod, "CR or LF in quoted string", nil)
+		}
+		d.discard(1)
 		switch c {
 		case '"':
 			d.scratch = acc[:0]
@@ -181,10 +190,6 @@ func (d *Decoder) quoted(prod string) (string, error) {
 				return "", d.limit(LimitQuoted)
 			}
 			acc = append(acc, e)
-		case 0:
-			return "", d.syntax(prod, "NUL byte in quoted string", nil)
-		default:
-			return "", d.syntax(prod, "CR or LF in quoted string", nil)
 		}
 	}
 }
@@ -200,26 +205,16 @@ func (d *Decoder) literal(prod string, binary bool) (string, Form, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	c, err := d.next(prod)
-	if err != nil {
-		return "", 0, err
-	}
 	form := FormLiteral
-	if c == '+' {
+	if c, err := d.peek(prod); err != nil {
+		return "", 0, err
+	} else if c == '+' {
 		form = FormLiteralPlus
-		if c, err = d.next(prod); err != nil {
-			return "", 0, err
-		}
+		d.discard(1)
 	}
-	if c != '}' {
-		return "", 0, d.syntax(prod, "expected '}' after literal length, got "+quoteByte(c), nil)
-	}
-	for _, want := range []byte{'\r', '\n'} {
-		if c, err = d.next(prod); err != nil {
+	for _, want := range []byte{'}', '\r', '\n'} {
+		if err := d.expect(prod, want); err != nil {
 			return "", 0, err
-		}
-		if c != want {
-			return "", 0, d.syntax(prod, "expected CRLF after literal header, got "+quoteByte(c), nil)
 		}
 	}
 	switch {
