@@ -167,7 +167,7 @@ func (p *Parser) item() (it Item, blank bool, err error) {
 		// Cyrus skips such a line without a word; we report it.
 		return it, false, errSyntax("Missing argument")
 	}
-	if c != ' ' {
+	if c != ' ' || typ == "" {
 		return it, false, errSyntax("Invalid input")
 	}
 	it.Type = strings.ToUpper(typ)
