@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // FileSource opens the content of a file literal whose Value has no Body.
@@ -35,6 +36,11 @@ type EncodeOptions struct {
 // ErrBadFlag is wrapped by the error returned when a flag value cannot be
 // printed raw and read back as the same flag.
 var ErrBadFlag = errors.New("dlist: flag is not a valid atom")
+
+// ErrBadKey is wrapped by the error returned for a kvlist or item key
+// containing a NUL byte, which Cyrus (C strings) cannot represent and the
+// Decoder refuses.
+var ErrBadKey = errors.New("dlist: NUL byte in key")
 
 // ErrFileInAppend is returned by AppendValue and Marshal for a file literal,
 // which only an Encoder can stream.
@@ -63,9 +69,11 @@ func NewEncoder(w io.Writer, opts *EncodeOptions) *Encoder {
 	return e
 }
 
-// Encode writes one value.
+// Encode writes one value. After an error the output written so far is
+// incomplete and the stream should be abandoned.
 func (e *Encoder) Encode(v Value) error {
 	if err := e.value(v); err != nil {
+		e.buf = e.buf[:0]
 		return err
 	}
 	return e.spill(0)
@@ -74,6 +82,9 @@ func (e *Encoder) Encode(v Value) error {
 // EncodeItem writes item = key SP value, with the key printed by the
 // astring rule (cyrus: dlist_print with printkeys).
 func (e *Encoder) EncodeItem(key string, v Value) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	e.buf = AppendAString(e.buf, key, e.opt.NonSyncLiterals)
 	e.buf = append(e.buf, ' ')
 	return e.Encode(v)
@@ -122,6 +133,9 @@ func (e *Encoder) value(v Value) error {
 			if i > 0 {
 				e.buf = append(e.buf, ' ')
 			}
+			if err := checkKey(v.kvs[i].Key); err != nil {
+				return err
+			}
 			e.buf = AppendAString(e.buf, v.kvs[i].Key, e.opt.NonSyncLiterals)
 			e.buf = append(e.buf, ' ')
 			if err := e.value(v.kvs[i].Value); err != nil {
@@ -164,6 +178,16 @@ func (e *Encoder) fileValue(f *File) error {
 // is short, or (with VerifyFiles) its SHA-1 differs from guid, an error is
 // returned after the bytes have been written.
 func (e *Encoder) WriteFileLiteral(partition, guid string, size int64, r io.Reader) error {
+	var want [20]byte
+	if !decodeGUID(&want, guid) {
+		return fmt.Errorf("dlist: file literal GUID %q is not 40 hex digits", guid)
+	}
+	if size < 0 {
+		return fmt.Errorf("dlist: file literal %s: negative size %d", guid, size)
+	}
+	if err := checkKey(partition); err != nil {
+		return fmt.Errorf("dlist: file literal partition: %w", err)
+	}
 	e.buf = append(e.buf, '%', '{')
 	e.buf = AppendAString(e.buf, partition, e.opt.NonSyncLiterals)
 	e.buf = append(e.buf, ' ')
@@ -187,9 +211,9 @@ func (e *Encoder) WriteFileLiteral(partition, guid string, size int64, r io.Read
 		return fmt.Errorf("dlist: file literal %s: %w", guid, err)
 	}
 	if h != nil {
-		var want, got [20]byte
+		var got [20]byte
 		h.Sum(got[:0])
-		if !decodeGUID(&want, guid) || want != got {
+		if want != got {
 			return &GUIDMismatchError{Partition: partition, GUID: guid, Got: hex.EncodeToString(got[:])}
 		}
 	}
@@ -218,6 +242,9 @@ func AppendValue(dst []byte, v Value, nonSync bool) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ' ')
 			}
+			if err := checkKey(v.kvs[i].Key); err != nil {
+				return dst, err
+			}
 			dst = AppendAString(dst, v.kvs[i].Key, nonSync)
 			dst = append(dst, ' ')
 			var err error
@@ -236,6 +263,14 @@ func AppendValue(dst []byte, v Value, nonSync bool) ([]byte, error) {
 // values to disk (dlist_printbuf). It cannot encode file literals.
 func Marshal(v Value) ([]byte, error) {
 	return AppendValue(nil, v, false)
+}
+
+// checkKey refuses keys that the Decoder would not read back.
+func checkKey(key string) error {
+	if strings.IndexByte(key, 0) >= 0 {
+		return fmt.Errorf("%w: %q", ErrBadKey, key)
+	}
+	return nil
 }
 
 // appendScalar appends NIL, a string or a flag.

@@ -93,6 +93,21 @@ func TestEncodeScalars(t *testing.T) {
 			t.Errorf("Flag(%q): %v, want ErrBadFlag", bad, err)
 		}
 	}
+	if _, err := Marshal(KVList(KV{"a\x00", Nil()})); !errors.Is(err, ErrBadKey) {
+		t.Errorf("NUL in key: %v", err)
+	}
+	if err := NewEncoder(io.Discard, nil).EncodeItem("\x00", Nil()); !errors.Is(err, ErrBadKey) {
+		t.Errorf("NUL in item key: %v", err)
+	}
+	if err := NewEncoder(io.Discard, nil).Encode(List(KVList(KV{"\x00", Nil()}))); !errors.Is(err, ErrBadKey) {
+		t.Errorf("NUL in nested key: %v", err)
+	}
+	if err := NewEncoder(io.Discard, nil).WriteFileLiteral("p", "xyz", 0, nil); err == nil {
+		t.Error("bad GUID accepted")
+	}
+	if err := NewEncoder(io.Discard, nil).WriteFileLiteral("p", sha1hex(""), -1, nil); err == nil {
+		t.Error("negative size accepted")
+	}
 	if _, err := Marshal(List(FileLiteral("p", sha1hex(""), 0, strings.NewReader("")))); !errors.Is(err, ErrFileInAppend) {
 		t.Errorf("Marshal of a file literal: %v", err)
 	}
