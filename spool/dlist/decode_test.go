@@ -304,3 +304,44 @@ func TestLimits(t *testing.T) {
 		t.Errorf("negative limit should mean unlimited: %v", err)
 	}
 }
+
+type failingReader struct {
+	data string
+	err  error
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.data == "" {
+		return 0, f.err
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestReadErrors checks that I/O errors of the underlying reader come back
+// wrapped (errors.Is works) and not disguised as syntax errors.
+func TestReadErrors(t *testing.T) {
+	boom := errors.New("connection reset")
+	for _, in := range []string{"%(A (b", "\"abc", "{5}\r\nab", "abc", "%{p " + sha1hex("abc") + " 3}\r\na"} {
+		d := NewDecoder(bufio.NewReader(&failingReader{data: in, err: boom}), &DecodeOptions{
+			File: func(p, g string, n int64, r io.Reader) error { _, err := io.ReadAll(r); return err },
+		})
+		_, err := d.ReadValue()
+		var se *SyntaxError
+		if !errors.Is(err, boom) || errors.As(err, &se) || !strings.Contains(err.Error(), "connection reset") {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+	// Messages of the error types name what matters.
+	for _, err := range []error{
+		&GUIDMismatchError{Partition: "default", GUID: "aa", Got: "bb"},
+		&TypeError{Key: "UID", Want: "uint32", Got: KindList},
+		&LimitError{Limit: LimitDepth, Max: 3, Offset: 7},
+		&MissingKeyError{Key: "GUID"},
+	} {
+		if msg := err.Error(); !strings.HasPrefix(msg, "dlist: ") {
+			t.Errorf("%T message %q", err, msg)
+		}
+	}
+}

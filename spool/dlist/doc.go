@@ -22,6 +22,21 @@
 // io.Reader. [Marshal], [AppendValue] and [Unmarshal] are the in-memory
 // shortcuts used for on-disk values.
 //
+// After a parse error, [Decoder.SkipLine] discards the rest of the line the
+// way Cyrus' sync_eatline does (skipping {n+} and file literal payloads).
+//
+// Differences from Cyrus, all on input Cyrus never produces:
+//   - NUL bytes are refused in atoms, quoted strings and keys (Cyrus would
+//     silently truncate the C string); binary literals may contain them.
+//   - An atom cannot be empty (Cyrus reads an empty atom before a TAB).
+//   - [Decoder.ReadItem] does not look for the value on the next line.
+//   - AsString fails on NIL and AsUint32 on values ≥ 2^32 (Cyrus returns a
+//     NULL string, resp. truncates).
+//
+// Like Cyrus, the decoder accepts any run of whitespace (CR and LF
+// included) between list elements and between a kvlist key and its value,
+// or none where a delimiter makes it unambiguous: "(a(b))".
+//
 // This package must not import the protocol layer: spool code uses it for
 // on-disk formats and protocol code builds commands and responses on top of it.
 //
