@@ -289,3 +289,15 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("ParseRecord(bad crc) = %v", err)
 	}
 }
+
+func TestFlagsString(t *testing.T) {
+	for f, want := range map[Flags]string{
+		0:                                   "",
+		FlagSeen | FlagAnswered:             `\Answered \Seen`,
+		FlagExpunged | FlagUnlinked | 1<<20: "UNLINKED EXPUNGED 0x100000",
+	} {
+		if got := f.String(); got != want {
+			t.Errorf("%#x: %q, want %q", uint32(f), got, want)
+		}
+	}
+}

@@ -16,6 +16,8 @@ type DB struct {
 	hdr  Header
 	// data is the file content up to hdr.CurrentSize.
 	data []byte
+	// dummy is the decoded DUMMY record at offset 64.
+	dummy RawRecord
 }
 
 // ReadFile reads the committed state of the twoskip file at path. It opens
@@ -90,6 +92,7 @@ func Parse(name string, data []byte) (*DB, error) {
 	if d.Type != TypeDummy {
 		return nil, db.errf(HeaderSize, ErrCorrupt, "first record is %v, want DUMMY", d.Type)
 	}
+	db.dummy = d
 	return db, nil
 }
 
@@ -113,10 +116,7 @@ func (db *DB) maxSteps() int { return len(db.data)/24 + 2 }
 // value alias the snapshot and must not be modified. If fn returns an
 // error, ForEach stops and returns it.
 func (db *DB) ForEach(fn func(key, value []byte) error) error {
-	dummy, err := db.recordAt(HeaderSize, false)
-	if err != nil {
-		return err
-	}
+	dummy := db.dummy
 	return db.walk(&dummy, nil, fn)
 }
 
@@ -136,8 +136,8 @@ func (db *DB) Get(key []byte) (value []byte, ok bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	r, err := db.next0(&pred)
-	if err != nil || r == nil {
+	r, found, err := db.next0(&pred)
+	if err != nil || !found {
 		return nil, false, err
 	}
 	if !bytes.Equal(r.Key, key) {
@@ -150,45 +150,45 @@ func (db *DB) Get(key []byte) (value []byte, ok bool, err error) {
 }
 
 // next0 returns the live RECORD following r on level 0 in the committed
-// state (skipping a DELETE), or nil at the end of the list.
-func (db *DB) next0(r *RawRecord) (*RawRecord, error) {
+// state (skipping a DELETE); ok is false at the end of the list.
+func (db *DB) next0(r *RawRecord) (n RawRecord, ok bool, err error) {
 	off := r.next(0, db.end())
 	for range db.maxSteps() {
 		if off == 0 {
-			return nil, nil
+			return n, false, nil
 		}
-		n, err := db.recordAt(off, false)
+		n, err = db.recordAt(off, false)
 		if err != nil {
-			return nil, err
+			return n, false, err
 		}
 		switch n.Type {
 		case TypeRecord:
-			return &n, nil
+			return n, true, nil
 		case TypeDelete:
 			off = n.next(0, db.end())
 		default:
-			return nil, db.errf(off, ErrCorrupt, "level-0 pointer from 0x%X to a %v record", r.Offset, n.Type)
+			return n, false, db.errf(off, ErrCorrupt, "level-0 pointer from 0x%X to a %v record", r.Offset, n.Type)
 		}
 	}
-	return nil, db.errf(off, ErrCorrupt, "DELETE chain loops")
+	return n, false, db.errf(off, ErrCorrupt, "DELETE chain loops")
 }
 
 // walk visits the live records after start on level 0. If prefix is
 // non-nil, records before the prefix are skipped and the walk ends at the
 // first key not starting with it.
 func (db *DB) walk(start *RawRecord, prefix []byte, fn func(key, value []byte) error) error {
-	cur := start
+	cur := *start
 	var prev []byte
 	havePrev := start.Type == TypeRecord
 	if havePrev {
 		prev = start.Key
 	}
 	for range db.maxSteps() {
-		r, err := db.next0(cur)
+		r, ok, err := db.next0(&cur)
 		if err != nil {
 			return err
 		}
-		if r == nil {
+		if !ok {
 			return nil
 		}
 		if havePrev && bytes.Compare(prev, r.Key) >= 0 {
@@ -221,40 +221,46 @@ func (db *DB) walk(start *RawRecord, prefix []byte, fn func(key, value []byte) e
 //
 // cyrus: lib/cyrusdb_twoskip.c relocate (3.6.1)
 func (db *DB) seek(key []byte) (RawRecord, error) {
-	cur, err := db.recordAt(HeaderSize, false)
-	if err != nil {
-		return cur, err
-	}
+	cur := db.dummy
 	steps := 0
+	// rejected is the last record found to be ≥ key; when the next
+	// level down points to it again it need not be read again
+	var rejected uint64
 	for lvl := cur.levels() - 1; lvl >= 0; lvl-- {
 		for {
-			var n *RawRecord
+			var n RawRecord
 			if lvl == 0 {
-				n, err = db.next0(&cur)
+				var ok bool
+				var err error
+				n, ok, err = db.next0(&cur)
 				if err != nil {
 					return cur, err
+				}
+				if !ok {
+					break
 				}
 			} else {
 				off := cur.next(lvl, db.end())
-				if off == 0 {
+				if off == 0 || off == rejected {
 					break
 				}
-				r, err := db.recordAt(off, false)
+				var err error
+				n, err = db.recordAt(off, false)
 				if err != nil {
 					return cur, err
 				}
-				if r.Type != TypeRecord || int(r.Level) <= lvl {
-					return cur, db.errf(off, ErrCorrupt, "level-%d pointer from 0x%X to %v of level %d", lvl, cur.Offset, r.Type, r.Level)
+				if n.Type != TypeRecord || int(n.Level) <= lvl {
+					return cur, db.errf(off, ErrCorrupt, "level-%d pointer from 0x%X to %v of level %d", lvl, cur.Offset, n.Type, n.Level)
 				}
-				n = &r
 			}
-			if n == nil || bytes.Compare(n.Key, key) >= 0 {
+			if bytes.Compare(n.Key, key) >= 0 {
+				rejected = n.Offset
 				break
 			}
 			if cur.Type == TypeRecord && bytes.Compare(cur.Key, n.Key) >= 0 {
 				return cur, db.errf(n.Offset, ErrCorrupt, "key %q not after %q", n.Key, cur.Key)
 			}
-			cur = *n
+			cur = n
 			if steps++; steps > db.maxSteps() {
 				return cur, db.errf(cur.Offset, ErrCorrupt, "skiplist descent loops")
 			}
@@ -309,16 +315,13 @@ func (db *DB) Verify() error {
 	}
 	// level 0: the live records; remember their offsets
 	live := map[uint64]bool{}
-	dummy, err := db.recordAt(HeaderSize, false)
-	if err != nil {
-		return err
-	}
-	for cur := &dummy; ; {
-		r, err := db.next0(cur)
+	dummy := db.dummy
+	for cur := dummy; ; {
+		r, ok, err := db.next0(&cur)
 		if err != nil {
 			return err
 		}
-		if r == nil {
+		if !ok {
 			break
 		}
 		if cur.Type == TypeRecord && bytes.Compare(cur.Key, r.Key) >= 0 {

@@ -326,9 +326,9 @@ func TestUncommittedIgnored(t *testing.T) {
 	}
 	want := show(t, db0, nil)
 	dummy, _ := db0.Record(HeaderSize)
-	first, err := db0.next0(&dummy)
-	if err != nil {
-		t.Fatal(err)
+	first, ok, err := db0.next0(&dummy)
+	if err != nil || !ok {
+		t.Fatal(err, ok)
 	}
 
 	buf := append([]byte{}, orig...)
