@@ -166,29 +166,34 @@ func (d *Decoder) value() (Value, error) {
 	if err := d.charge(NodeCost); err != nil {
 		return Value{}, err
 	}
+	var (
+		s    string
+		kind = KindString
+		form = FormAtom
+	)
 	switch c {
 	case '(':
 		return d.list()
 	case '%':
 		return d.percent()
 	case '{':
-		s, form, err := d.literal("literal", true)
-		return Value{kind: KindString, form: form, s: s}, err
+		s, form, err = d.literal("literal", true)
 	case '\\':
-		s, err := d.atom("flag")
-		return Value{kind: KindFlag, form: FormAtom, s: s}, err
+		kind = KindFlag
+		s, err = d.atom("flag")
 	case '"':
-		s, err := d.quoted("quoted string")
-		return Value{kind: KindString, form: FormQuoted, s: s}, err
+		form = FormQuoted
+		s, err = d.quoted("quoted string")
+	default:
+		s, err = d.atom("atom")
+		if err == nil && s == "NIL" {
+			return Value{form: FormAtom}, nil
+		}
 	}
-	s, err := d.atom("atom")
 	if err != nil {
 		return Value{}, err
 	}
-	if s == "NIL" {
-		return Value{form: FormAtom}, nil
-	}
-	return Value{kind: KindString, form: FormAtom, s: s}, nil
+	return Value{kind: kind, form: form, s: s}, nil
 }
 
 // list = "(" [value *(SP value)] ")". Like Cyrus, any run of whitespace
