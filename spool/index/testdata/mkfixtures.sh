@@ -91,7 +91,8 @@ collect() {
 	d=$(dir_of user/cassandane)
 	for u in 1 2; do cp "$d/$u." "$G/$u."; done
 	tool mbexamine user/cassandane >"$G/user.cassandane.mbexamine.golden"
-	chmod 644 "$T"/* "$I"/*.* "$H"/* "$G"/*
+	find "$T" "$H" "$G" -maxdepth 1 -type f -exec chmod 644 {} +
+	chmod 644 "$I"/*.index "$I"/*.header "$I"/*.cache "$I"/*.golden
 }
 
 grow() {
