@@ -57,6 +57,8 @@ func Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.
 		switch argv[1] {
 		case "install-links":
 			return installLinksMain(argv[1:], stdout, stderr)
+		case "synclog-show":
+			return synclogShowMain(argv[1:], stdout, stderr)
 		case "-h", "--help", "help":
 			usage(stdout, argv[0], "")
 			return 0
@@ -79,8 +81,10 @@ func usage(w io.Writer, argv0, unknown string) int {
 	if unknown != "" {
 		fmt.Fprintf(w, "%s: unknown applet %q\n", filepath.Base(argv0), unknown)
 	}
-	fmt.Fprintf(w, "usage: %s APPLET [ARGS...]\n       %s install-links [-f] DIR\napplets: %s\n",
-		Binary, Binary, strings.Join(Names(), " "))
+	fmt.Fprintf(w, "usage: %[1]s APPLET [ARGS...]\n"+
+		"       %[1]s install-links [-f] DIR      (link the applets into DIR)\n"+
+		"       %[1]s synclog-show [-C conf] [-n channel]   (what a sync log holds)\n"+
+		"applets: %[2]s\n", Binary, strings.Join(Names(), " "))
 	return cyrus.ExitUsage
 }
 

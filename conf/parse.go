@@ -34,7 +34,6 @@ type reader struct {
 	known    map[string]*setting
 	overflow map[string]*setting
 	included map[string]bool
-	warnings []string
 }
 
 // isSpace is C's isspace in the C locale, which Cyrus uses to trim.

@@ -116,6 +116,8 @@ const maxItem = 4096
 
 // ErrLineBreak is Cyrus's "Illegal line break in folder name": a CR or LF in
 // an argument, which would break the log's line structure.
+//
+//lint:ignore ST1005 Cyrus's own wording, printed as Cyrus prints it
 var ErrLineBreak = errors.New("Illegal line break in folder name")
 
 // ErrWordTooLong is Cyrus's "word too long": an argument over 1023 bytes

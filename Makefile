@@ -1,0 +1,51 @@
+# cyrus-replication — see README.md.
+#   make demo   build, then write and read back a sync log on an embedded default config
+#   make test   install real Cyrus 3.6 if missing (root), then every test, integration included
+#   make bench  benchmarks (figures as ratios where a Cyrus counterpart exists)
+
+GO      ?= go
+BIN     := cyrus-replication
+PKGS    := ./...
+CYRUS_BIN ?= /usr/lib/cyrus/bin
+STATICCHECK_VERSION := v0.8.2
+
+export CGO_ENABLED := 0
+
+.PHONY: all build demo test unit integration cyrus lint bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) .
+
+demo: build
+	@sh scripts/demo.sh ./$(BIN)
+
+# Real Cyrus is the oracle: the integration tests need it and root.
+cyrus:
+	@sh scripts/need-cyrus.sh "$(CYRUS_BIN)"
+
+lint:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above are not formatted"; exit 1; }
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck $(PKGS)
+
+unit:
+	$(GO) test -count=1 $$($(GO) list $(PKGS) | grep -v /integration)
+
+integration: cyrus
+	$(GO) test -count=1 -timeout 20m ./integration/
+
+test: build lint cyrus
+	$(GO) test -count=1 -timeout 25m $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+fuzz:
+	@for t in conf:FuzzLoad synclog:FuzzParse; do \
+	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime 30s || exit 1; done
+
+clean:
+	rm -f $(BIN)

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// allowedDeps pins what the binary may link beyond the standard library, so
+// that it stays small and static: a new dependency is a decision, made here.
+var allowedDeps = map[string]bool{
+	"github.com/cyrus-replication/cyrus-replication": true,
+}
+
+func TestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Module.Path}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, m := range strings.Fields(string(out)) {
+		seen[m] = true
+	}
+	var extra []string
+	for m := range seen {
+		if !allowedDeps[m] {
+			extra = append(extra, m)
+		}
+	}
+	sort.Strings(extra)
+	if len(extra) > 0 {
+		t.Errorf("the binary links modules that are not pinned in allowedDeps: %v", extra)
+	}
+}
+
+func TestStaticBinary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "cyrus-replication")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Fatalf("binary is dynamically linked (%v)", p.Type)
+		}
+	}
+}
