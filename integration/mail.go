@@ -1,0 +1,90 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
+)
+
+// IMAP logs in to the instance's imapd (LOGIN: allowplaintext is on) and
+// returns the client; the test's cleanup logs out.
+func (in *Instance) IMAP(t testing.TB, user, password string) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialInsecure("127.0.0.1:"+strconv.Itoa(in.IMAPPort), nil)
+	if err != nil {
+		t.Fatalf("imap dial %s: %v", in.Name, err)
+	}
+	if err := c.Login(user, password).Wait(); err != nil {
+		t.Fatalf("imap login %s as %s: %v", in.Name, user, err)
+	}
+	t.Cleanup(func() { c.Logout().Wait(); c.Close() })
+	return c
+}
+
+// CreateUser adds a SASL user and, as admin over IMAP, creates its INBOX
+// (external name user/<name>: unixhierarchysep is on).
+func (in *Instance) CreateUser(t testing.TB, name string) {
+	t.Helper()
+	in.AddSASLUser(t, name, UserPassword)
+	c := in.IMAP(t, AdminUser, AdminPassword)
+	if err := c.Create("user/"+name, nil).Wait(); err != nil {
+		t.Fatalf("create user/%s: %v", name, err)
+	}
+}
+
+// Deliver sends n small generated messages to user over LMTP.
+func (in *Instance) Deliver(t testing.TB, user string, n int) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.LMTPPort), 10*time.Second)
+	if err != nil {
+		t.Fatalf("lmtp dial: %v", err)
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		t.Fatalf("LHLO: %v", err)
+	}
+	for i := 0; i < n; i++ {
+		if err := c.Mail("sender@example.org", nil); err != nil {
+			t.Fatalf("MAIL: %v", err)
+		}
+		if err := c.Rcpt(user, nil); err != nil {
+			t.Fatalf("RCPT %s: %v", user, err)
+		}
+		w, err := c.Data()
+		if err != nil {
+			t.Fatalf("DATA: %v", err)
+		}
+		fmt.Fprintf(w, "From: sender@example.org\r\nTo: %s@example.org\r\nSubject: message %d\r\n"+
+			"Message-ID: <%d.%d@cyrepl.test>\r\nDate: Mon, 23 Nov 2026 12:00:00 +0000\r\n\r\nbody %d\r\n%s\r\n",
+			user, i, time.Now().UnixNano(), i, i, strings.Repeat("text ", 20))
+		if _, err := w.CloseWithLMTPResponse(); err != nil {
+			t.Fatalf("delivery to %s: %v", user, err)
+		}
+	}
+	c.Quit()
+}
+
+// Flags is a convenience for STORE.
+func Flags(f ...string) []imap.Flag {
+	var out []imap.Flag
+	for _, s := range f {
+		out = append(out, imap.Flag(s))
+	}
+	return out
+}
+
+func uidSet(nums ...uint32) imap.SeqSet {
+	var s imap.SeqSet
+	for _, n := range nums {
+		s.AddNum(n)
+	}
+	return s
+}
