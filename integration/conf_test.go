@@ -84,6 +84,10 @@ func TestConfMatchesCyrInfo(t *testing.T) {
 		"service-override": "configdirectory: " + cfgdir + "\n" +
 			"service-override_sync_log: 1\nsync_log: 0\nsync_log: 0\n", // later generic lines ignored
 	}
+	harness := NewInstance(t, TempDir(t), "conftest", "sync_log: 1", `sync_log_channels: "" squatter`)
+	if b, err := os.ReadFile(harness.Conf()); err == nil {
+		corpus["harness-instance"] = string(b)
+	}
 	if b, err := os.ReadFile("/etc/imapd.conf"); err == nil {
 		corpus["debian-etc-imapd.conf"] = string(b)
 	}
