@@ -191,7 +191,7 @@ func (h *Header) parseDlist(line []byte) error {
 			h.QuotaRoot = kv.Value.Text()
 		case "A":
 			if kv.Value.Kind() != dlist.KindKVList {
-				return fmt.Errorf("A is a %v, want a kvlist", kv.Value.Kind())
+				return fmt.Errorf("the ACL (A) is a %v, want a kvlist", kv.Value.Kind())
 			}
 			h.ACL = h.ACL[:0]
 			for _, a := range kv.Value.Pairs() {
@@ -199,7 +199,7 @@ func (h *Header) parseDlist(line []byte) error {
 			}
 		case "U":
 			if kv.Value.Kind() != dlist.KindList {
-				return fmt.Errorf("U is a %v, want a list", kv.Value.Kind())
+				return fmt.Errorf("the user flags (U) are a %v, want a list", kv.Value.Kind())
 			}
 			items := kv.Value.Items()
 			if len(items) > MaxUserFlags {
