@@ -39,7 +39,7 @@ type DecodeOptions struct {
 	Limits   Limits
 	Literals LiteralPolicy
 	// File receives file literals. If nil, a file literal is an error
-	// (ErrNoFileFunc) and its content is left unread.
+	// (ErrNoFileFunc); its content is skipped, not buffered.
 	File FileFunc
 }
 

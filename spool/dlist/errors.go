@@ -43,7 +43,7 @@ var (
 	// literal when DecodeOptions.Literals is RejectNonSyncLiterals.
 	ErrNonSyncLiteral = errors.New("dlist: non-synchronising literal {n+} not accepted")
 	// ErrNoFileFunc is returned for a file literal when the Decoder has no
-	// FileFunc. The content has not been consumed.
+	// FileFunc. The content has been skipped.
 	ErrNoFileFunc = errors.New("dlist: file literal but no FileFunc to receive it")
 	// ErrSkipFile may be returned (possibly wrapped) by a FileSource to make
 	// the Encoder print NIL instead of the file literal, as Cyrus does when

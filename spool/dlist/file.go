@@ -45,13 +45,23 @@ func (d *Decoder) fileLiteral() (Value, error) {
 	if err := d.expect(prod, '\n'); err != nil {
 		return Value{}, err
 	}
+	// From here on the content is always consumed, so that the stream
+	// stays in sync whatever happens to this file literal.
 	var sum [20]byte
 	if !decodeGUID(&sum, guid) {
-		return Value{}, d.syntax(prod, fmt.Sprintf("GUID %q is not 40 hex digits", guid), nil)
+		err := d.syntax(prod, fmt.Sprintf("GUID %q is not 40 hex digits", guid), nil)
+		if serr := d.skipBytes(size); serr != nil {
+			return Value{}, serr
+		}
+		return Value{}, err
 	}
 	guid = lower(guid)
 	if d.file == nil {
-		return Value{}, fmt.Errorf("dlist: file literal %s at offset %d: %w", guid, d.off, ErrNoFileFunc)
+		err := fmt.Errorf("dlist: file literal %s at offset %d: %w", guid, d.off, ErrNoFileFunc)
+		if serr := d.skipBytes(size); serr != nil {
+			return Value{}, serr
+		}
+		return Value{}, err
 	}
 
 	fr := &fileReader{d: d, remain: size, h: sha1.New(), want: sum, part: part, guid: guid}

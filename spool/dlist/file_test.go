@@ -141,9 +141,19 @@ func TestFileLiteralErrors(t *testing.T) {
 		t.Errorf("content not drained after callback error: %q", rest)
 	}
 
-	d = NewDecoder(bufio.NewReader(strings.NewReader(fileLit(content))), nil)
+	d = NewDecoder(bufio.NewReader(strings.NewReader(fileLit(content)+" rest")), nil)
 	if _, err := d.ReadValue(); !errors.Is(err, ErrNoFileFunc) {
 		t.Fatalf("no FileFunc: %v", err)
+	}
+	if rest, _ := io.ReadAll(d.r); string(rest) != " rest" {
+		t.Errorf("content not skipped without FileFunc: %q", rest)
+	}
+	d = NewDecoder(bufio.NewReader(strings.NewReader("%{p 123 3}\r\nabc rest")), nil)
+	if _, err := d.ReadValue(); err == nil || !strings.Contains(err.Error(), "40 hex") {
+		t.Fatalf("bad GUID: %v", err)
+	}
+	if rest, _ := io.ReadAll(d.r); string(rest) != " rest" {
+		t.Errorf("content not skipped after bad GUID: %q", rest)
 	}
 	if _, err := Unmarshal([]byte(fileLit(content)), nil); !errors.Is(err, ErrNoFileFunc) {
 		t.Fatalf("Unmarshal with a file literal: %v", err)
