@@ -369,7 +369,10 @@ type readError struct {
 	err  error
 }
 
+// Error implements error.
 func (e *readError) Error() string { return "dlist: reading " + e.prod + ": " + e.err.Error() }
+
+// Unwrap returns the I/O error.
 func (e *readError) Unwrap() error { return e.err }
 
 // quoteByte renders a byte for an error message.

@@ -72,11 +72,13 @@ func NewEncoder(w io.Writer, opts *EncodeOptions) *Encoder {
 // Encode writes one value. After an error the output written so far is
 // incomplete and the stream should be abandoned.
 func (e *Encoder) Encode(v Value) error {
-	if err := e.value(v); err != nil {
+	var err error
+	e.buf, err = appendValue(e.buf, v, e.opt.NonSyncLiterals, e.fileValue)
+	if err != nil {
 		e.buf = e.buf[:0]
 		return err
 	}
-	return e.spill(0)
+	return e.spill()
 }
 
 // EncodeItem writes item = key SP value, with the key printed by the
@@ -93,20 +95,20 @@ func (e *Encoder) EncodeItem(key string, v Value) error {
 // WriteRaw writes bytes as they are, e.g. a command verb or CRLF.
 func (e *Encoder) WriteRaw(s string) error {
 	e.buf = append(e.buf, s...)
-	return e.spill(0)
+	return e.spill()
 }
 
 // Flush writes any buffered output to the underlying writer.
 func (e *Encoder) Flush() error {
-	if err := e.spill(0); err != nil {
+	if err := e.spill(); err != nil {
 		return err
 	}
 	return e.w.Flush()
 }
 
-// spill moves the internal buffer to the bufio.Writer once it exceeds max.
-func (e *Encoder) spill(max int) error {
-	if len(e.buf) <= max {
+// spill moves the internal buffer to the bufio.Writer.
+func (e *Encoder) spill() error {
+	if len(e.buf) == 0 {
 		return nil
 	}
 	_, err := e.w.Write(e.buf)
@@ -114,63 +116,25 @@ func (e *Encoder) spill(max int) error {
 	return err
 }
 
-func (e *Encoder) value(v Value) error {
-	switch v.kind {
-	case KindList:
-		e.buf = append(e.buf, '(')
-		for i := range v.list {
-			if i > 0 {
-				e.buf = append(e.buf, ' ')
-			}
-			if err := e.value(v.list[i]); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ')')
-	case KindKVList:
-		e.buf = append(e.buf, '%', '(')
-		for i := range v.kvs {
-			if i > 0 {
-				e.buf = append(e.buf, ' ')
-			}
-			if err := checkKey(v.kvs[i].Key); err != nil {
-				return err
-			}
-			e.buf = AppendAString(e.buf, v.kvs[i].Key, e.opt.NonSyncLiterals)
-			e.buf = append(e.buf, ' ')
-			if err := e.value(v.kvs[i].Value); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ')')
-	case KindFile:
-		return e.fileValue(v.file)
-	default:
-		var err error
-		if e.buf, err = appendScalar(e.buf, v, e.opt.NonSyncLiterals); err != nil {
-			return err
-		}
-	}
-	return e.spill(32 << 10)
-}
-
-// fileValue writes a file literal from its Body or the FileSource.
-func (e *Encoder) fileValue(f *File) error {
+// fileValue writes a file literal from its Body or the FileSource; it is
+// the file hook of appendValue, so dst is e.buf.
+func (e *Encoder) fileValue(dst []byte, f *File) ([]byte, error) {
+	e.buf = dst
 	r, guid := f.Body, lower(f.GUID)
 	if r == nil {
 		if e.opt.File == nil {
-			return fmt.Errorf("dlist: file literal %s has no Body and the Encoder no FileSource", f.GUID)
+			return e.buf, fmt.Errorf("dlist: file literal %s has no Body and the Encoder no FileSource", f.GUID)
 		}
 		var err error
 		if r, err = e.opt.File(f.Partition, guid, f.Size); err != nil {
 			if errors.Is(err, ErrSkipFile) {
-				e.buf = append(e.buf, "NIL"...)
-				return nil
+				return append(e.buf, "NIL"...), nil
 			}
-			return fmt.Errorf("dlist: opening file literal %s: %w", f.GUID, err)
+			return e.buf, fmt.Errorf("dlist: opening file literal %s: %w", f.GUID, err)
 		}
 	}
-	return e.WriteFileLiteral(f.Partition, guid, f.Size, r)
+	err := e.WriteFileLiteral(f.Partition, guid, f.Size, r)
+	return e.buf, err
 }
 
 // WriteFileLiteral writes %{partition guid size} CRLF followed by exactly
@@ -195,7 +159,7 @@ func (e *Encoder) WriteFileLiteral(partition, guid string, size int64, r io.Read
 	e.buf = append(e.buf, ' ')
 	e.buf = strconv.AppendInt(e.buf, size, 10)
 	e.buf = append(e.buf, '}', '\r', '\n')
-	if err := e.spill(0); err != nil {
+	if err := e.spill(); err != nil {
 		return err
 	}
 	var h hash.Hash
@@ -223,6 +187,14 @@ func (e *Encoder) WriteFileLiteral(partition, guid string, size int64, r io.Read
 // AppendValue appends the encoding of v to dst. It cannot encode file
 // literals (ErrFileInAppend). nonSync selects {n+} literals.
 func AppendValue(dst []byte, v Value, nonSync bool) ([]byte, error) {
+	return appendValue(dst, v, nonSync, func(dst []byte, _ *File) ([]byte, error) {
+		return dst, ErrFileInAppend
+	})
+}
+
+// appendValue encodes v into dst, calling file for file literals.
+func appendValue(dst []byte, v Value, nonSync bool, file func([]byte, *File) ([]byte, error)) ([]byte, error) {
+	var err error
 	switch v.kind {
 	case KindList:
 		dst = append(dst, '(')
@@ -230,8 +202,7 @@ func AppendValue(dst []byte, v Value, nonSync bool) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ' ')
 			}
-			var err error
-			if dst, err = AppendValue(dst, v.list[i], nonSync); err != nil {
+			if dst, err = appendValue(dst, v.list[i], nonSync, file); err != nil {
 				return dst, err
 			}
 		}
@@ -247,14 +218,13 @@ func AppendValue(dst []byte, v Value, nonSync bool) ([]byte, error) {
 			}
 			dst = AppendAString(dst, v.kvs[i].Key, nonSync)
 			dst = append(dst, ' ')
-			var err error
-			if dst, err = AppendValue(dst, v.kvs[i].Value, nonSync); err != nil {
+			if dst, err = appendValue(dst, v.kvs[i].Value, nonSync, file); err != nil {
 				return dst, err
 			}
 		}
 		return append(dst, ')'), nil
 	case KindFile:
-		return dst, ErrFileInAppend
+		return file(dst, v.file)
 	}
 	return appendScalar(dst, v, nonSync)
 }

@@ -109,6 +109,7 @@ type fileReader struct {
 	err    error // sticky: io.EOF, *GUIDMismatchError or a read error
 }
 
+// Read implements io.Reader.
 func (fr *fileReader) Read(p []byte) (int, error) {
 	if fr.err != nil {
 		return 0, fr.err

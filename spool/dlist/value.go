@@ -297,3 +297,22 @@ func Equal(a, b Value) bool {
 	}
 	return true
 }
+
+// String returns v in the server-side wire form, for logs and debugging.
+// A file literal is shown as its header only; a value that cannot be
+// encoded is shown with the error.
+func (v Value) String() string {
+	b, err := appendValue(nil, v, false, func(b []byte, f *File) ([]byte, error) {
+		b = append(b, "%{"...)
+		b = AppendAString(b, f.Partition, false)
+		b = append(b, ' ')
+		b = AppendAString(b, f.GUID, false)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, f.Size, 10)
+		return append(b, "}+<content>"...), nil
+	})
+	if err != nil {
+		return string(b) + "<" + err.Error() + ">"
+	}
+	return string(b)
+}

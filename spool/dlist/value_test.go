@@ -172,3 +172,17 @@ func TestEqual(t *testing.T) {
 		}
 	}
 }
+
+func TestValueString(t *testing.T) {
+	v := List(s("a b"), Nil(), FileLiteral("default", "ab", 3, nil), Flag("bad flag"))
+	want := `("a b" NIL`
+	if got := v.String(); !strings.HasPrefix(got, want) || !strings.Contains(got, "ErrBadFlag") && !strings.Contains(got, "not a valid atom") {
+		t.Errorf("String() = %q", got)
+	}
+	if got := FileLiteral("default", "ab", 3, nil).String(); got != "%{default ab 3}+<content>" {
+		t.Errorf("file String() = %q", got)
+	}
+	if got := KVList(KV{"K", s("")}).String(); got != `%(K "")` {
+		t.Errorf("kvlist String() = %q", got)
+	}
+}
