@@ -163,3 +163,5 @@ func WriteConf(t testing.TB, path string, lines ...string) {
 		t.Fatal(err)
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,405 @@
+package protocol
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+)
+
+// Transport is the protocol a client talks to its replica.
+type Transport int
+
+const (
+	// CSync is sync_server's own protocol (port csync, 2005 by convention).
+	CSync Transport = iota
+	// IMAP is imapd's SYNC* commands (X-REPLICATION).
+	IMAP
+)
+
+func (t Transport) String() string {
+	if t == IMAP {
+		return "imap"
+	}
+	return "csync"
+}
+
+// ClientOptions configures Dial. Zero values mean Cyrus's defaults.
+type ClientOptions struct {
+	// Target is where to connect (from sync_host).
+	Target Target
+	// Port is sync_port: used by both attempts when Target has no port.
+	Port string
+	// TryIMAP tries the IMAP transport first (sync_try_imap, default on).
+	TryIMAP bool
+	// AuthName, Password, Realm are sync_authname, sync_password,
+	// sync_realm.
+	AuthName, Password, Realm string
+	// Mechs restricts the SASL mechanisms (force_sasl_client_mech); empty
+	// means any we support (PLAIN, LOGIN).
+	Mechs []string
+	// TLSConfig is used for STARTTLS and implicit TLS; nil means TLS is
+	// never started.
+	TLSConfig *tls.Config
+	// ConnectTimeout is client_timeout (default 10s): connecting, greeting
+	// and authentication.
+	ConnectTimeout time.Duration
+	// Timeout is sync_timeout (default 30m, at least 3s) once logged in.
+	Timeout time.Duration
+	// RequireCompression is -z: fail unless the session is compressed.
+	RequireCompression bool
+	// NoLZ4 keeps to DEFLATE even when the peer is ours and offers LZ4.
+	NoLZ4 bool
+	// NoCompression never asks for compression (ours: Cyrus's sync_client
+	// always compresses a csync session whose server offers it).
+	NoCompression bool
+	// Trace, if set, receives the session as `-v -v` prints it.
+	Trace *Tracer
+	// Logger receives Cyrus's syslog lines.
+	Logger *slog.Logger
+}
+
+// Client is an established, authenticated replication session.
+type Client struct {
+	conn *Conn
+	// Transport is the protocol in use.
+	Transport Transport
+	// Caps are the server's capabilities (names upper-cased).
+	Caps map[string][]string
+	// Enabled is what APPLY CAPABILITIES turned on.
+	Enabled []string
+	opts    ClientOptions
+}
+
+// tagCounter numbers IMAP-transport commands S0, S1 … per process, never
+// reset on reconnect, as Cyrus's sync_client does.
+var tagCounter atomic.Int64
+
+// Dial connects, authenticates and negotiates as Cyrus's sync_connect does:
+// the IMAP transport first if TryIMAP (falling back to csync unless the
+// server offers X-REPLICATION), then COMPRESS on csync, then APPLY
+// CAPABILITIES.
+//
+// cyrus: imap/sync_support.c sync_connect (3.6.1)
+func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	if o.Timeout < 3*time.Second {
+		o.Timeout = 3 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.TryIMAP && o.Target.Socket == "" {
+		c, err := dialIMAP(ctx, o)
+		if err == nil {
+			return c, c.afterLogin()
+		}
+		if !errors.Is(err, errNoReplication) {
+			o.Logger.Debug("IMAP transport failed, trying csync", "error", err)
+		}
+	}
+	c, err := dialCSync(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.afterLogin()
+}
+
+// defaultPorts are used when /etc/services does not name the service.
+var defaultPorts = map[string]string{"csync": "2005", "imap": "143"}
+
+var errNoReplication = errors.New("protocol: server does not offer X-REPLICATION")
+
+func connect(ctx context.Context, o ClientOptions, defPort string) (*Conn, error) {
+	d := net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
+	var nc net.Conn
+	var err error
+	if o.Target.Socket != "" {
+		nc, err = d.DialContext(ctx, "unix", o.Target.Socket)
+	} else {
+		port := o.Port
+		if port == "" {
+			port = defPort
+		}
+		addr := o.Target.Address(port)
+		if _, err := net.LookupPort("tcp", port); err != nil && o.Target.Port == "" {
+			// No /etc/services entry for csync: Cyrus's conventional port.
+			addr = o.Target.Address(defaultPorts[port])
+		}
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("protocol: connect: %w", err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	c := NewConn(nc)
+	if o.Trace != nil {
+		o.Trace.IsClient = true
+		c.SetTrace(o.Trace)
+	}
+	c.Timeout(o.ConnectTimeout)
+	if o.Target.ImplicitTLS {
+		if o.TLSConfig == nil {
+			c.Close()
+			return nil, errors.New("protocol: /tls given but no TLS configuration")
+		}
+		if err := c.StartTLS(o.TLSConfig, true); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// afterLogin compresses (csync) and sends APPLY CAPABILITIES.
+func (c *Client) afterLogin() error {
+	if c.Transport == CSync && !c.opts.NoCompression {
+		alg := ""
+		if c.has("COMPRESS", LZ4) && !c.opts.NoLZ4 {
+			alg = LZ4
+		} else if c.has("COMPRESS", Deflate) {
+			alg = Deflate
+		}
+		if alg != "" {
+			if err := c.conn.WriteLine("COMPRESS %s", alg); err != nil {
+				return c.fail(err)
+			}
+			line, err := c.conn.ReadLine()
+			if err != nil {
+				return c.fail(err)
+			}
+			if !strings.HasPrefix(line, "OK") {
+				return c.fail(&ProtocolError{Line: line, Why: "COMPRESS refused"})
+			}
+			if err := c.conn.StartCompression(alg); err != nil {
+				return c.fail(err)
+			}
+		}
+	}
+	if c.opts.RequireCompression && c.conn.Compression == "" {
+		return c.fail(errors.New("Failed to enable compression"))
+	}
+	sieve := "SIEVE-MAILBOX"
+	if c.Transport == IMAP {
+		sieve = "X-SIEVE-MAILBOX"
+	}
+	if _, ok := c.Caps[sieve]; ok {
+		resp, err := c.Command(context.Background(), "APPLY", "CAPABILITIES", dlist.List(dlist.String("SIEVE-MAILBOX")))
+		if err != nil {
+			return c.fail(fmt.Errorf("APPLY CAPABILITIES: %w", err))
+		}
+		for _, it := range resp.Items {
+			if it.Key == "ENABLED" {
+				for _, v := range it.Value.Items() {
+					c.Enabled = append(c.Enabled, v.Text())
+				}
+			}
+		}
+	}
+	c.conn.Timeout(0)
+	return nil
+}
+
+func (c *Client) fail(err error) error {
+	c.conn.Close()
+	return err
+}
+
+// has reports whether capability name lists param (or exists, if param is
+// "").
+func (c *Client) has(name, param string) bool {
+	ps, ok := c.Caps[name]
+	if !ok {
+		return false
+	}
+	if param == "" {
+		return true
+	}
+	for _, p := range ps {
+		if strings.EqualFold(p, param) {
+			return true
+		}
+	}
+	return false
+}
+
+// SieveMailbox tells whether the #sieve mailbox is replicated like mail.
+func (c *Client) SieveMailbox() bool {
+	for _, e := range c.Enabled {
+		if strings.EqualFold(e, "SIEVE-MAILBOX") {
+			return true
+		}
+	}
+	return false
+}
+
+// Compression is the compression in use ("" for none).
+func (c *Client) Compression() string { return c.conn.Compression }
+
+// Item is one "* KEY value" data line of a response.
+type Item struct {
+	// Key is the item's name, e.g. MAILBOX.
+	Key string
+	// Value is its dlist.
+	Value dlist.Value
+}
+
+// Response is what a GET, APPLY or RESTORE returned before its OK.
+type Response struct {
+	// Items are the data lines.
+	Items []Item
+}
+
+// Command sends `<verb> <key> <arg>` (GET USER fred, APPLY MAILBOX %(…))
+// and reads the response. A NO comes back as *RemoteError, BYE as ErrBye.
+func (c *Client) Command(ctx context.Context, verb, key string, arg dlist.Value) (*Response, error) {
+	return c.command(ctx, verb, key, &arg, nil)
+}
+
+// CommandFiles is Command with file literals inside arg streamed from
+// files (APPLY MESSAGE).
+func (c *Client) CommandFiles(ctx context.Context, verb, key string, arg dlist.Value, files dlist.FileSource) (*Response, error) {
+	return c.command(ctx, verb, key, &arg, files)
+}
+
+func (c *Client) command(ctx context.Context, verb, key string, arg *dlist.Value, files dlist.FileSource) (*Response, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(dl)
+	} else {
+		c.conn.Timeout(c.opts.Timeout)
+	}
+	tag := ""
+	w := c.conn.Writer()
+	if c.Transport == IMAP {
+		tag = fmt.Sprintf("S%d", tagCounter.Add(1)-1)
+		fmt.Fprintf(w, "%s SYNC%s", tag, verb)
+	} else {
+		fmt.Fprintf(w, "%s", verb)
+	}
+	enc := dlist.NewEncoder(w, &dlist.EncodeOptions{NonSyncLiterals: true, File: files})
+	var err error
+	if arg != nil {
+		if err = enc.WriteRaw(" "); err == nil {
+			err = enc.EncodeItem(key, *arg)
+		}
+	}
+	if err == nil {
+		err = enc.WriteRaw("\r\n")
+	}
+	if err == nil {
+		err = enc.Flush()
+	}
+	if err == nil {
+		err = c.conn.Flush()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("protocol: send %s %s: %w", verb, key, err)
+	}
+	return c.readResponse(tag)
+}
+
+// readResponse reads "* KEY value" lines up to the status line.
+func (c *Client) readResponse(tag string) (*Response, error) {
+	r := c.conn.Reader()
+	dec := dlist.NewDecoder(r, nil)
+	resp := &Response{}
+	for {
+		b, err := r.Peek(2)
+		if err != nil {
+			return nil, fmt.Errorf("protocol: read response: %w", err)
+		}
+		if string(b) == "* " {
+			r.Discard(2)
+			key, v, err := dec.ReadItem()
+			if err == nil {
+				err = dec.ReadLineEnd()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("protocol: response item: %w", err)
+			}
+			resp.Items = append(resp.Items, Item{Key: key, Value: v})
+			continue
+		}
+		line, err := c.conn.ReadLine()
+		if err != nil {
+			return nil, fmt.Errorf("protocol: read response: %w", err)
+		}
+		status := line
+		if tag != "" {
+			t, rest, _ := strings.Cut(line, " ")
+			if t != tag {
+				return nil, &ProtocolError{Line: line, Why: "expected tag " + tag}
+			}
+			status = rest
+		}
+		word, text, _ := strings.Cut(status, " ")
+		switch word {
+		case "OK":
+			return resp, nil
+		case "NO":
+			return resp, parseNo(text)
+		case "BYE":
+			return resp, ErrBye
+		}
+		return resp, &ProtocolError{Line: line, Why: "bad status"}
+	}
+}
+
+// Noop pings the server.
+func (c *Client) Noop(ctx context.Context) error { return c.simple(ctx, "NOOP", "N01 NOOP") }
+
+// Restart asks the server to drop its staged files.
+func (c *Client) Restart(ctx context.Context) error {
+	if c.Transport == IMAP {
+		_, err := c.command(ctx, "RESTART", "", nil, nil)
+		return err
+	}
+	return c.simple(ctx, "RESTART", "")
+}
+
+func (c *Client) simple(ctx context.Context, csync, imap string) error {
+	c.conn.Timeout(c.opts.Timeout)
+	line := csync
+	tag := ""
+	if c.Transport == IMAP {
+		line = imap
+		tag, _, _ = strings.Cut(imap, " ")
+	}
+	if err := c.conn.WriteLine("%s", line); err != nil {
+		return err
+	}
+	_, err := c.readResponse(tag)
+	return err
+}
+
+// Close ends the session politely (EXIT, or LOGOUT on IMAP) and closes.
+func (c *Client) Close() error {
+	c.conn.Timeout(c.opts.ConnectTimeout)
+	if c.Transport == IMAP {
+		if c.conn.WriteLine("Q01 LOGOUT") == nil {
+			for {
+				l, err := c.conn.ReadLine()
+				if err != nil || !strings.HasPrefix(l, "* ") {
+					break
+				}
+			}
+		}
+	} else if c.conn.WriteLine("EXIT") == nil {
+		c.conn.ReadLine()
+	}
+	return c.conn.Close()
+}
