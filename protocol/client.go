@@ -120,6 +120,11 @@ func Dial(ctx context.Context, o ClientOptions) (*Client, error) {
 // defaultPorts are used when /etc/services does not name the service.
 var defaultPorts = map[string]string{"csync": "2005", "imap": "143"}
 
+// ErrNoCompression is -z's failure: Cyrus logs "Failed to enable compression".
+//
+//lint:ignore ST1005 Cyrus's wording
+var ErrNoCompression = errors.New("Failed to enable compression")
+
 var errNoReplication = errors.New("protocol: server does not offer X-REPLICATION")
 
 func connect(ctx context.Context, o ClientOptions, defPort string) (*Conn, error) {
@@ -191,7 +196,7 @@ func (c *Client) afterLogin() error {
 		}
 	}
 	if c.opts.RequireCompression && c.conn.Compression == "" {
-		return c.fail(errors.New("Failed to enable compression"))
+		return c.fail(ErrNoCompression)
 	}
 	sieve := "SIEVE-MAILBOX"
 	if c.Transport == IMAP {

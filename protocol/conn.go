@@ -16,7 +16,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -46,8 +45,7 @@ type Conn struct {
 	// TLS tells whether TLS is active.
 	TLS bool
 
-	traceMu sync.Mutex
-	trace   *Tracer
+	trace *Tracer
 }
 
 // NewConn wraps an established connection.
