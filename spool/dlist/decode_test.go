@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -342,6 +343,32 @@ func TestReadErrors(t *testing.T) {
 	} {
 		if msg := err.Error(); !strings.HasPrefix(msg, "dlist: ") {
 			t.Errorf("%T message %q", err, msg)
+		}
+	}
+}
+
+// TestAnnouncedSizesDoNotAllocate checks that a peer announcing a huge
+// literal, file literal or list does not make the decoder allocate for it
+// before the bytes actually arrive.
+func TestAnnouncedSizesDoNotAllocate(t *testing.T) {
+	for _, in := range []string{
+		"{60000000}\r\nabc",
+		"{60000000+}\r\nabc",
+		"%{default " + sha1hex("x") + " 4000000000}\r\nabc",
+		"(" + strings.Repeat("(", 60) + "a",
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d := NewDecoder(bufio.NewReader(strings.NewReader(in)), &DecodeOptions{
+			File: func(p, g string, n int64, r io.Reader) error { _, err := io.Copy(io.Discard, r); return err },
+		})
+		if _, err := d.ReadValue(); err == nil {
+			t.Fatalf("%.30q: no error", in)
+		}
+		runtime.ReadMemStats(&after)
+		if got := after.TotalAlloc - before.TotalAlloc; got > 2<<20 {
+			t.Errorf("%.30q: allocated %d bytes", in, got)
 		}
 	}
 }
