@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/flat"
@@ -280,12 +279,4 @@ func (s *Spool) UserMailboxes(ctx context.Context, userid string) ([]*Entry, err
 		}
 	}
 	return out, nil
-}
-
-// isUserDBName reports whether dbname is a user's mailbox name.
-func isUserDBName(dbname string) bool {
-	if _, rest, ok := strings.Cut(dbname, "\x1D"); ok {
-		dbname = rest
-	}
-	return strings.HasPrefix(dbname, "user\x1F")
 }

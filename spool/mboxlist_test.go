@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestMailboxListCtlMboxlist(t *testing.T) {
 	}
 	type dump struct {
 		Name, MTime, UIDValidity, CreatedModseq, FolderModseq, MBType, Partition, UniqueID string
-		ACL                                                                             map[string]string
+		ACL                                                                                map[string]string
 	}
 	var golden map[string]struct {
 		Name          string            `json:"name"`
@@ -88,33 +89,19 @@ func TestMailboxListCtlMboxlist(t *testing.T) {
 			strconv.FormatUint(e.CreatedModseq, 10), strconv.FormatUint(e.FolderModseq, 10), e.Type.String(),
 			e.Partition, e.UniqueID, acl}
 		want := dump{g.Name, g.MTime, g.UIDValidity, g.CreatedModseq, g.FolderModseq, g.MBType, g.Partition, g.UniqueID, g.ACL}
-		if got.ACL == nil || len(got.ACL) == 0 {
+		if len(got.ACL) == 0 {
 			got.ACL = map[string]string{}
 		}
 		if g.ACL == nil {
 			want.ACL = map[string]string{}
 		}
-		if !equalDump(got.Name+got.MTime+got.UIDValidity+got.CreatedModseq+got.FolderModseq+got.MBType+got.Partition+got.UniqueID, want.Name+want.MTime+want.UIDValidity+want.CreatedModseq+want.FolderModseq+want.MBType+want.Partition+want.UniqueID) || !equalMap(got.ACL, want.ACL) {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", e.Name, got, want)
 		}
 	}
 	if seen != len(golden) {
 		t.Errorf("matched %d of %d ctl_mboxlist entries", seen, len(golden))
 	}
-}
-
-func equalDump(a, b string) bool { return a == b }
-
-func equalMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestLookupAndHistory(t *testing.T) {

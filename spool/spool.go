@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"sync"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
@@ -259,14 +258,4 @@ func (s *Spool) userInbox(userid, _ string) (*Entry, error) {
 		return nil, fmt.Errorf("spool: user %s: INBOX %w", userid, ErrNotFound)
 	}
 	return e, nil
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
