@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"strconv"
@@ -51,7 +52,7 @@ func rawIMAP(t *testing.T, in *Instance, user, password string, cmds ...string) 
 // users, LMTP deliveries, system and user flags, an expunge, folders
 // created, renamed and deleted, a subscription, a folder shared with and
 // read by another user (seen db), mailbox and message annotations and a
-// quota root.
+// quota root; sieve scripts over ManageSieve (one replaced, one active).
 func populate(t *testing.T, in *Instance) {
 	t.Helper()
 	in.CreateUser(t, "fred")
@@ -105,8 +106,51 @@ func populate(t *testing.T, in *Instance) {
 	// bob reads fred's shared folder: seen state in bob's seen db.
 	rawIMAP(t, in, "bob", UserPassword, `SELECT "Other Users/fred/Work"`, "FETCH 1 BODY[]")
 
+	putSieve(t, in, "fred", "first", "keep;\r\n", false)
+	putSieve(t, in, "fred", "filter", "require \"fileinto\";\r\nif header :contains \"subject\" \"x\" { fileinto \"Work\"; }\r\n", true)
+	putSieve(t, in, "fred", "filter", "require \"fileinto\";\r\nif header :contains \"subject\" \"y\" { fileinto \"Work\"; }\r\n", true)
+
 	a := in.IMAP(t, AdminUser, AdminPassword)
 	if err := a.SetQuota("user/fred", map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 100000, imap.QuotaResourceMessage: 500}).Wait(); err != nil {
 		t.Fatalf("setquota: %v", err)
 	}
+}
+
+// putSieve uploads a sieve script over ManageSieve (timsieved) as user and
+// makes it active if active is set.
+func putSieve(t *testing.T, in *Instance, user, name, script string, active bool) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.SievePort), 10*time.Second)
+	if err != nil {
+		t.Fatalf("sieve dial: %v", err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	r := bufio.NewReader(conn)
+	expectOK := func(what string) {
+		t.Helper()
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("sieve %s: %v", what, err)
+			}
+			if strings.HasPrefix(l, "OK") {
+				return
+			}
+			if strings.HasPrefix(l, "NO") || strings.HasPrefix(l, "BYE") {
+				t.Fatalf("sieve %s: %s", what, l)
+			}
+		}
+	}
+	expectOK("greeting")
+	auth := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + UserPassword))
+	fmt.Fprintf(conn, "AUTHENTICATE \"PLAIN\" \"%s\"\r\n", auth)
+	expectOK("authenticate")
+	fmt.Fprintf(conn, "PUTSCRIPT \"%s\" {%d+}\r\n%s\r\n", name, len(script), script)
+	expectOK("putscript")
+	if active {
+		fmt.Fprintf(conn, "SETACTIVE \"%s\"\r\n", name)
+		expectOK("setactive")
+	}
+	fmt.Fprintf(conn, "LOGOUT\r\n")
 }

@@ -40,6 +40,7 @@ func TestSpoolRead(t *testing.T) {
 			checkMailboxList(t, in, sp, c.name == "legacy")
 			checkMailboxes(t, in, sp)
 			checkUserStores(t, in, sp)
+			checkSieve(t, sp)
 		})
 	}
 }
@@ -356,5 +357,29 @@ func checkUserStores(t *testing.T, in *Instance, sp *spool.Spool) {
 	}
 	if _, err := os.Stat(sp.QuotaPath("user.fred")); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkSieve compares fred's scripts in #sieve with what putSieve stored
+// and with the sieve directory's defaultbc link.
+func checkSieve(t *testing.T, sp *spool.Spool) {
+	scripts, err := sp.SieveScripts(context.Background(), "fred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range scripts {
+		got = append(got, fmt.Sprintf("%s active=%v %q", s.Name, s.Active, s.Content))
+		if s.GUID != guid.Sum(s.Content) || s.ID == "" {
+			t.Errorf("script %s: guid %s id %q", s.Name, s.GUID, s.ID)
+		}
+	}
+	want := []string{`first active=false "keep;\r\n"`,
+		`filter active=true "require \"fileinto\";\r\nif header :contains \"subject\" \"y\" { fileinto \"Work\"; }\r\n"`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sieve scripts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if a, err := sp.ActiveSieveScript("fred"); err != nil || a != "filter" {
+		t.Errorf("active script %q %v", a, err)
 	}
 }
