@@ -22,25 +22,54 @@ import (
 // mailboxes.db entry), mbpath -j (directories, per-user files, sieve dir),
 // mbexamine (index header and records), quota (usage and limits); and the
 // sync CRCs we recompute with the ones Cyrus keeps in cyrus.index, which
-// are what its sync_server reports in GET MAILBOXES.
+// are what its sync_server reports in GET MAILBOXES. Variants: legacy
+// by-name directories (also with fulldirhash), a flat mailboxes.db and seen
+// db with twoskip subscriptions, and a metapartition plus an archive
+// partition after cyr_expire -A.
 func TestSpoolRead(t *testing.T) {
 	RequireCyrus(t)
+	base := TempDir(t)
+	meta, archive := base+"/meta", base+"/archive"
 	for _, c := range []struct {
-		name  string
-		extra []string
+		name   string
+		legacy bool
+		extra  []string
+		after  func(t *testing.T, in *Instance)
 	}{
-		{"uuid", nil},
-		{"legacy", []string{"mailbox_legacy_dirs: yes", "hashimapspool: true"}},
+		{name: "uuid"},
+		{name: "legacy", legacy: true, extra: []string{"mailbox_legacy_dirs: yes", "hashimapspool: true"}},
+		{name: "legacy-fulldirhash", legacy: true, extra: []string{"mailbox_legacy_dirs: yes", "hashimapspool: true", "fulldirhash: yes"}},
+		{name: "flat-mboxlist", extra: []string{"mboxlist_db: flat", "seenstate_db: flat", "subscription_db: twoskip"}},
+		{name: "meta-archive", extra: []string{"metapartition-default: " + meta, "metapartition_files: header index annotations",
+			"archive_enabled: yes", "archivepartition-default: " + archive},
+			after: func(t *testing.T, in *Instance) {
+				if r := in.Tool(t, "cyr_expire", "-A", "0", "-X", "1000"); r.Code != 0 {
+					t.Fatalf("cyr_expire -A 0: %d %s", r.Code, r.Stderr)
+				}
+			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			for _, d := range []string{meta, archive} {
+				os.MkdirAll(d, 0o750)
+				Chown(t, d)
+			}
 			in := NewInstance(t, TempDir(t), "master", c.extra...)
 			in.Start(t)
 			populate(t, in)
+			if c.after != nil {
+				c.after(t, in)
+			}
 			sp := openSpool(t, in)
-			checkMailboxList(t, in, sp, c.name == "legacy")
+			checkMailboxList(t, in, sp, c.legacy)
 			checkMailboxes(t, in, sp)
 			checkUserStores(t, in, sp)
 			checkSieve(t, sp)
+			if b, _ := os.ReadFile(sp.MailboxListPath()); c.name == "flat-mboxlist" && (len(b) == 0 || b[0] == 0xA1) {
+				t.Errorf("mailboxes.db is not flat: %q", b[:min(len(b), 40)])
+			}
+			if c.name == "meta-archive" {
+				checkMetaArchive(t, sp, meta, archive)
+			}
 		})
 	}
 }
@@ -381,5 +410,38 @@ func checkSieve(t *testing.T, sp *spool.Spool) {
 	}
 	if a, err := sp.ActiveSieveScript("fred"); err != nil || a != "filter" {
 		t.Errorf("active script %q %v", a, err)
+	}
+}
+
+// checkMetaArchive checks that cyrus.index/header/annotations were found on
+// the metapartition and that cyr_expire -A moved messages to the archive
+// partition, where RecordPath found them (checkMailboxes hashed them).
+func checkMetaArchive(t *testing.T, sp *spool.Spool, meta, archive string) {
+	m, err := sp.Snapshot(context.Background(), "user.fred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipath, _ := sp.MetaPath(m.Entry(), spool.MetaIndex)
+	cpath, _ := sp.MetaPath(m.Entry(), spool.MetaCache)
+	if !strings.HasPrefix(ipath, meta+"/") || strings.HasPrefix(cpath, meta+"/") {
+		t.Errorf("meta paths %s %s", ipath, cpath)
+	}
+	archived := 0
+	for i := range m.Records {
+		r := &m.Records[i]
+		if !r.Archived() || r.Expunged() {
+			continue
+		}
+		archived++
+		p, _ := sp.RecordPath(m, r)
+		if !strings.HasPrefix(p, archive+"/") {
+			t.Errorf("archived message at %s", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+	if archived == 0 {
+		t.Errorf("no archived message in user.fred: %+v", m.Records)
 	}
 }
