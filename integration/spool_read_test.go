@@ -24,7 +24,7 @@ import (
 // sync CRCs we recompute with the ones Cyrus keeps in cyrus.index, which
 // are what its sync_server reports in GET MAILBOXES. Variants: legacy
 // by-name directories (also with fulldirhash), a flat mailboxes.db and seen
-// db with twoskip subscriptions, and a metapartition plus an archive
+// db with twoskip subscriptions, skiplist for every DB, and a metapartition plus an archive
 // partition after cyr_expire -A.
 func TestSpoolRead(t *testing.T) {
 	RequireCyrus(t)
@@ -40,6 +40,7 @@ func TestSpoolRead(t *testing.T) {
 		{name: "legacy", legacy: true, extra: []string{"mailbox_legacy_dirs: yes", "hashimapspool: true"}},
 		{name: "legacy-fulldirhash", legacy: true, extra: []string{"mailbox_legacy_dirs: yes", "hashimapspool: true", "fulldirhash: yes"}},
 		{name: "flat-mboxlist", extra: []string{"mboxlist_db: flat", "seenstate_db: flat", "subscription_db: twoskip"}},
+		{name: "skiplist-dbs", extra: []string{"mboxlist_db: skiplist", "seenstate_db: skiplist", "annotation_db: skiplist", "subscription_db: skiplist"}},
 		{name: "meta-archive", extra: []string{"metapartition-default: " + meta, "metapartition_files: header index annotations",
 			"archive_enabled: yes", "archivepartition-default: " + archive},
 			after: func(t *testing.T, in *Instance) {
@@ -66,6 +67,9 @@ func TestSpoolRead(t *testing.T) {
 			checkSieve(t, sp)
 			if b, _ := os.ReadFile(sp.MailboxListPath()); c.name == "flat-mboxlist" && (len(b) == 0 || b[0] == 0xA1) {
 				t.Errorf("mailboxes.db is not flat: %q", b[:min(len(b), 40)])
+			}
+			if b, _ := os.ReadFile(sp.MailboxListPath()); c.name == "skiplist-dbs" && !strings.HasPrefix(string(b), "\xA1\x02\x8B\x0Dskiplist") {
+				t.Errorf("mailboxes.db is not skiplist: %q", b[:min(len(b), 40)])
 			}
 			if c.name == "meta-archive" {
 				checkMetaArchive(t, sp, meta, archive)

@@ -11,15 +11,9 @@ import (
 	"syscall"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/flat"
+	"github.com/cyrus-replication/cyrus-replication/spool/skiplist"
 	"github.com/cyrus-replication/cyrus-replication/spool/twoskip"
 )
-
-// skiplistMagic starts a Cyrus skiplist file (spool.md §2.7).
-const skiplistMagic = "\xA1\x02\x8B\x0Dskiplist file\x00\x00\x00"
-
-// ErrSkiplist means a database is in skiplist format, which this package
-// does not read yet.
-var ErrSkiplist = errors.New("skiplist databases are not supported")
 
 // kvdb is the read interface shared by the twoskip and flat backends.
 type kvdb interface {
@@ -34,6 +28,13 @@ func (t twoskipDB) forEachPrefix(p []byte, fn func(k, v []byte) error) error {
 	return t.db.ForEachPrefix(p, fn)
 }
 
+type skiplistDB struct{ db *skiplist.DB }
+
+func (s skiplistDB) get(k []byte) ([]byte, bool, error) { v, ok := s.db.Get(k); return v, ok, nil }
+func (s skiplistDB) forEachPrefix(p []byte, fn func(k, v []byte) error) error {
+	return s.db.ForEachPrefix(p, fn)
+}
+
 type flatDB struct{ db *flat.DB }
 
 func (f flatDB) get(k []byte) ([]byte, bool, error) { v, ok := f.db.Get(k); return v, ok, nil }
@@ -42,10 +43,10 @@ func (f flatDB) forEachPrefix(p []byte, fn func(k, v []byte) error) error {
 }
 
 // openKV reads a Cyrus key/value database, choosing the backend by the
-// file's magic as Cyrus does (twoskip; anything else is taken as flat, the
-// only text format), whatever the configured backend says.
+// file's magic as Cyrus does (twoskip, skiplist; anything else is taken as
+// flat, the only text format), whatever the configured backend says.
 //
-// cyrus: lib/cyrusdb.c cyrusdb_convert / _detect (3.6.1)
+// cyrus: lib/cyrusdb.c cyrusdb_detect (3.6.1)
 func openKV(path string) (kvdb, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -65,8 +66,12 @@ func openKV(path string) (kvdb, error) {
 			return nil, err
 		}
 		return twoskipDB{db}, nil
-	case bytes.HasPrefix(magic, []byte(skiplistMagic[:n])) && n == len(skiplistMagic):
-		return nil, fmt.Errorf("%s: %w", path, ErrSkiplist)
+	case bytes.Equal(magic, []byte(skiplist.Magic)):
+		db, err := skiplist.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return skiplistDB{db}, nil
 	}
 	db, err := flat.ReadFile(path)
 	if err != nil {
