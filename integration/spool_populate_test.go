@@ -61,7 +61,7 @@ func populate(t *testing.T, in *Instance) {
 	in.Deliver(t, "bob", 2)
 
 	c := in.IMAP(t, "fred", UserPassword)
-	for _, m := range []string{"Work", "Old", "Gone", "Work/Deep"} {
+	for _, m := range []string{"Work", "Old", "Gone", "Work/Deep", "dot.ted", "with space", "Café/Sub"} {
 		if err := c.Create(m, nil).Wait(); err != nil {
 			t.Fatalf("create %s: %v", m, err)
 		}

@@ -165,7 +165,13 @@ func checkMailboxList(t *testing.T, in *Instance, sp *spool.Spool, legacy bool) 
 }
 
 // extName is the external name (unixhierarchysep) tools take.
-func extName(intname string) string { return strings.ReplaceAll(intname, ".", "/") }
+func extName(intname string) string {
+	ext, err := (conf.Namespace{Sep: '/', DeletedPrefix: "DELETED"}).External(intname)
+	if err != nil {
+		panic(err)
+	}
+	return ext
+}
 
 var (
 	reExamRecord = regexp.MustCompile(`UID:(\d+)\s+INT_DATE:(\d+) SENTDATE:\d+ SAVEDATE:(\d+) SIZE:(\d+)\s+> HDRSIZE:\d+\s+LASTUPD :(\d+) SYSFLAGS:([0-9a-f]+)\s+> CACHEVER:\d+ GUID:([0-9a-f]+) MODSEQ:(\d+)[^\n]*\n[^\n]*\n\s+> USERFLAGS: ([0-9a-f ]+)`)
