@@ -52,7 +52,7 @@ func rawIMAP(t *testing.T, in *Instance, user, password string, cmds ...string) 
 // users, LMTP deliveries, system and user flags, an expunge, folders
 // created, renamed and deleted, a subscription, a folder shared with and
 // read by another user (seen db), mailbox and message annotations and a
-// quota root; sieve scripts over ManageSieve (one replaced, one active).
+// quota root; shared mailboxes with messages; sieve scripts over ManageSieve (one replaced, one active).
 func populate(t *testing.T, in *Instance) {
 	t.Helper()
 	in.CreateUser(t, "fred")
@@ -111,6 +111,15 @@ func populate(t *testing.T, in *Instance) {
 	putSieve(t, in, "fred", "filter", "require \"fileinto\";\r\nif header :contains \"subject\" \"y\" { fileinto \"Work\"; }\r\n", true)
 
 	a := in.IMAP(t, AdminUser, AdminPassword)
+	for _, m := range []string{"shared", "shared/folder"} {
+		if err := a.Create(m, nil).Wait(); err != nil {
+			t.Fatalf("create %s: %v", m, err)
+		}
+	}
+	if err := a.SetACL("shared/folder", "anyone", imap.RightModificationReplace, imap.RightSet("lrsip")).Wait(); err != nil {
+		t.Fatalf("setacl: %v", err)
+	}
+	rawIMAP(t, in, "fred", UserPassword, "SELECT INBOX", `UID COPY 1,4 "Shared Folders/shared/folder"`)
 	if err := a.SetQuota("user/fred", map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 100000, imap.QuotaResourceMessage: 500}).Wait(); err != nil {
 		t.Fatalf("setquota: %v", err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
-var reSyncCRC = regexp.MustCompile(`MBOXNAME (\S+) .*SYNC_CRC (\d+) SYNC_CRC_ANNOT (\d+)`)
+var reSyncCRC = regexp.MustCompile(`MBOXNAME ("[^"]*"|\S+) .*SYNC_CRC (\d+) SYNC_CRC_ANNOT (\d+)`)
 
 // syncServerCRCs asks the instance's own Cyrus sync_server (csync, as the
 // replication admin) for GET MAILBOXES and returns SYNC_CRC and
