@@ -16,7 +16,7 @@ import (
 
 // testSpool returns a Spool over a temporary configdirectory holding a copy
 // of the fixture mailboxes.db (if db != "") and the given extra lines.
-func testSpool(t *testing.T, db string, extra ...string) (*Spool, string) {
+func testSpool(t testing.TB, db string, extra ...string) (*Spool, string) {
 	t.Helper()
 	dir := t.TempDir()
 	if db != "" {

@@ -87,6 +87,8 @@ type Record struct {
 	// (expunged, unlinked, archived, …).
 	System Flags
 	// UserFlags are the names of the set user flags, in slot order.
+	// Records of a snapshot with the same flags share the slice: do not
+	// modify it in place (appending copies).
 	UserFlags []string
 	// SaveDate, CreatedModseq and CID travel as pseudo-annotations.
 	SaveDate      int64

@@ -151,17 +151,29 @@ func fillFromIndex(m *Mailbox, idx *index.Index, hdr *header.Header, annots []An
 		byUID[a.UID] = append(byUID[a.UID], a)
 	}
 	m.Records = make([]Record, len(idx.Records))
+	// Records with the same user-flag bitmap share one (full-capacity)
+	// name slice: most mailboxes use few combinations.
+	names := map[[4]uint32][]string{}
 	for i := range idx.Records {
 		r := &idx.Records[i]
 		out := &m.Records[i]
 		*out = Record{UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, InternalDate: r.InternalDate,
 			Size: r.Size, GUID: r.GUID, System: r.SystemFlags | r.InternalFlags,
 			SaveDate: r.SaveDate, CreatedModseq: r.CreatedModseq, CID: r.CID, Annotations: byUID[r.UID]}
-		for _, n := range r.UserFlagNumbers() {
-			if name := hdr.UserFlag(n); name != "" {
-				out.UserFlags = append(out.UserFlags, name)
-			}
+		if r.UserFlags == [4]uint32{} {
+			continue
 		}
+		uf, ok := names[r.UserFlags]
+		if !ok {
+			for _, n := range r.UserFlagNumbers() {
+				if name := hdr.UserFlag(n); name != "" {
+					uf = append(uf, name)
+				}
+			}
+			uf = uf[:len(uf):len(uf)]
+			names[r.UserFlags] = uf
+		}
+		out.UserFlags = uf
 	}
 }
 

@@ -35,3 +35,19 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("\x1FVER\x1F\t2\nNINBOX\t\nNa\xFF\x89b\tv\xFF\xFF\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		db, err := Parse("fuzz", b)
+		if err != nil {
+			return
+		}
+		db.ForEach(func(k, v []byte) error {
+			if _, ok := db.Get(k); !ok {
+				t.Fatalf("key %q not found", k)
+			}
+			return nil
+		})
+	})
+}
