@@ -152,6 +152,19 @@ func TestSpoolCorrupt(t *testing.T) {
 		}
 	}
 	os.WriteFile(ipath, orig, 0o600)
+	m, err := sp.Snapshot(context.Background(), "user.fred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mpath1, _ := sp.RecordPath(m, &m.Records[0])
+	damage(mpath1, func(b []byte) []byte { b[len(b)-3] ^= 1; return b })
+	if err := sp.VerifyMessage(m, &m.Records[0]); !errors.Is(err, spool.ErrMessageMismatch) || !strings.Contains(err.Error(), mpath1) {
+		t.Errorf("damaged message file: %v", err)
+	}
+	damage(mpath1, func(b []byte) []byte { return b[:10] })
+	if err := sp.VerifyMessage(m, &m.Records[0]); !errors.Is(err, spool.ErrMessageMismatch) {
+		t.Errorf("truncated message file: %v", err)
+	}
 	mpath := sp.MailboxListPath()
 	damage(mpath, func(b []byte) []byte { b[40] ^= 0xff; return b })
 	_, err = sp.LookupName("user.fred")

@@ -324,6 +324,9 @@ func compareExamine(t *testing.T, in *Instance, sp *spool.Spool, m *spool.Mailbo
 		if g, err := guid.File(path); err != nil || g != rec.GUID {
 			t.Errorf("%s: %s: GUID %s, record %s (%v)", m.Name, path, g, rec.GUID, err)
 		}
+		if err := sp.VerifyMessage(m, rec); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

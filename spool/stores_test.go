@@ -3,6 +3,8 @@ package spool
 import (
 	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -74,3 +76,22 @@ func TestSyncCRCExample(t *testing.T) {
 }
 
 func mustHex(s string) []byte { b, _ := hex.DecodeString(s); return b }
+
+// TestSubscriptionsInboxPrefix checks the expansion of the INBOX
+// abbreviation, including 3.6.1's plain prefix test (user matt
+// subscribed to user.matthew.x is stored as "NINBOXhew\x1Fx").
+func TestSubscriptionsInboxPrefix(t *testing.T) {
+	s, dir := testSpool(t, "")
+	os.WriteFile(filepath.Join(dir, "mailboxes.db"), nil, 0o600)
+	p := filepath.Join(dir, "user", "m")
+	os.MkdirAll(p, 0o755)
+	os.WriteFile(filepath.Join(p, "matt.sub"), []byte("\x1FVER\x1F\t2\nNINBOX\t\nNINBOX\x1FSent\t\nNINBOXhew\x1Fx\t\nNshared\x1Ff.x\t\n"), 0o600)
+	subs, err := s.Subscriptions("matt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "user.matt user.matt.Sent user.matthew.x shared.f^x"
+	if got := strings.Join(subs.Names, " "); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
