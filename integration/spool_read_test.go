@@ -191,6 +191,18 @@ func checkMailboxes(t *testing.T, in *Instance, sp *spool.Spool) {
 			continue
 		}
 		checked++
+		// Cyrus created the mailbox's lock file (and the owner's
+		// namespace lock file) when it opened the mailbox
+		// (checked before our snapshot, which would create them).
+		locks := []string{spool.MailboxLockName(e)}
+		if owner := sp.Layout().NS.UserIDOf(e.Name); owner != "" {
+			locks = append(locks, spool.UserLockName(owner))
+		}
+		for _, l := range locks {
+			if _, err := os.Stat(sp.LockPath(l)); err != nil {
+				t.Errorf("%s: lock file: %v", e.Name, err)
+			}
+		}
 		m, st, err := sp.SnapshotStats(ctx, e.Name)
 		if err != nil {
 			t.Errorf("%s: %v", e.Name, err)
