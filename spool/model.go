@@ -42,15 +42,21 @@ type Mailbox struct {
 
 	// IndexVersion is the cyrus.index minor version (17–19).
 	IndexVersion uint32
-	// SyncCRC and SyncCRCAnnot are the CRCs stored in the index header.
+	// SyncCRC and SyncCRCAnnot are the CRCs stored in the index header
+	// (what Cyrus's sync_server reports; see ComputeSyncCRCs).
 	SyncCRC, SyncCRCAnnot uint32
-	LastUID               uint32
-	HighestModseq         uint64
-	RecentUID             uint32
-	RecentTime            int64
-	LastAppendDate        int64
-	POP3LastLogin         int64
-	POP3ShowAfter         int64
+	// LastUID is the highest UID ever assigned.
+	LastUID uint32
+	// HighestModseq is the mailbox's HIGHESTMODSEQ.
+	HighestModseq uint64
+	// RecentUID and RecentTime are the owner's \Recent high-water mark.
+	RecentUID  uint32
+	RecentTime int64
+	// LastAppendDate, POP3LastLogin and POP3ShowAfter are index header
+	// times (Unix seconds).
+	LastAppendDate int64
+	POP3LastLogin  int64
+	POP3ShowAfter  int64
 	// IndexHeader is the complete cyrus.index header (counters, CRCs).
 	IndexHeader index.Header
 	// Options are the index header option bits.
@@ -77,12 +83,18 @@ func (m *Mailbox) Entry() *Entry { return m.entry }
 
 // Record is one message of a mailbox.
 type Record struct {
-	UID          uint32
-	Modseq       uint64
-	LastUpdated  int64
+	// UID is the message UID.
+	UID uint32
+	// Modseq is the record's modseq; LastUpdated the time of its last
+	// change.
+	Modseq      uint64
+	LastUpdated int64
+	// InternalDate is the IMAP INTERNALDATE (Unix seconds).
 	InternalDate int64
-	Size         uint64
-	GUID         guid.GUID
+	// Size is the message file's size in bytes.
+	Size uint64
+	// GUID is the SHA-1 of the message file.
+	GUID guid.GUID
 	// System holds the IMAP system flags and the internal flags
 	// (expunged, unlinked, archived, …).
 	System Flags
@@ -141,17 +153,23 @@ type Seen struct {
 // Subscriptions are a user's subscribed mailbox names (internal names,
 // the "INBOX" abbreviation expanded), in file order.
 type Subscriptions struct {
+	// UserID is the subscribing user.
 	UserID string
-	Names  []string
+	// Names are internal mailbox names.
+	Names []string
 }
 
 // Quota resources, as the quotalegacy file names them.
 const (
-	ResStorage         = "S"
-	ResMessage         = "M"
-	ResAnnotStorage    = "AS"
-	ResNumFolders      = "NF"
-	quotaUnlimited     = -1
+	// ResStorage is storage: used in bytes, limit in KiB.
+	ResStorage = "S"
+	// ResMessage is the number of messages.
+	ResMessage = "M"
+	// ResAnnotStorage is annotation storage: used in bytes, limit in KiB.
+	ResAnnotStorage = "AS"
+	// ResNumFolders is the number of mailboxes.
+	ResNumFolders = "NF"
+
 	quotaResourceCount = 4
 )
 

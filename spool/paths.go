@@ -105,11 +105,17 @@ type MetaFile int
 // The metadata files and where Cyrus may move them (metapartition_files,
 // metadir-*-<partition>).
 const (
+	// MetaHeader is cyrus.header.
 	MetaHeader MetaFile = iota
+	// MetaIndex is cyrus.index.
 	MetaIndex
+	// MetaCache is cyrus.cache.
 	MetaCache
+	// MetaAnnotations is cyrus.annotations (placed like the index).
 	MetaAnnotations
+	// MetaSquat is cyrus.squat.
 	MetaSquat
+	// MetaArchiveCache is the cyrus.cache of archived messages.
 	MetaArchiveCache
 )
 
