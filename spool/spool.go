@@ -198,13 +198,13 @@ func cutDot(s string) (before, after string, ok bool) {
 // UserFilePath returns the per-user file with the given suffix ("seen",
 // "sub", "counters", "dav", …) of userid: by the INBOX's uniqueid
 // (user/uuid/…/<suffix>.db) unless the INBOX is legacy-layout or missing,
-// else the legacy user/<h>/<localpart>.<suffix> (spool.md §1.4). During a
-// user rename the INBOX is also looked for under the former names of
-// mailbox intname (may be "").
+// else the legacy user/<h>/<localpart>.<suffix> (spool.md §1.4). Cyrus
+// also looks at the INBOX's former names while a user rename is under way;
+// this reader does not (it sees the state before or after the rename).
 //
 // cyrus: imap/mboxname.c mboxname_conf_getpath (3.6.1)
 func (s *Spool) UserFilePath(userid, suffix string) (string, error) {
-	e, err := s.userInbox(userid, "")
+	e, err := s.userInbox(userid)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", err
 	}
@@ -232,7 +232,7 @@ func (s *Spool) SieveDir(userid string) (string, error) {
 	if userid == "" {
 		return filepath.Join(root, "global"), nil
 	}
-	e, err := s.userInbox(userid, "")
+	e, err := s.userInbox(userid)
 	if err != nil {
 		return "", err
 	}
@@ -249,7 +249,7 @@ func (s *Spool) SieveDir(userid string) (string, error) {
 }
 
 // userInbox returns the INBOX entry of userid, ErrNotFound if none.
-func (s *Spool) userInbox(userid, _ string) (*Entry, error) {
+func (s *Spool) userInbox(userid string) (*Entry, error) {
 	e, err := s.LookupName(s.layout.NS.UserInbox(userid))
 	if err != nil {
 		return nil, err
