@@ -62,6 +62,8 @@ func (c *Client) readBanner() error {
 		if len(f) < 2 || f[0] != "*" {
 			return &ProtocolError{Line: line, Why: "not a csync banner"}
 		}
-		c.Caps[strings.ToUpper(f[1])] = f[2:]
+		// A name may come on several lines (COMPRESS DEFLATE, COMPRESS LZ4).
+		name := strings.ToUpper(f[1])
+		c.Caps[name] = append(c.Caps[name], f[2:]...)
 	}
 }

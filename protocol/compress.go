@@ -5,8 +5,6 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
-
-	"github.com/pierrec/lz4/v4"
 )
 
 // The compression algorithms: DEFLATE is Cyrus's (COMPRESS DEFLATE, raw
@@ -44,13 +42,8 @@ func (c *Conn) StartCompression(alg string) error {
 		fr := flate.NewReader(bufio.NewReader(in))
 		c.setLayer(fr, fw, fw.Flush, func() error { fr.Close(); return fw.Close() })
 	case LZ4:
-		lw := lz4.NewWriter(c.raw)
-		// Small blocks: each flush ends a block, so latency stays low.
-		if err := lw.Apply(lz4.BlockSizeOption(lz4.Block64Kb), lz4.ConcurrencyOption(1)); err != nil {
-			return err
-		}
-		lr := lz4.NewReader(in)
-		c.setLayer(lr, lw, lw.Flush, lw.Close)
+		lw := newLZ4Writer(c.raw)
+		c.setLayer(newLZ4Reader(in), lw, lw.Flush, nil)
 	default:
 		return fmt.Errorf("protocol: unknown compression algorithm %s", alg)
 	}

@@ -64,7 +64,7 @@ func TestGetters(t *testing.T) {
 		t.Errorf("Keys = %v", keys)
 	}
 	out, _ := Marshal(mb)
-	if strings.ToLower(string(out)) != strings.ToLower(sampleMailbox) {
+	if !strings.EqualFold(string(out), sampleMailbox) {
 		t.Errorf("re-encoding = %q", out)
 	}
 

@@ -1,0 +1,156 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+)
+
+// levelNotice is syslog's LOG_NOTICE as an slog level.
+const levelNotice = slog.Level(2)
+
+// ServeIMAP runs the replication part of an IMAP server (what a Cyrus
+// sync_client uses of imapd): greeting, CAPABILITY, AUTHENTICATE,
+// STARTTLS, NOOP, LOGOUT and the SYNC* commands.
+//
+// cyrus: imap/imapd.c (cmd_syncapply, cmd_syncget, cmd_syncrestart,
+// cmd_syncrestore) (3.6.1)
+func ServeIMAP(ctx context.Context, nc net.Conn, opts ServerOptions) error {
+	opts.defaults()
+	s := &Session{conn: NewConn(nc), opts: &opts, transport: IMAP, RemoteHost: hostOf(nc)}
+	if opts.Trace != nil {
+		opts.Trace.IsClient = false
+		s.conn.SetTrace(opts.Trace)
+	}
+	defer s.conn.Close()
+	if opts.Handler != nil {
+		defer opts.Handler.Restart(s)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	if err := s.conn.WriteLine("* OK [CAPABILITY %s] %s Cyrus IMAP %s server ready", s.imapCaps(), opts.ServerName, Version); err != nil {
+		return err
+	}
+	for {
+		s.conn.Timeout(opts.Timeout)
+		tag, c, err := readWord(s.conn)
+		if err != nil {
+			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if c != ' ' || tag == "" {
+			s.eatLine(c)
+			if err := s.conn.WriteLine("* BAD Invalid tag"); err != nil {
+				return err
+			}
+			continue
+		}
+		word, c, err := readWord(s.conn)
+		if err != nil {
+			return err
+		}
+		done, err := s.imapCommand(ctx, tag, capitalize(word), c)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// imapCaps is the CAPABILITY list for the session's state.
+func (s *Session) imapCaps() string {
+	caps := []string{"IMAP4rev1", "LITERAL+", "ID", "ENABLE"}
+	if s.UserID == "" {
+		for _, m := range s.mechs() {
+			caps = append(caps, "AUTH="+m)
+		}
+		caps = append(caps, "SASL-IR")
+		if s.opts.TLSConfig != nil && !s.conn.TLS {
+			caps = append(caps, "STARTTLS")
+		}
+		return strings.Join(caps, " ")
+	}
+	return strings.Join(append(caps, "X-REPLICATION", "X-SIEVE-MAILBOX"), " ")
+}
+
+func (s *Session) imapCommand(ctx context.Context, tag, cmd string, c byte) (done bool, err error) {
+	reply := func(format string, args ...any) error { return s.conn.WriteLine(tag+" "+format, args...) }
+	switch cmd {
+	case "Capability", "Noop", "Logout", "Starttls":
+		if !s.lineEnd(c) {
+			s.eatLine(c)
+			return false, reply("BAD Unexpected extra arguments to %s", cmd)
+		}
+	}
+	switch cmd {
+	case "Capability":
+		if err := s.conn.WriteLine("* CAPABILITY %s", s.imapCaps()); err != nil {
+			return false, err
+		}
+		return false, reply("OK Completed")
+	case "Noop":
+		return false, reply("OK Completed")
+	case "Logout":
+		if err := s.conn.WriteLine("* BYE LOGOUT received"); err != nil {
+			return true, err
+		}
+		return true, reply("OK Completed")
+	case "Starttls":
+		if s.opts.TLSConfig == nil || s.conn.TLS || s.UserID != "" {
+			return false, reply("BAD Unrecognized command")
+		}
+		if err := reply("OK Begin TLS negotiation now"); err != nil {
+			return false, err
+		}
+		return false, s.conn.StartTLS(s.opts.TLSConfig, false)
+	case "Authenticate":
+		line, err := s.conn.ReadLine()
+		if err != nil {
+			return false, err
+		}
+		f := strings.Fields(line)
+		if c != ' ' || len(f) == 0 || len(f) > 2 {
+			return false, reply("BAD Missing required argument to Authenticate")
+		}
+		if s.UserID != "" {
+			return false, reply("BAD Already authenticated")
+		}
+		var ir *string
+		if len(f) == 2 {
+			ir = &f[1]
+		}
+		return false, s.authenticate(ctx, tag, f[0], ir)
+	case "Syncapply", "Syncget", "Syncrestore", "Syncrestart":
+		if s.UserID == "" || !s.IsAdmin {
+			// 3.6–3.10 hide the commands from non-admins.
+			s.eatLine(c)
+			return false, reply("BAD Unrecognized command")
+		}
+		verb := strings.ToUpper(strings.TrimPrefix(cmd, "Sync"))
+		if verb == "RESTART" {
+			if !s.lineEnd(c) {
+				s.eatLine(c)
+				return false, reply("BAD Unexpected extra arguments to %s", cmd)
+			}
+			if s.opts.Handler != nil {
+				s.opts.Handler.Restart(s)
+			}
+			return false, reply("OK Restarting")
+		}
+		if c != ' ' {
+			s.eatLine(c)
+			return false, reply("BAD Replication parse failure in %s", cmd)
+		}
+		key, arg, err := s.decodeArg()
+		if err != nil {
+			return false, reply("BAD Replication parse failure in %s", cmd)
+		}
+		return false, s.run(ctx, tag, verb, key, arg)
+	}
+	s.eatLine(c)
+	return false, reply("BAD Unrecognized command")
+}
