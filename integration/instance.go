@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,6 +30,9 @@ type Instance struct {
 	Extra []string
 	// SyncServer is the program the csync service runs (Cyrus's by default).
 	SyncServer string
+	// ClientTLS, if set, makes IMAP use STARTTLS (for instances that allow
+	// no plaintext login).
+	ClientTLS *tls.Config
 
 	pid int
 }

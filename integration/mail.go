@@ -17,7 +17,14 @@ import (
 // returns the client; the test's cleanup logs out.
 func (in *Instance) IMAP(t testing.TB, user, password string) *imapclient.Client {
 	t.Helper()
-	c, err := imapclient.DialInsecure("127.0.0.1:"+strconv.Itoa(in.IMAPPort), nil)
+	addr := "127.0.0.1:" + strconv.Itoa(in.IMAPPort)
+	var c *imapclient.Client
+	var err error
+	if in.ClientTLS != nil {
+		c, err = imapclient.DialStartTLS(addr, &imapclient.Options{TLSConfig: in.ClientTLS})
+	} else {
+		c, err = imapclient.DialInsecure(addr, nil)
+	}
 	if err != nil {
 		t.Fatalf("imap dial %s: %v", in.Name, err)
 	}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"crypto/tls"
 	"context"
 	"errors"
 	"net"
@@ -26,6 +27,12 @@ func (p passwordMap) CheckPassword(_ context.Context, _, user, pass string) erro
 // session (no command handler yet: sync_server does not exist, so GET,
 // APPLY and RESTORE get "NO IMAP_PROTOCOL_ERROR Protocol error").
 func ourServer(t *testing.T, transport protocol.Transport, trace *syncBuffer) int {
+	return ourServerTLS(t, transport, trace, nil)
+}
+
+// ourServerTLS is ourServer with STARTTLS and no plaintext login before it
+// when cfg is set.
+func ourServerTLS(t *testing.T, transport protocol.Transport, trace *syncBuffer, cfg *tls.Config) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,7 +50,7 @@ func ourServer(t *testing.T, transport protocol.Transport, trace *syncBuffer) in
 				return
 			}
 			opts := protocol.ServerOptions{ServerName: "ours.cyrepl.test", Admins: []string{SyncUser},
-				Auth: passwordMap{SyncUser: SyncPassword}, AllowPlaintext: true,
+				Auth: passwordMap{SyncUser: SyncPassword}, AllowPlaintext: cfg == nil, TLSConfig: cfg,
 				Trace: &protocol.Tracer{W: trace, ID: id}}
 			wg.Add(1)
 			go func() {
@@ -77,10 +84,14 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // gets a proper NO, since our sync_server does not exist yet.
 func TestCyrusClientAgainstOurServer(t *testing.T) {
 	RequireCyrus(t)
-	var csyncTrace, imapTrace syncBuffer
+	var csyncTrace, imapTrace, tlsTrace syncBuffer
 	csyncPort := ourServer(t, protocol.CSync, &csyncTrace)
 	imapPort := ourServer(t, protocol.IMAP, &imapTrace)
-	in := NewInstance(t, TempDir(t), "master",
+	base := TempDir(t)
+	cert := NewTestCert(t, base)
+	tlsPort := ourServerTLS(t, protocol.CSync, &tlsTrace, &tls.Config{Certificates: []tls.Certificate{cert.TLS}})
+	in := NewInstance(t, base, "master", "tls_server_ca_file: "+cert.CertFile,
+		"ourstls_sync_port: "+itoa(tlsPort), "ourstls_sync_try_imap: 0",
 		"sync_authname: "+SyncUser, "sync_password: "+SyncPassword, "sync_host: 127.0.0.1",
 		"ours_sync_port: "+itoa(csyncPort), "ours_sync_try_imap: 0",
 		"oursimap_sync_port: "+itoa(imapPort), "oursimap_sync_try_imap: 1")
@@ -103,6 +114,10 @@ func TestCyrusClientAgainstOurServer(t *testing.T) {
 			"C1 A01 AUTHENTICATE PLAIN ", "S1 A01 OK [CAPABILITY ", "X-REPLICATION X-SIEVE-MAILBOX] Success (no protection)",
 			"S0 SYNCAPPLY CAPABILITIES (SIEVE-MAILBOX)", "S1 * ENABLED (SIEVE-MAILBOX)",
 			" SYNCGET USER cassandane", " NO IMAP_PROTOCOL_ERROR Protocol error"}},
+		{"ourstls", &tlsTrace, []string{
+			"S1 * STARTTLS", "S1 * OK", "C1 STARTTLS", "S1 OK Begin TLS negotiation now",
+			"S1 * SASL PLAIN LOGIN", "C1 AUTHENTICATE PLAIN ", "S1 OK Success (tls protection)",
+			"C1 APPLY CAPABILITIES (SIEVE-MAILBOX)", "S1 * ENABLED (SIEVE-MAILBOX)"}},
 	} {
 		t.Run(tc.channel, func(t *testing.T) {
 			res := Run(t, nil, filepath.Join(CyrusBin, "sync_client"), "-C", in.Conf(), "-v", "-n", tc.channel, "-u", "cassandane")

@@ -131,6 +131,8 @@ func (s *Session) csyncCommand(ctx context.Context, word string, c byte) (done b
 		return false, reply("BAD Null command")
 	case s.UserID != "" && !s.IsAdmin:
 		s.eatLine(c)
+		s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("%s: %s is not an admin: %s refused", s.RemoteHost, s.UserID, cmd),
+			"user", s.UserID, "command", cmd)
 		return false, reply("NO Permission denied")
 	}
 	switch cmd {
@@ -207,6 +209,7 @@ func (s *Session) csyncCommand(ctx context.Context, word string, c byte) (done b
 	case "Get", "Apply", "Restore":
 		if s.UserID == "" {
 			s.eatLine(c)
+			s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("%s: %s before authentication refused", s.RemoteHost, cmd), "command", cmd)
 			return false, reply("NO Please authenticate first")
 		}
 		if c != ' ' {

@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -128,6 +129,8 @@ func (s *Session) imapCommand(ctx context.Context, tag, cmd string, c byte) (don
 		if s.UserID == "" || !s.IsAdmin {
 			// 3.6–3.10 hide the commands from non-admins.
 			s.eatLine(c)
+			s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("%s: %s by %q refused: not an authenticated admin", s.RemoteHost, cmd, s.UserID),
+				"user", s.UserID, "command", cmd)
 			return false, reply("BAD Unrecognized command")
 		}
 		verb := strings.ToUpper(strings.TrimPrefix(cmd, "Sync"))

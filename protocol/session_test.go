@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -128,18 +129,23 @@ func TestOurClientOurServer(t *testing.T) {
 }
 
 func TestServerRefusals(t *testing.T) {
+	var logs syncBuf
 	port := serve(t, CSync, ServerOptions{ServerName: "r", Admins: []string{"repl"},
-		Auth: passwords{"repl": "secret", "fred": "pw"}, AllowPlaintext: true})
+		Auth: passwords{"repl": "secret", "fred": "pw"}, AllowPlaintext: true,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	target, _ := ParseTarget("127.0.0.1:" + port)
 	if _, err := Dial(context.Background(), ClientOptions{Target: target, AuthName: "repl", Password: "nope"}); err == nil {
 		t.Error("a wrong password logged in")
 	}
 	// A non-admin logs in but may do nothing.
 	c, err := Dial(context.Background(), ClientOptions{Target: target, AuthName: "fred", Password: "pw", NoCompression: true})
-	if err == nil {
-		t.Fatalf("non-admin: APPLY CAPABILITIES must be refused")
+	if !errors.Is(err, ErrCode(CodeRemoteDenied)) {
+		t.Fatalf("non-admin: APPLY CAPABILITIES must be refused: %v", err)
 	}
 	_ = c
+	if !strings.Contains(logs.String(), "fred is not an admin") || !strings.Contains(logs.String(), "badlogin:") {
+		t.Errorf("refusals not logged:\n%s", logs.String())
+	}
 	// Commands before login.
 	nc, err := net.Dial("tcp", "127.0.0.1:"+port)
 	if err != nil {
@@ -167,3 +173,11 @@ func TestServerRefusals(t *testing.T) {
 		}
 	}
 }
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
