@@ -187,11 +187,12 @@ func (c *Client) afterLogin() error {
 			if err != nil {
 				return c.fail(err)
 			}
-			if !strings.HasPrefix(line, "OK") {
-				return c.fail(&ProtocolError{Line: line, Why: "COMPRESS refused"})
-			}
-			if err := c.conn.StartCompression(alg); err != nil {
-				return c.fail(err)
+			if strings.HasPrefix(line, "OK") {
+				if err := c.conn.StartCompression(alg); err != nil {
+					return c.fail(err)
+				}
+			} else {
+				c.opts.Logger.Log(context.Background(), levelNotice, "Failed to enable compression, continuing uncompressed")
 			}
 		}
 	}
