@@ -14,23 +14,38 @@ import (
 //
 // cyrus: imap/sync_server.c dobanner, cmdloop (3.6.1)
 func ServeCSync(ctx context.Context, nc net.Conn, opts ServerOptions) error {
+	s, end := newSession(ctx, nc, &opts, CSync)
+	defer end()
+	if err := s.banner(); err != nil {
+		return err
+	}
+	return s.loop(ctx, s.csyncCommand)
+}
+
+// newSession sets a session up on nc; end releases it (and whatever the
+// handler staged).
+func newSession(ctx context.Context, nc net.Conn, opts *ServerOptions, t Transport) (s *Session, end func()) {
 	opts.defaults()
-	s := &Session{conn: NewConn(nc), opts: &opts, transport: CSync, RemoteHost: hostOf(nc)}
+	s = &Session{conn: NewConn(nc), opts: opts, transport: t, RemoteHost: hostOf(nc)}
 	if opts.Trace != nil {
 		opts.Trace.IsClient = false
 		s.conn.SetTrace(opts.Trace)
 	}
-	defer s.conn.Close()
-	if opts.Handler != nil {
-		defer opts.Handler.Restart(s)
-	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
-	if err := s.banner(); err != nil {
-		return err
+	return s, func() {
+		stop()
+		if opts.Handler != nil {
+			opts.Handler.Restart(s)
+		}
+		s.conn.Close()
 	}
+}
+
+// loop reads a word at a time and hands it to command until a command says
+// it is done, the connection ends or ctx is cancelled.
+func (s *Session) loop(ctx context.Context, command func(ctx context.Context, word string, c byte) (bool, error)) error {
 	for {
-		s.conn.Timeout(opts.Timeout)
+		s.conn.Timeout(s.opts.Timeout)
 		word, c, err := readWord(s.conn)
 		if err != nil {
 			if errors.Is(err, io.EOF) || ctx.Err() != nil {
@@ -38,7 +53,7 @@ func ServeCSync(ctx context.Context, nc net.Conn, opts ServerOptions) error {
 			}
 			return err
 		}
-		done, err := s.csyncCommand(ctx, word, c)
+		done, err := command(ctx, word, c)
 		if err != nil || done {
 			return err
 		}

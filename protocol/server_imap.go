@@ -2,9 +2,7 @@ package protocol
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -20,46 +18,22 @@ const levelNotice = slog.Level(2)
 // cyrus: imap/imapd.c (cmd_syncapply, cmd_syncget, cmd_syncrestart,
 // cmd_syncrestore) (3.6.1)
 func ServeIMAP(ctx context.Context, nc net.Conn, opts ServerOptions) error {
-	opts.defaults()
-	s := &Session{conn: NewConn(nc), opts: &opts, transport: IMAP, RemoteHost: hostOf(nc)}
-	if opts.Trace != nil {
-		opts.Trace.IsClient = false
-		s.conn.SetTrace(opts.Trace)
-	}
-	defer s.conn.Close()
-	if opts.Handler != nil {
-		defer opts.Handler.Restart(s)
-	}
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
+	s, end := newSession(ctx, nc, &opts, IMAP)
+	defer end()
 	if err := s.conn.WriteLine("* OK [CAPABILITY %s] %s Cyrus IMAP %s server ready", s.imapCaps(), opts.ServerName, Version); err != nil {
 		return err
 	}
-	for {
-		s.conn.Timeout(opts.Timeout)
-		tag, c, err := readWord(s.conn)
-		if err != nil {
-			if errors.Is(err, io.EOF) || ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
+	return s.loop(ctx, func(ctx context.Context, tag string, c byte) (bool, error) {
 		if c != ' ' || tag == "" {
 			s.eatLine(c)
-			if err := s.conn.WriteLine("* BAD Invalid tag"); err != nil {
-				return err
-			}
-			continue
+			return false, s.conn.WriteLine("* BAD Invalid tag")
 		}
 		word, c, err := readWord(s.conn)
 		if err != nil {
-			return err
+			return true, err
 		}
-		done, err := s.imapCommand(ctx, tag, capitalize(word), c)
-		if err != nil || done {
-			return err
-		}
-	}
+		return s.imapCommand(ctx, tag, capitalize(word), c)
+	})
 }
 
 // imapCaps is the CAPABILITY list for the session's state.
