@@ -43,9 +43,14 @@ test: build lint cyrus
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+# Every fuzz target of the tree, FUZZTIME each (seeds live in testdata/fuzz/).
+FUZZTIME ?= 30s
 fuzz:
-	@for t in conf:FuzzLoad synclog:FuzzParse; do \
-	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime 30s || exit 1; done
+	@grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+	    echo "== $$(dirname $$f) $$t"; \
+	    $(GO) test "./$$(dirname $$f)" -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	  done; done
 
 clean:
 	rm -f $(BIN)
