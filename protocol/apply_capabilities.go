@@ -1,0 +1,31 @@
+package protocol
+
+import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+
+// ApplyCapabilities is `APPLY CAPABILITIES (<feature> …)`: ask for features
+// (SIEVE-MAILBOX, 3.8+ REPLICATION-ARCHIVE); the reply is an ENABLED item
+// (protocol.md §3.4).
+//
+// cyrus: imap/sync_support.c sync_do_enable, sync_apply_capabilities (3.6.1)
+type ApplyCapabilities struct {
+	// Features are the features asked for.
+	Features []string
+}
+
+// Verb returns "APPLY".
+func (a *ApplyCapabilities) Verb() string { return "APPLY" }
+
+// Key returns "CAPABILITIES".
+func (a *ApplyCapabilities) Key() string { return "CAPABILITIES" }
+
+// Value encodes the list.
+func (a *ApplyCapabilities) Value() dlist.Value { return strValues(a.Features) }
+
+// ParseApplyCapabilities decodes the argument of APPLY CAPABILITIES.
+func ParseApplyCapabilities(v dlist.Value) (*ApplyCapabilities, error) {
+	f, err := parseStringList("CAPABILITIES", v)
+	if err != nil {
+		return nil, err
+	}
+	return &ApplyCapabilities{Features: f}, nil
+}

@@ -1,0 +1,36 @@
+package protocol
+
+import (
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+)
+
+// ApplySeen is `APPLY SEEN %(USERID u UNIQUEID id LASTREAD t LASTUID n
+// LASTCHANGE t SEENUIDS s)`: write one seen database entry (protocol.md
+// §4.4.9).
+//
+// cyrus: imap/sync_support.c update_seen_work, sync_apply_seen (3.6.1)
+type ApplySeen struct {
+	// Seen is the entry; its UserID is required here.
+	Seen *Seen
+}
+
+// Verb returns "APPLY".
+func (a *ApplySeen) Verb() string { return "APPLY" }
+
+// Key returns "SEEN".
+func (a *ApplySeen) Key() string { return "SEEN" }
+
+// Value encodes the entry.
+func (a *ApplySeen) Value() dlist.Value { return a.Seen.Value() }
+
+// ParseApplySeen decodes the argument of APPLY SEEN; USERID is required.
+func ParseApplySeen(v dlist.Value) (*ApplySeen, error) {
+	s, err := ParseSeen(v)
+	if err != nil {
+		return nil, err
+	}
+	if !v.Has("USERID") {
+		return nil, &FieldError{Item: "SEEN", Key: "USERID", Err: &dlist.MissingKeyError{Key: "USERID"}}
+	}
+	return &ApplySeen{Seen: s}, nil
+}

@@ -1,0 +1,55 @@
+package protocol
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+)
+
+// GetAnnotation is `GET ANNOTATION <mboxname>`: an ANNOTATION item per
+// mailbox-level annotation ("" = server annotations) (protocol.md §4.3).
+//
+// cyrus: imap/sync_support.c sync_get_annotation (3.6.1)
+type GetAnnotation struct {
+	// MboxName is the mailbox, "" for server annotations.
+	MboxName string
+}
+
+// Verb returns "GET".
+func (g *GetAnnotation) Verb() string { return "GET" }
+
+// Key returns "ANNOTATION".
+func (g *GetAnnotation) Key() string { return "ANNOTATION" }
+
+// Value returns the mailbox name.
+func (g *GetAnnotation) Value() dlist.Value { return dlist.String(g.MboxName) }
+
+// ParseGetAnnotation decodes the argument of GET ANNOTATION.
+func ParseGetAnnotation(v dlist.Value) (*GetAnnotation, error) {
+	s, err := parseString("ANNOTATION", v)
+	if err != nil {
+		return nil, err
+	}
+	return &GetAnnotation{MboxName: s}, nil
+}
+
+// GetAnnotations sends GET ANNOTATION and decodes the reply.
+func (c *Client) GetAnnotations(ctx context.Context, mboxname string) ([]*Annotation, error) {
+	resp, err := c.Do(ctx, &GetAnnotation{MboxName: mboxname})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Annotation, 0, len(resp.Items))
+	for _, it := range resp.Items {
+		if it.Key != "ANNOTATION" {
+			return nil, fmt.Errorf("protocol: unexpected %s item in a GET ANNOTATION reply", it.Key)
+		}
+		a, err := ParseAnnotation(it.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

@@ -1,0 +1,86 @@
+package protocol
+
+import (
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool/guid"
+)
+
+// GetFetch is `GET FETCH %(MBOXNAME m PARTITION p UNIQUEID u GUID g UID n)`:
+// the client copies back a message only the replica has. The reply is a
+// MESSAGE item (protocol.md §4.3).
+//
+// cyrus: imap/sync_support.c fetch_file, sync_get_message (3.6.1)
+type GetFetch struct {
+	// MboxName is the mailbox.
+	MboxName string
+	// Partition is the mailbox's partition.
+	Partition string
+	// UniqueID is the mailbox's uniqueid.
+	UniqueID string
+	// GUID is the message GUID.
+	GUID guid.GUID
+	// UID is the message UID.
+	UID uint32
+	// Extra holds keys of newer Cyrus versions.
+	Extra []Extra
+}
+
+// Verb returns "GET".
+func (g *GetFetch) Verb() string { return "GET" }
+
+// Key returns "FETCH".
+func (g *GetFetch) Key() string { return "FETCH" }
+
+// Value encodes the kvlist in Cyrus's order.
+func (g *GetFetch) Value() dlist.Value {
+	w := newKVWriter(5, g.Extra)
+	w.add("MBOXNAME", dlist.String(g.MboxName))
+	w.add("PARTITION", dlist.String(g.Partition))
+	w.add("UNIQUEID", dlist.String(g.UniqueID))
+	w.add("GUID", dlist.GUID(g.GUID))
+	w.add("UID", dlist.Uint32(g.UID))
+	return w.value()
+}
+
+var fetchKeys = []string{"MBOXNAME", "PARTITION", "UNIQUEID", "GUID", "UID"}
+
+// ParseGetFetch decodes the argument of GET FETCH; all keys are required.
+func ParseGetFetch(v dlist.Value) (*GetFetch, error) {
+	g := &GetFetch{}
+	r := kvReader{}
+	if !r.begin("FETCH", v) {
+		return nil, r.result()
+	}
+	for _, kv := range v.Pairs() {
+		switch kv.Key {
+		case "MBOXNAME":
+			if r.first(0, kv) {
+				g.MboxName = r.str(kv)
+			}
+		case "PARTITION":
+			if r.first(1, kv) {
+				g.Partition = r.str(kv)
+			}
+		case "UNIQUEID":
+			if r.first(2, kv) {
+				g.UniqueID = r.str(kv)
+			}
+		case "GUID":
+			if r.first(3, kv) {
+				g.GUID = r.guid(kv)
+			}
+		case "UID":
+			if r.first(4, kv) {
+				g.UID = r.u32(kv)
+			}
+		default:
+			r.keep(kv)
+		}
+	}
+	r.require(fetchKeys, 0, 1, 2, 3, 4)
+	g.Extra = r.extra
+	if err := r.result(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}

@@ -1,0 +1,30 @@
+package protocol
+
+import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+
+// GetQuota is `GET QUOTA <root>`: a QUOTA item if the root exists
+// (protocol.md §4.3; not sent by sync_client).
+//
+// cyrus: imap/sync_support.c sync_get_quota (3.6.1)
+type GetQuota struct {
+	// Root is the quota root.
+	Root string
+}
+
+// Verb returns "GET".
+func (g *GetQuota) Verb() string { return "GET" }
+
+// Key returns "QUOTA".
+func (g *GetQuota) Key() string { return "QUOTA" }
+
+// Value returns the root.
+func (g *GetQuota) Value() dlist.Value { return dlist.String(g.Root) }
+
+// ParseGetQuota decodes the argument of GET QUOTA.
+func ParseGetQuota(v dlist.Value) (*GetQuota, error) {
+	s, err := parseString("QUOTA", v)
+	if err != nil {
+		return nil, err
+	}
+	return &GetQuota{Root: s}, nil
+}

@@ -1,0 +1,27 @@
+package protocol
+
+import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+
+// Enabled is the `* ENABLED (<feature> …)` reply item of APPLY
+// CAPABILITIES: the features the server turned on (protocol.md §3.4).
+//
+// cyrus: imap/sync_support.c sync_apply_capabilities (3.6.1)
+type Enabled struct {
+	// Features are e.g. SIEVE-MAILBOX, echoed as the client sent them.
+	Features []string
+}
+
+// Key returns "ENABLED".
+func (e *Enabled) Key() string { return "ENABLED" }
+
+// ParseEnabled decodes a list of feature names.
+func ParseEnabled(v dlist.Value) (*Enabled, error) {
+	f, err := parseStringList("ENABLED", v)
+	if err != nil {
+		return nil, err
+	}
+	return &Enabled{Features: f}, nil
+}
+
+// Value encodes the list (possibly "()": a server must always send it).
+func (e *Enabled) Value() dlist.Value { return strValues(e.Features) }

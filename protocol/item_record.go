@@ -1,0 +1,245 @@
+package protocol
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool/guid"
+	"github.com/cyrus-replication/cyrus-replication/spool/index"
+)
+
+// Record is one message of a MAILBOX's RECORD list (protocol.md §4.6.2).
+//
+// cyrus: imap/sync_support.c sync_prepare_dlists, parse_upload (3.6.1)
+type Record struct {
+	// UID is the message UID.
+	UID uint32
+	// Modseq is the record's MODSEQ.
+	Modseq uint64
+	// LastUpdated is LAST_UPDATED, the time of the last change (seconds).
+	LastUpdated int64
+	// Flags are the FLAGS as on the wire: system flags (\Seen, and Cyrus's
+	// internal \Expunged) then user flags. See System and UserFlags.
+	Flags []string
+	// InternalDate is the INTERNALDATE (seconds).
+	InternalDate int64
+	// Size is the message size in bytes.
+	Size uint32
+	// GUID is the SHA-1 of the message file.
+	GUID guid.GUID
+	// Annotations are the ANNOTATIONS, pseudo-annotations included; nil
+	// when the key is absent (a non-nil empty slice sends "ANNOTATIONS ()").
+	Annotations []Annot
+	// Extra holds keys of newer Cyrus versions.
+	Extra []Extra
+}
+
+// Key returns "RECORD" (the elements of a RECORD list are unnamed on the
+// wire; this is the name Cyrus gives them).
+func (r *Record) Key() string { return "RECORD" }
+
+// Bits of Record keys in kvReader.seen.
+const (
+	recUID = iota
+	recModseq
+	recLastUpdated
+	recFlags
+	recInternalDate
+	recSize
+	recGUID
+	recAnnotations
+)
+
+var recordRequired = []string{"UID", "MODSEQ", "LAST_UPDATED", "FLAGS", "INTERNALDATE", "SIZE", "GUID"}
+
+// ParseRecord decodes one RECORD kvlist. All keys but ANNOTATIONS are
+// required, as Cyrus's parse_upload requires them.
+func ParseRecord(v dlist.Value) (*Record, error) {
+	rec := &Record{}
+	if err := rec.parse(v); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (rec *Record) parse(v dlist.Value) error {
+	r := kvReader{}
+	if !r.begin("RECORD", v) {
+		return r.result()
+	}
+	for _, kv := range v.Pairs() {
+		switch kv.Key {
+		case "UID":
+			if r.first(recUID, kv) {
+				rec.UID = r.u32(kv)
+			}
+		case "MODSEQ":
+			if r.first(recModseq, kv) {
+				rec.Modseq = r.u64(kv)
+			}
+		case "LAST_UPDATED":
+			if r.first(recLastUpdated, kv) {
+				rec.LastUpdated = r.date(kv)
+			}
+		case "FLAGS":
+			if r.first(recFlags, kv) {
+				rec.Flags = r.strList(kv)
+			}
+		case "INTERNALDATE":
+			if r.first(recInternalDate, kv) {
+				rec.InternalDate = r.date(kv)
+			}
+		case "SIZE":
+			if r.first(recSize, kv) {
+				rec.Size = r.u32(kv)
+			}
+		case "GUID":
+			if r.first(recGUID, kv) {
+				rec.GUID = r.guid(kv)
+			}
+		case "ANNOTATIONS":
+			if r.first(recAnnotations, kv) {
+				var err error
+				rec.Annotations, err = parseAnnots(r.list(kv))
+				r.fail(kv.Key, err)
+			}
+		default:
+			r.keep(kv)
+		}
+	}
+	r.require(recordRequired, recUID, recModseq, recLastUpdated, recFlags, recInternalDate, recSize, recGUID)
+	rec.Extra = r.extra
+	return r.result()
+}
+
+// Value encodes the record in Cyrus's key order.
+func (r *Record) Value() dlist.Value {
+	w := newKVWriter(8, r.Extra)
+	w.add("UID", dlist.Uint32(r.UID))
+	w.add("MODSEQ", dlist.Uint64(r.Modseq))
+	w.add("LAST_UPDATED", date(r.LastUpdated))
+	flags := make([]dlist.Value, len(r.Flags))
+	for i, f := range r.Flags {
+		flags[i] = dlist.Flag(f)
+	}
+	w.add("FLAGS", dlist.List(flags...))
+	w.add("INTERNALDATE", date(r.InternalDate))
+	w.add("SIZE", dlist.Uint32(r.Size))
+	w.add("GUID", dlist.String(r.GUID.String()))
+	if r.Annotations != nil {
+		w.add("ANNOTATIONS", annotsValue(r.Annotations))
+	}
+	return w.value()
+}
+
+// systemFlags maps the lower-cased system flag names to their bits.
+//
+// cyrus: imap/sync_support.c sync_getflags (3.6.1)
+var systemFlags = map[string]spool.Flags{
+	`\seen`: index.FlagSeen, `\expunged`: index.FlagExpunged, `\answered`: index.FlagAnswered,
+	`\flagged`: index.FlagFlagged, `\deleted`: index.FlagDeleted, `\draft`: index.FlagDraft,
+}
+
+// System returns the system and internal (\Expunged) flag bits. Like Cyrus
+// it matches system flags case-insensitively and ignores unknown ones.
+func (r *Record) System() spool.Flags {
+	var f spool.Flags
+	for _, name := range r.Flags {
+		if strings.HasPrefix(name, `\`) {
+			f |= systemFlags[strings.ToLower(name)]
+		}
+	}
+	return f
+}
+
+// UserFlags returns the user flags: every flag not starting with `\`.
+func (r *Record) UserFlags() []string {
+	var out []string
+	for _, name := range r.Flags {
+		if !strings.HasPrefix(name, `\`) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Expunged reports whether the record carries Cyrus's \Expunged.
+func (r *Record) Expunged() bool { return r.System()&index.FlagExpunged != 0 }
+
+// ToSpool converts the record to the spool model: flags split into bits
+// and user flags, the pseudo-annotations (thrid, savedate, createdmodseq)
+// into CID, SaveDate and CreatedModseq, the other annotations into
+// Annotations. With a mailbox of a recent index version (≥ 16), the spool
+// CRC functions then give what the sender computed.
+//
+// cyrus: imap/sync_support.c decode_annotations (3.6.1)
+func (r *Record) ToSpool() spool.Record {
+	out := spool.Record{
+		UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, InternalDate: r.InternalDate,
+		Size: uint64(r.Size), GUID: r.GUID, System: r.System(), UserFlags: r.UserFlags(),
+	}
+	for _, a := range r.Annotations {
+		switch a.Entry {
+		case spool.AnnotThrID:
+			out.CID, _ = strconv.ParseUint(a.Data, 16, 64)
+			continue
+		case spool.AnnotSaveDate:
+			out.SaveDate, _ = strconv.ParseInt(a.Data, 10, 64)
+			continue
+		case spool.AnnotCreatedModseq:
+			out.CreatedModseq, _ = strconv.ParseUint(a.Data, 10, 64)
+			continue
+		}
+		out.Annotations = append(out.Annotations, a.toSpool(r.UID))
+	}
+	return out
+}
+
+// RecordFromSpool returns the RECORD Cyrus sends for r of a mailbox with
+// cyrus.index minor version version: flags in Cyrus's order, the stored
+// annotations (tombstones left out) sorted by entry, user id and value,
+// then the pseudo-annotations the version carries.
+//
+// cyrus: imap/sync_support.c sync_prepare_dlists, encode_annotations (3.6.1)
+func RecordFromSpool(r *spool.Record, version uint32) Record {
+	out := Record{
+		UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, Flags: r.FlagNames(),
+		InternalDate: r.InternalDate, Size: uint32(r.Size), GUID: r.GUID,
+	}
+	out.Annotations = annotsFromSpool(r.Annotations)
+	pseudo := func(entry string, v dlist.Value) {
+		out.Annotations = append(out.Annotations, Annot{Entry: entry, Data: v.Text()})
+	}
+	if r.CID != 0 && version >= 13 {
+		pseudo(spool.AnnotThrID, dlist.Hex64(r.CID))
+	}
+	if r.SaveDate != 0 && version >= 15 {
+		pseudo(spool.AnnotSaveDate, dlist.Uint32(uint32(r.SaveDate)))
+	}
+	if r.CreatedModseq != 0 && version >= 16 {
+		pseudo(spool.AnnotCreatedModseq, dlist.Uint64(r.CreatedModseq))
+	}
+	return out
+}
+
+// annotsFromSpool converts stored annotations (not tombstones) to Annots
+// sorted as Cyrus's annotation DB iterates them; nil if there are none.
+func annotsFromSpool(in []spool.Annotation) []Annot {
+	var out []Annot
+	for _, a := range in {
+		if a.Deleted || len(a.Value) == 0 {
+			continue
+		}
+		out = append(out, Annot{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Entry != out[j].Entry {
+			return out[i].Entry < out[j].Entry
+		}
+		return out[i].UserID < out[j].UserID
+	})
+	return out
+}

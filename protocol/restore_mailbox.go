@@ -1,0 +1,33 @@
+package protocol
+
+import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+
+// RestoreMailbox is `RESTORE MAILBOX %(…)` or `RESTORE LOCAL_MAILBOX
+// %(…)`: the MAILBOX keys of APPLY MAILBOX, only MBOXNAME required;
+// records are appended with new UIDs (protocol.md §4.5).
+//
+// cyrus: imap/sync_support.c sync_restore_mailbox (3.6.1)
+type RestoreMailbox struct {
+	// Local selects LOCAL_MAILBOX.
+	Local bool
+	// Mailbox is the argument.
+	Mailbox *Mailbox
+}
+
+// Verb returns "RESTORE".
+func (r *RestoreMailbox) Verb() string { return "RESTORE" }
+
+// Key returns "MAILBOX" or "LOCAL_MAILBOX".
+func (r *RestoreMailbox) Key() string { return localKey(r.Local, "MAILBOX") }
+
+// Value encodes the mailbox.
+func (r *RestoreMailbox) Value() dlist.Value { return r.Mailbox.Value() }
+
+// ParseRestoreMailbox decodes the argument of RESTORE MAILBOX.
+func ParseRestoreMailbox(v dlist.Value) (*RestoreMailbox, error) {
+	m, err := parseMailbox(v, false)
+	if err != nil {
+		return nil, err
+	}
+	return &RestoreMailbox{Mailbox: m}, nil
+}
