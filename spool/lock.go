@@ -89,6 +89,33 @@ func (s *Spool) Lock(ctx context.Context, name string, exclusive bool) (*NamedLo
 	return &NamedLock{name: name, f: f}, nil
 }
 
+// ErrLocked is TryLock's answer when another holder has the lock.
+var ErrLocked = errors.New("locked")
+
+// TryLock is Lock without waiting: it returns an error wrapping ErrLocked
+// when another process holds a conflicting lock (Cyrus's LOCK_NONBLOCK).
+func (s *Spool) TryLock(name string, exclusive bool) (*NamedLock, error) {
+	path := s.LockPath(name)
+	f, err := s.openLockFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("spool: lock %s: %w", name, err)
+	}
+	var ok bool
+	if exclusive {
+		ok, err = ofd.TryLockExclusive(f)
+	} else {
+		ok, err = ofd.TryLockShared(f)
+	}
+	if err == nil && !ok {
+		err = ErrLocked
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: lock %s: %s: %w", name, path, err)
+	}
+	return &NamedLock{name: name, f: f}, nil
+}
+
 func (s *Spool) openLockFile(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {

@@ -81,15 +81,22 @@ func Held(f *os.File, typ int16) (bool, error) {
 }
 
 // TryLockShared takes a shared OFD lock on f without waiting; it returns
-// false if a conflicting lock is held.
-func TryLockShared(f *os.File) (bool, error) {
-	lk := syscall.Flock_t{Type: syscall.F_RDLCK, Whence: io.SeekStart}
+// TryLockShared takes a shared lock without waiting; false if another
+// holder prevents it.
+func TryLockShared(f *os.File) (bool, error) { return tryLock(f, syscall.F_RDLCK) }
+
+// TryLockExclusive takes an exclusive lock without waiting; false if
+// another holder prevents it.
+func TryLockExclusive(f *os.File) (bool, error) { return tryLock(f, syscall.F_WRLCK) }
+
+func tryLock(f *os.File, typ int16) (bool, error) {
+	lk := syscall.Flock_t{Type: typ, Whence: io.SeekStart}
 	err := syscall.FcntlFlock(f.Fd(), cmdSetLK, &lk)
 	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("fcntl(F_OFD_SETLK, F_RDLCK) %s: %w", f.Name(), err)
+		return false, fmt.Errorf("fcntl(F_OFD_SETLK) %s: %w", f.Name(), err)
 	}
 	return true, nil
 }

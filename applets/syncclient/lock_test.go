@@ -1,0 +1,47 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/cyrus-replication/cyrus-replication/spool"
+)
+
+func TestSyncLockName(t *testing.T) {
+	if got := SyncLockName("replica.example.org", "fred.smith@example.com"); got != "*S*replica^example^org*fred^smith@example^com" {
+		t.Errorf("got %q", got)
+	}
+	if got := SyncLockName("r", ""); got != "*S*r*" {
+		t.Errorf("global lock %q", got)
+	}
+}
+
+func TestLockUsers(t *testing.T) {
+	dir := t.TempDir()
+	cfg := loadConf(t, "configdirectory: "+dir+"\n")
+	sp, err := spool.Open(cfg)
+	if err != nil {
+		t.Fatalf("spool.Open: %v", err)
+	}
+	ctx := context.Background()
+	a, err := lockUsers(ctx, sp, "r", []string{"bob", "alice", "bob"}, false)
+	if err != nil || len(a) != 2 {
+		t.Fatalf("lock: %v %d", err, len(a))
+	}
+	if _, err := lockUsers(ctx, sp, "r", []string{"carol", "bob"}, true); !errors.Is(err, spool.ErrLocked) {
+		t.Errorf("second client with -N: %v", err)
+	}
+	// carol must not stay locked after the failure.
+	c, err := lockUsers(ctx, sp, "r", []string{"carol"}, true)
+	if err != nil {
+		t.Errorf("carol stayed locked: %v", err)
+	}
+	c.release()
+	a.release()
+	if b, err := lockUsers(ctx, sp, "r", []string{"bob"}, true); err != nil {
+		t.Errorf("after release: %v", err)
+	} else {
+		b.release()
+	}
+}
