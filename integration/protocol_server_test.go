@@ -2,8 +2,8 @@ package integration
 
 import (
 	"bytes"
-	"crypto/tls"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"path/filepath"
