@@ -95,3 +95,7 @@ func uidSet(nums ...uint32) imap.SeqSet {
 	}
 	return s
 }
+
+func storeFlags(f ...string) *imap.StoreFlags {
+	return &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: Flags(f...), Silent: true}
+}

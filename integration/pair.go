@@ -1,0 +1,45 @@
+package integration
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// Pair is a real Cyrus master and replica, the master configured to
+// replicate to the replica: channel "csync" (sync_server) and channel
+// "imap" (imapd's X-REPLICATION); without -n the csync one.
+type Pair struct {
+	Master, Replica *Instance
+}
+
+// NewPair starts a master and a replica; extra lines go to the master's
+// imapd.conf.
+func NewPair(t testing.TB, extra ...string) *Pair {
+	t.Helper()
+	base := TempDir(t)
+	replica := NewInstance(t, base, "replica")
+	replica.Start(t)
+	lines := append([]string{
+		"sync_host: 127.0.0.1", "sync_port: " + itoa(replica.CSyncPort), "sync_try_imap: 0",
+		"sync_authname: " + SyncUser, "sync_password: " + SyncPassword,
+		"csync_sync_port: " + itoa(replica.CSyncPort), "csync_sync_try_imap: 0",
+		"imap_sync_port: " + itoa(replica.IMAPPort), "imap_sync_try_imap: 1",
+	}, extra...)
+	master := NewInstance(t, base, "master", lines...)
+	master.Start(t)
+	return &Pair{Master: master, Replica: replica}
+}
+
+// AddUser creates a user with an INBOX on the master; the replica only
+// learns the password (replication creates the mailboxes).
+func (p *Pair) AddUser(t testing.TB, user string) {
+	t.Helper()
+	p.Master.CreateUser(t, user)
+	p.Replica.AddSASLUser(t, user, UserPassword)
+}
+
+// CyrusSync runs Cyrus's own sync_client against the master's config.
+func (p *Pair) CyrusSync(t testing.TB, args ...string) Result {
+	t.Helper()
+	return Run(t, nil, filepath.Join(CyrusBin, "sync_client"), append([]string{"-C", p.Master.Conf()}, args...)...)
+}
