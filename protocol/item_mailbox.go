@@ -255,7 +255,7 @@ func init() {
 		m.Annotations, err = parseAnnots(r.list(kv))
 		r.fail(kv.Key, err)
 	})
-	f("USERFLAGS", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) { m.UserFlags = r.strList(kv) })
+	f("USERFLAGS", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) { m.UserFlags = r.flagList(kv) })
 	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.SinceModseq })
 	f("SINCE_MODSEQ", KeySinceModseq, g, s)
 	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.SinceCRC })

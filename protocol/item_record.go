@@ -86,7 +86,7 @@ func (rec *Record) parse(v dlist.Value) error {
 			}
 		case "FLAGS":
 			if r.first(recFlags, kv) {
-				rec.Flags = r.strList(kv)
+				rec.Flags = r.flagList(kv)
 			}
 		case "INTERNALDATE":
 			if r.first(recInternalDate, kv) {

@@ -279,3 +279,31 @@ func localKey(local bool, key string) string {
 	}
 	return key
 }
+
+// flagList reads a list of flags (FLAGS, USERFLAGS). Each must print raw
+// and read back as itself, since Cyrus prints flags unquoted.
+func (r *kvReader) flagList(kv dlist.KV) []string {
+	out := r.strList(kv)
+	for _, f := range out {
+		if !flagOK(f) {
+			r.fail(kv.Key, &dlist.TypeError{Want: "flag", Got: dlist.KindString, Text: f, Reason: "not an atom"})
+		}
+	}
+	return out
+}
+
+// flagOK reports whether a flag printed raw reads back as the same flag: a
+// non-empty atom (no NUL, whitespace, parentheses or DQUOTE) that does not
+// start a literal or kvlist and is not NIL.
+func flagOK(s string) bool {
+	if s == "" || s == "NIL" || s[0] == '{' || s[0] == '%' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case 0, ' ', '\t', '\n', '\v', '\f', '\r', '(', ')', '"':
+			return false
+		}
+	}
+	return true
+}
