@@ -85,8 +85,15 @@ func (a *Annot) toSpool(uid uint32) spool.Annotation {
 }
 
 // parseAnnots decodes an ANNOTATIONS list; the result is non-nil.
-func parseAnnots(items []dlist.Value) ([]Annot, error) {
-	out := make([]Annot, len(items))
+func parseAnnots(items []dlist.Value, ar *arena) ([]Annot, error) {
+	var out []Annot
+	if ar != nil && cap(ar.annots)-len(ar.annots) >= len(items) {
+		n := len(ar.annots)
+		ar.annots = ar.annots[:n+len(items)]
+		out = ar.annots[n : n+len(items) : n+len(items)]
+	} else {
+		out = make([]Annot, len(items))
+	}
 	for i, it := range items {
 		if err := out[i].parse(it); err != nil {
 			return nil, err

@@ -252,10 +252,10 @@ func init() {
 	f("FOLDERMODSEQ", KeyFolderModseq, g, s)
 	f("ANNOTATIONS", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) {
 		var err error
-		m.Annotations, err = parseAnnots(r.list(kv))
+		m.Annotations, err = parseAnnots(r.list(kv), nil)
 		r.fail(kv.Key, err)
 	})
-	f("USERFLAGS", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) { m.UserFlags = r.flagList(kv) })
+	f("USERFLAGS", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) { m.UserFlags = r.flagList(kv, nil) })
 	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.SinceModseq })
 	f("SINCE_MODSEQ", KeySinceModseq, g, s)
 	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.SinceCRC })
@@ -265,8 +265,9 @@ func init() {
 	f("RECORD", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) {
 		items := r.list(kv)
 		m.Records = make([]Record, len(items))
+		ar := newArena(items)
 		for i, it := range items {
-			if err := m.Records[i].parse(it); err != nil {
+			if err := m.Records[i].parse(it, ar); err != nil {
 				r.fail(kv.Key, err)
 				m.Records = nil
 				return

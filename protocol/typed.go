@@ -282,8 +282,21 @@ func localKey(local bool, key string) string {
 
 // flagList reads a list of flags (FLAGS, USERFLAGS). Each must print raw
 // and read back as itself, since Cyrus prints flags unquoted.
-func (r *kvReader) flagList(kv dlist.KV) []string {
-	out := r.strList(kv)
+func (r *kvReader) flagList(kv dlist.KV, ar *arena) []string {
+	items := r.list(kv)
+	var out []string
+	if ar != nil && cap(ar.flags)-len(ar.flags) >= len(items) {
+		n := len(ar.flags)
+		ar.flags = ar.flags[:n+len(items)]
+		out = ar.flags[n : n+len(items) : n+len(items)]
+		for i, it := range items {
+			s, err := it.AsString()
+			r.fail(kv.Key, err)
+			out[i] = s
+		}
+	} else {
+		out = strItems(r, kv.Key, items)
+	}
 	for _, f := range out {
 		if !flagOK(f) {
 			r.fail(kv.Key, &dlist.TypeError{Want: "flag", Got: dlist.KindString, Text: f, Reason: "not an atom"})
