@@ -230,6 +230,9 @@ func RecordFromSpool(r *spool.Record, version uint32) Record {
 		UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, Flags: r.FlagNames(),
 		InternalDate: r.InternalDate, Size: uint32(r.Size), GUID: r.GUID,
 	}
+	if out.Flags == nil {
+		out.Flags = []string{}
+	}
 	out.Annotations = annotsFromSpool(r.Annotations)
 	pseudo := func(entry string, v dlist.Value) {
 		out.Annotations = append(out.Annotations, Annot{Entry: entry, Data: v.Text()})
