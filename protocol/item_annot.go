@@ -70,8 +70,10 @@ func (a *Annot) parse(v dlist.Value) error {
 }
 
 // Value encodes %(ENTRY e USERID u MODSEQ m VALUE v).
-func (a *Annot) Value() dlist.Value {
-	w := newKVWriter(4, a.Extra)
+func (a *Annot) Value() dlist.Value { return a.value(nil) }
+
+func (a *Annot) value(ar *encArena) dlist.Value {
+	w := newKVWriterBuf(ar.kv(4+len(a.Extra)), a.Extra)
 	w.add("ENTRY", dlist.String(a.Entry))
 	w.add("USERID", dlist.String(a.UserID))
 	w.add("MODSEQ", dlist.Uint64(a.Modseq))

@@ -336,8 +336,9 @@ func (m *Mailbox) Value() dlist.Value {
 		case "RECORD":
 			if m.Records != nil {
 				items := make([]dlist.Value, len(m.Records))
+				ar := newEncArena(m.Records)
 				for j := range m.Records {
-					items[j] = m.Records[j].Value()
+					items[j] = m.Records[j].value(ar)
 				}
 				w.add(f.key, dlist.List(items...))
 			}

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/hex"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,23 +138,77 @@ func (rec *Record) parse(v dlist.Value, ar *arena) error {
 }
 
 // Value encodes the record in Cyrus's key order.
-func (r *Record) Value() dlist.Value {
-	w := newKVWriter(8, r.Extra)
+func (r *Record) Value() dlist.Value { return r.value(nil) }
+
+// encArena holds backing storage shared by the encoded records of one
+// RECORD list.
+type encArena struct {
+	kvs  []dlist.KV
+	vals []dlist.Value
+}
+
+// newEncArena sizes an encArena for recs.
+func newEncArena(recs []Record) *encArena {
+	nkv, nval := 0, 0
+	for i := range recs {
+		r := &recs[i]
+		nkv += 8 + len(r.Extra)
+		nval += len(r.Flags) + len(r.Annotations)
+		for j := range r.Annotations {
+			nkv += 4 + len(r.Annotations[j].Extra)
+		}
+	}
+	return &encArena{kvs: make([]dlist.KV, 0, nkv), vals: make([]dlist.Value, 0, nval)}
+}
+
+// kv returns an empty slice with room for n pairs.
+func (a *encArena) kv(n int) []dlist.KV {
+	if a == nil || cap(a.kvs)-len(a.kvs) < n {
+		return make([]dlist.KV, 0, n)
+	}
+	l := len(a.kvs)
+	a.kvs = a.kvs[:l+n]
+	return a.kvs[l : l : l+n]
+}
+
+// val returns a slice of n values.
+func (a *encArena) val(n int) []dlist.Value {
+	if a == nil || cap(a.vals)-len(a.vals) < n {
+		return make([]dlist.Value, n)
+	}
+	l := len(a.vals)
+	a.vals = a.vals[:l+n]
+	return a.vals[l : l+n : l+n]
+}
+
+func (r *Record) value(ar *encArena) dlist.Value {
+	w := newKVWriterBuf(ar.kv(8+len(r.Extra)), r.Extra)
 	w.add("UID", dlist.Uint32(r.UID))
 	w.add("MODSEQ", dlist.Uint64(r.Modseq))
 	w.add("LAST_UPDATED", date(r.LastUpdated))
-	flags := make([]dlist.Value, len(r.Flags))
+	flags := ar.val(len(r.Flags))
 	for i, f := range r.Flags {
 		flags[i] = dlist.Flag(f)
 	}
 	w.add("FLAGS", dlist.List(flags...))
 	w.add("INTERNALDATE", date(r.InternalDate))
 	w.add("SIZE", dlist.Uint32(r.Size))
-	w.add("GUID", dlist.String(r.GUID.String()))
+	w.add("GUID", guidValue(&r.GUID))
 	if r.Annotations != nil {
-		w.add("ANNOTATIONS", annotsValue(r.Annotations))
+		items := ar.val(len(r.Annotations))
+		for i := range r.Annotations {
+			items[i] = r.Annotations[i].value(ar)
+		}
+		w.add("ANNOTATIONS", dlist.List(items...))
 	}
 	return w.value()
+}
+
+// guidValue returns the 40 lower-case hex digits of g with one allocation.
+func guidValue(g *guid.GUID) dlist.Value {
+	var b [2 * guid.Size]byte
+	hex.Encode(b[:], g[:])
+	return dlist.String(string(b[:]))
 }
 
 // systemFlags maps the lower-cased system flag names to their bits.

@@ -171,7 +171,12 @@ type kvWriter struct {
 }
 
 func newKVWriter(n int, extra []Extra) *kvWriter {
-	w := &kvWriter{kvs: make([]dlist.KV, 0, n+len(extra)), extra: extra}
+	return newKVWriterBuf(make([]dlist.KV, 0, n+len(extra)), extra)
+}
+
+// newKVWriterBuf is newKVWriter appending to buf.
+func newKVWriterBuf(buf []dlist.KV, extra []Extra) *kvWriter {
+	w := &kvWriter{kvs: buf, extra: extra}
 	if len(extra) > 0 {
 		w.done = make([]bool, len(extra))
 		w.flush("")
