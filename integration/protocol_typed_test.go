@@ -101,9 +101,10 @@ func typedGetUser(ctx context.Context, t *testing.T, c *protocol.Client) {
 	if st.Subscriptions == nil || !slices.Contains(st.Subscriptions.Names, "user.fred.Work") {
 		t.Errorf("subscriptions %+v", st.Subscriptions)
 	}
-	checked, expunged, userFlags, annots, sieve := 0, 0, 0, 0, false
+	checked, expunged, userFlags, annots, sieve, inter := 0, 0, 0, 0, false, 0
 	for _, m := range st.Mailboxes {
 		if m.Intermediate() {
+			inter++
 			if m.SyncCRC != 0 || m.Present.Has(protocol.KeySyncCRCAnnot) {
 				t.Errorf("intermediate %s: %+v", m.Name, m)
 			}
@@ -146,11 +147,11 @@ func typedGetUser(ctx context.Context, t *testing.T, c *protocol.Client) {
 		sieve = sieve || m.Type == "f"
 		checked++
 	}
-	t.Logf("%d mailboxes: CRCs recomputed from records; %d expunged records, %d user flags, %d message annotations",
-		checked, expunged, userFlags, annots)
+	t.Logf("%d mailboxes: CRCs recomputed from records; %d expunged records, %d user flags, %d message annotations; %d intermediates",
+		checked, expunged, userFlags, annots, inter)
 	if checked < 5 || expunged == 0 || userFlags < 3 || annots < 3 || !sieve {
-		t.Errorf("population not seen: %d mailboxes, %d expunged, %d user flags, %d annotations, #sieve %v",
-			checked, expunged, userFlags, annots, sieve)
+		t.Errorf("population not seen: %d mailboxes, %d expunged, %d user flags, %d annotations, #sieve %v, %d intermediates",
+			checked, expunged, userFlags, annots, sieve, inter)
 	}
 	if _, err := c.GetFullMailbox(ctx, "user.nosuch"); !errorsIsCode(err, protocol.CodeMailboxNonexistent) {
 		t.Errorf("FULLMAILBOX of a missing mailbox: %v", err)
@@ -225,6 +226,31 @@ func typedApply(ctx context.Context, t *testing.T, c *protocol.Client, suffix st
 		t.Errorf("replica has\n %s\nwe sent\n %s", a, b)
 	}
 
+	// An intermediate, in the form sync_client sends it; GET answers in
+	// sync_mailbox_byentry's intermediate form.
+	im := &protocol.Mailbox{UniqueID: "typed-i-" + suffix + "-0123456789abcd", Name: "user.bob.Inter" + suffix, Type: "ei",
+		HighestModseq: 4, CreatedModseq: 2, FolderModseq: 4,
+		Present: protocol.KeyMboxType | protocol.KeyHighestModseq | protocol.KeyCreatedModseq | protocol.KeyFolderModseq}
+	if _, err := c.Do(ctx, &protocol.ApplyMailbox{Mailbox: im}); err != nil {
+		t.Fatalf("APPLY MAILBOX intermediate: %v", err)
+	}
+	resp, err := c.Do(ctx, &protocol.GetMailboxes{Names: []string{im.Name}})
+	if err != nil || len(resp.Items) != 1 {
+		t.Fatalf("GET MAILBOXES intermediate: %v", err)
+	}
+	gi := parseAll(t, resp)[0].(*protocol.Mailbox)
+	wantKeys := protocol.KeyMboxType | protocol.KeySyncCRC | protocol.KeyLastUID | protocol.KeyHighestModseq |
+		protocol.KeyRecentUID | protocol.KeyRecentTime | protocol.KeyLastAppendDate | protocol.KeyPOP3LastLogin |
+		protocol.KeyPOP3ShowAfter | protocol.KeyUIDValidity | protocol.KeyPartition | protocol.KeyACL | protocol.KeyOptions |
+		protocol.KeyCreatedModseq | protocol.KeyFolderModseq
+	if !gi.Intermediate() || gi.Present != wantKeys || gi.HighestModseq != 0 || gi.FolderModseq != 4 || gi.CreatedModseq != 2 {
+		t.Errorf("intermediate read back: %s", gi.Value())
+	}
+	t.Logf("intermediate: %s", gi.Value())
+	if _, err := c.Do(ctx, &protocol.ApplyUnmailbox{Name: im.Name}); err != nil {
+		t.Errorf("UNMAILBOX intermediate: %v", err)
+	}
+
 	reserve := &protocol.ApplyReserve{Partition: "default", MboxNames: []string{"user.fred"},
 		GUIDs: []guid.GUID{guid.Sum([]byte("nowhere"))}}
 	full, err := c.GetFullMailbox(ctx, "user.fred")
@@ -241,7 +267,7 @@ func typedApply(ctx context.Context, t *testing.T, c *protocol.Client, suffix st
 	if _, err := c.Do(ctx, &protocol.ApplyQuota{Quota: q}); err != nil {
 		t.Errorf("APPLY QUOTA: %v", err)
 	}
-	resp, err := c.Do(ctx, &protocol.GetQuota{Root: name})
+	resp, err = c.Do(ctx, &protocol.GetQuota{Root: name})
 	if err != nil || len(resp.Items) != 1 {
 		t.Fatalf("GET QUOTA: %v", err)
 	}

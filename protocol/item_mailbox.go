@@ -74,7 +74,11 @@ type Mailbox struct {
 	// Records is the RECORD list (APPLY, RESTORE, GET FULLMAILBOX); nil
 	// when the key is absent, non-nil and empty for "RECORD ()".
 	Records []Record
-	// Present says which keys of MailboxOptional are on the wire.
+	// NilKeys are the string keys that came as NIL (Cyrus sends PARTITION
+	// NIL and ACL NIL for an intermediate created by replication); they
+	// read as "" and are sent as NIL again.
+	NilKeys MailboxKeys
+	// Present says which optional keys are on the wire.
 	// ParseMailbox sets it; MailboxFromSpool and SetCyrusKeys set it as
 	// Cyrus would. UNIQUEID and MBOXNAME are always sent; ANNOTATIONS,
 	// USERFLAGS and RECORD are sent when their slice is non-nil.
@@ -167,6 +171,7 @@ func hasByte(s string, c byte) bool {
 type mailboxField struct {
 	key string
 	bit MailboxKeys
+	str bool // a string key, which may come as NIL
 	get func(*Mailbox) dlist.Value
 	set func(*Mailbox, *kvReader, dlist.KV)
 }
@@ -202,9 +207,11 @@ var mailboxFields []mailboxField
 var mailboxIndex = map[string]int{}
 
 func init() {
+	strKeys := map[string]bool{"MBOXTYPE": true, "USERGROUPS": true, "PARTITION": true, "ACL": true, "OPTIONS": true, "QUOTAROOT": true}
 	f := func(key string, bit MailboxKeys, g func(*Mailbox) dlist.Value, s func(*Mailbox, *kvReader, dlist.KV)) {
 		mailboxIndex[key] = len(mailboxFields)
 		mailboxFields = append(mailboxFields, field(key, bit, g, s))
+		mailboxFields[len(mailboxFields)-1].str = strKeys[key]
 	}
 	g, s := mbStr(func(m *Mailbox) *string { return &m.UniqueID })
 	f("UNIQUEID", 0, g, s)
@@ -302,6 +309,9 @@ func parseMailbox(v dlist.Value, uniqueID bool) (*Mailbox, error) {
 			f := &mailboxFields[i]
 			f.set(m, &r, kv)
 			m.Present |= f.bit
+			if kv.Value.IsNil() && f.str {
+				m.NilKeys |= f.bit
+			}
 		}
 	}
 	if uniqueID {
@@ -343,7 +353,10 @@ func (m *Mailbox) Value() dlist.Value {
 				w.add(f.key, dlist.List(items...))
 			}
 		default:
-			if f.bit == 0 || m.Present&f.bit != 0 {
+			switch {
+			case f.bit != 0 && m.NilKeys&f.bit != 0:
+				w.add(f.key, dlist.Nil())
+			case f.bit == 0 || m.Present&f.bit != 0:
 				w.add(f.key, f.get(m))
 			}
 		}

@@ -109,7 +109,12 @@ func (r *kvReader) require(keys []string, bits ...uint) {
 	}
 }
 
+// str reads a string. NIL reads as "" (Cyrus prints a NULL string as
+// NIL, and its getters accept NIL as a NULL string: protocol.md §2.5).
 func (r *kvReader) str(kv dlist.KV) string {
+	if kv.Value.IsNil() {
+		return ""
+	}
 	s, err := kv.Value.AsString()
 	r.fail(kv.Key, err)
 	return s

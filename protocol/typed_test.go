@@ -186,7 +186,7 @@ func TestTypedCyrusShapes(t *testing.T) {
 	}
 }
 
-// TestTypedUnknownKeys checks that keys of newer Cyrus versions (3.12's
+// TestTypedUnknownKeys checks that NIL strings and keys of newer Cyrus versions (3.12's
 // USERGROUPS/USERFLAGS are known; 3.13's JMAPID, VERSION, DELETEDMODSEQ and
 // made-up ones are not) are kept and put back where they were.
 func TestTypedUnknownKeys(t *testing.T) {
@@ -197,6 +197,11 @@ func TestTypedUnknownKeys(t *testing.T) {
 			"RECORD (%(UID 1 MODSEQ 1 LAST_UPDATED 1 FLAGS () INTERNALDATE 1 SIZE 1 GUID " + testGUID1.String() +
 			" NEWKEY (a b) ANNOTATIONS (%(ENTRY /x USERID \"\" MODSEQ 0 VALUE 1 NSEC 5)))) TRAILER 1)\r\n",
 		"* QUOTA %(ROOT r LIMIT 1 STORAGE 1 FUTURE-RES 7 MODSEQ 1)\r\n",
+		// Cyrus 3.6.1's GET MAILBOXES answer for an intermediate created by
+		// APPLY MAILBOX (integration/protocol_typed_test.go): PARTITION NIL.
+		"* MAILBOX %(UNIQUEID typed-i-csync-0123456789abcd MBOXNAME user.bob.Intercsync MBOXTYPE ei SYNC_CRC 0 LAST_UID 0 " +
+			"HIGHESTMODSEQ 0 RECENTUID 0 RECENTTIME 0 LAST_APPENDDATE 0 POP3_LAST_LOGIN 0 POP3_SHOW_AFTER 0 UIDVALIDITY 0 " +
+			"PARTITION NIL ACL \"\" OPTIONS \"\" CREATEDMODSEQ 2 FOLDERMODSEQ 4)\r\n",
 		"* SEEN %(NEW 1 UNIQUEID u LASTREAD 1 LASTUID 1 LASTCHANGE 1 SEENUIDS 1)\r\n",
 		"* SIEVE %(FILENAME a.script LAST_UPDATE 1 GUID " + testGUID2.String() + " ISACTIVE 0 EXTRA \"x y\")\r\n",
 		"* ANNOTATION %(MBOXNAME m ENTRY e USERID u VALUE v MODSEQ 3)\r\n",
