@@ -14,6 +14,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrsynclog"
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
 )
 
 // Binary is the name of the multi-call binary itself.
@@ -32,6 +33,9 @@ type Applet struct {
 var registry = map[string]Applet{
 	"cyr_synclog": {Name: "cyr_synclog", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
 		return cyrsynclog.Main(ctx, argv, stdout, stderr)
+	}},
+	"sync_client": {Name: "sync_client", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return syncclient.Main(ctx, argv, stdout, stderr)
 	}},
 }
 

@@ -1,0 +1,234 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/cyrus-replication/cyrus-replication/protocol"
+	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/spool/guid"
+)
+
+// maxReserve is how many GUIDs one APPLY RESERVE asks about at most.
+const maxReserve = 8193
+
+// loadFolders snapshots the local mailboxes named; a name that vanished
+// meanwhile is skipped, as in Cyrus.
+func (s *syncer) loadFolders(ctx context.Context, names []string) ([]*localFolder, error) {
+	var out []*localFolder
+	for _, name := range names {
+		e, err := s.sp.LookupName(name)
+		if errors.Is(err, spool.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.Deleted() {
+			continue
+		}
+		if e.Intermediate() {
+			out = append(out, &localFolder{entry: e})
+			continue
+		}
+		m, err := s.sp.Snapshot(ctx, name)
+		if errors.Is(err, spool.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			s.log.Error(fmt.Sprintf("IOERROR: mailbox open failed mboxname=<%s> error=<%v>", name, err), "mailbox", name)
+			return nil, err
+		}
+		out = append(out, &localFolder{entry: e, mbox: m})
+	}
+	return out, nil
+}
+
+// reserve asks the replica to stage the files it already has of what the
+// local mailboxes hold beyond the replica's LAST_UID, and returns which
+// GUIDs still need uploading.
+//
+// cyrus: imap/sync_support.c reserve_folder, sync_reserve_partition (3.6.1)
+func (s *syncer) reserve(ctx context.Context, folders []*localFolder, byID map[string]*protocol.Mailbox, replica []*protocol.Mailbox) (uploads, error) {
+	up := uploads{}
+	wanted := map[string][]guid.GUID{}
+	for _, lf := range folders {
+		if lf.mbox == nil {
+			continue
+		}
+		var from uint32
+		if r := byID[lf.mbox.UniqueID]; r != nil {
+			from = r.LastUID
+		}
+		part := s.targetPartition(lf.mbox.Partition)
+		for i := range lf.mbox.Records {
+			r := &lf.mbox.Records[i]
+			if r.UID <= from || r.Unlinked() {
+				continue
+			}
+			if _, dup := up[part][r.GUID]; !dup {
+				wanted[part] = append(wanted[part], r.GUID)
+			}
+			up.set(part, r.GUID, true)
+		}
+	}
+	if len(replica) == 0 {
+		return up, nil // nothing on the replica: everything goes up
+	}
+	var names []string
+	for _, r := range replica {
+		names = append(names, r.Name)
+	}
+	parts := make([]string, 0, len(wanted))
+	for p := range wanted {
+		parts = append(parts, p)
+	}
+	sort.Strings(parts)
+	for _, part := range parts {
+		gs := wanted[part]
+		for len(gs) > 0 {
+			n := min(len(gs), maxReserve)
+			for _, g := range gs[:n] {
+				up.set(part, g, false) // provisionally: the replica has it
+			}
+			missing, err := s.c.Reserve(ctx, &protocol.ApplyReserve{Partition: part, MboxNames: names, GUIDs: gs[:n]})
+			if err != nil {
+				s.logNo("RESERVE", err)
+				s.log.Error(fmt.Sprintf("reserve messages: failed: %v", err))
+				return nil, err
+			}
+			for _, g := range missing {
+				up.set(part, g, true)
+			}
+			gs = gs[n:]
+		}
+	}
+	return up, nil
+}
+
+// rename is one queued replica rename.
+type rename struct {
+	from, to, part string
+	uidvalidity    uint32
+	done           bool
+}
+
+// doFolders makes the replica's folders match the local ones named:
+// matched by uniqueid, renamed where names or partitions differ, deleted
+// (user sync only) where the master has a tombstone, then each updated. It
+// returns errAgain after renames, for the caller to read the replica again.
+//
+// cyrus: imap/sync_support.c do_folders (3.6.1)
+func (s *syncer) doFolders(ctx context.Context, names []string, replica []*protocol.Mailbox, deleteRemote bool) error {
+	folders, err := s.loadFolders(ctx, names)
+	if err != nil {
+		return err
+	}
+	byID := map[string]*protocol.Mailbox{}
+	for _, r := range replica {
+		byID[r.UniqueID] = r
+	}
+	up, err := s.reserve(ctx, folders, byID, replica)
+	if err != nil {
+		return err
+	}
+	matched := map[string]bool{}
+	var renames []*rename
+	for _, lf := range folders {
+		r := byID[lf.entry.UniqueID]
+		if r == nil {
+			continue
+		}
+		matched[r.UniqueID] = true
+		part := s.targetPartition(lf.entry.Partition)
+		if r.Name != lf.entry.Name || (!lf.entry.Intermediate() && r.Partition != part) {
+			renames = append(renames, &rename{from: r.Name, to: lf.entry.Name, part: part, uidvalidity: lf.entry.UIDValidity})
+		}
+	}
+	if deleteRemote {
+		for _, r := range replica {
+			if matched[r.UniqueID] {
+				continue
+			}
+			if err := s.deleteRemote(ctx, r.Name); err != nil {
+				return err
+			}
+		}
+	}
+	if len(renames) > 0 {
+		if err := s.sendRenames(ctx, renames); err != nil {
+			return err
+		}
+		return errAgain
+	}
+	for _, lf := range folders {
+		if err := s.updateMailbox(ctx, lf, byID[lf.entry.UniqueID], up); err != nil {
+			s.log.Error(fmt.Sprintf("do_folders(): update failed: %s '%v'", lf.entry.Name, err), "mailbox", lf.entry.Name)
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteRemote removes a replica folder the master no longer has, but only
+// if the master's mailboxes.db has a tombstone under that name.
+//
+// cyrus: imap/sync_support.c do_folders, sync_do_folder_delete (3.6.1)
+func (s *syncer) deleteRemote(ctx context.Context, name string) error {
+	e, err := s.sp.LookupName(name)
+	if err != nil || !e.Deleted() {
+		s.log.Error(fmt.Sprintf("do_folders: no tombstone for deleted mailbox %s (%v)", name, err), "mailbox", name)
+		return nil
+	}
+	s.action("UNMAILBOX %s", name)
+	err = s.do(ctx, &protocol.ApplyUnmailbox{Local: s.o.LocalOnly, Name: name})
+	if err == nil || isCode(err, protocol.CodeMailboxNonexistent) {
+		return nil
+	}
+	s.log.Error(fmt.Sprintf("sync_do_folder_delete(): failed: %s '%v'", name, err), "mailbox", name)
+	return err
+}
+
+// sendRenames sends the queued renames in an order that never renames onto
+// a name another pending rename still has to move away.
+func (s *syncer) sendRenames(ctx context.Context, renames []*rename) error {
+	for {
+		progress, left := false, false
+		for _, r := range renames {
+			if r.done {
+				continue
+			}
+			blocked := false
+			for _, o := range renames {
+				if !o.done && o != r && o.from == r.to && r.from != r.to {
+					blocked = true
+				}
+			}
+			if blocked {
+				left = true
+				continue
+			}
+			s.action("RENAME %s %s", r.from, r.to)
+			err := s.do(ctx, &protocol.ApplyRename{Local: s.o.LocalOnly, OldName: r.from, NewName: r.to,
+				Partition: r.part, UIDValidity: r.uidvalidity})
+			if err != nil {
+				s.log.Error(fmt.Sprintf("do_folders(): failed to rename: %s -> %s ", r.from, r.to))
+				return err
+			}
+			r.done, progress = true, true
+		}
+		if !left {
+			return nil
+		}
+		if !progress {
+			for _, r := range renames {
+				if !r.done {
+					s.log.Error(fmt.Sprintf("do_folders(): failed to order folders correctly at %s", r.to))
+					return errAgain
+				}
+			}
+		}
+	}
+}

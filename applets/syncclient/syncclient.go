@@ -1,0 +1,310 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/protocol"
+	"github.com/cyrus-replication/cyrus-replication/spool"
+)
+
+// Exit statuses of sync_client besides cyrus.Exit*.
+const exitFailed = 1
+
+// Main runs sync_client. argv[0] is the name it was invoked as.
+//
+// cyrus: imap/sync_client.c main (3.6.1)
+func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
+	o, err := ParseArgs(argv[1:])
+	var ue *UsageError
+	switch {
+	case errors.Is(err, errHelp):
+		fmt.Fprint(stdout, Help())
+		return nil
+	case errors.As(err, &ue):
+		if strings.HasPrefix(ue.Message, "sync_client: ") {
+			// getopt's own complaint names the program as invoked.
+			fmt.Fprintf(stderr, "%s: %s\n", argv[0], strings.TrimPrefix(ue.Message, "sync_client: "))
+		} else {
+			fmt.Fprintf(stderr, "%s\n\n", ue.Message)
+		}
+		fmt.Fprintln(stderr, usageLine)
+		return &cyrus.Fatal{Code: cyrus.ExitUsage}
+	case err != nil:
+		return err
+	}
+	if o.Mode == ModeRolling {
+		fmt.Fprintln(stderr, "sync_client: rolling mode (-r, -R, -1) is not available in cyrus-replication yet; "+
+			"run Cyrus's own sync_client for it")
+		fmt.Fprintln(stderr, usageLine)
+		return &cyrus.Fatal{Code: cyrus.ExitUsage}
+	}
+	var perror io.Writer
+	if o.Verbose > 1 {
+		perror = stderr // -v -v: syslog lines on stderr too (LOG_PERROR)
+	}
+	env, err := cyrus.Init(cyrus.Options{ConfigPath: o.Config, Ident: "sync_client", Need: conf.NeedPartitionData, Stderr: perror})
+	if err != nil {
+		return fatal(stderr, nil, err)
+	}
+	defer env.Close()
+	r := &run{o: o, env: env, stdout: stdout, stderr: stderr}
+	return r.main(ctx)
+}
+
+// fatal prints Cyrus's sync_client fatal line ("Fatal error: …", stderr
+// and syslog) and returns the exit status to end with.
+func fatal(stderr io.Writer, env *cyrus.Env, err error) error {
+	code := cyrus.ExitSoftware
+	var f *cyrus.Fatal
+	if errors.As(err, &f) {
+		code = f.Code
+	}
+	fmt.Fprintf(stderr, "Fatal error: %s\n", err)
+	if env != nil {
+		env.Log.Error(fmt.Sprintf("Fatal error: %s", err))
+	}
+	return &cyrus.Fatal{Code: code}
+}
+
+// run is one invocation.
+type run struct {
+	o      *Options
+	env    *cyrus.Env
+	stdout io.Writer
+	stderr io.Writer
+	s      *syncer
+	d      *dialer
+	failed bool
+}
+
+func (r *run) main(ctx context.Context) error {
+	cfg := r.env.Config
+	sp, err := spool.Open(cfg)
+	if err != nil {
+		return fatal(r.stderr, r.env, err)
+	}
+	d, err := newDialer(cfg, r.o, r.stderr)
+	if err != nil {
+		return fatal(r.stderr, r.env, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitSoftware})
+	}
+	d.opts.Logger = r.env.Log
+	if r.o.Verbose > 1 {
+		d.opts.Trace = &protocol.Tracer{W: r.stderr}
+	}
+	r.d = d
+	if r.o.DelayedStartup > 0 {
+		fmt.Fprintf(r.stderr, "Waiting for %d seconds for gdb attach...\n", r.o.DelayedStartup)
+		time.Sleep(time.Duration(r.o.DelayedStartup) * time.Second)
+	}
+	r.s = &syncer{cfg: cfg, ns: cfg.Namespace(), sp: sp, o: r.o, servername: d.servername, log: r.env.Log,
+		stdout: r.stdout, partition: r.o.Partition}
+	if err := r.connect(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if r.s.c != nil {
+			r.s.c.Close()
+		}
+	}()
+	switch r.o.Mode {
+	case ModeUsers:
+		err = r.users(ctx)
+	case ModeMailbox:
+		err = r.mailboxes(ctx)
+	case ModeMeta:
+		err = r.metas(ctx)
+	case ModeAll:
+		err = r.all(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		r.env.Log.Log(ctx, cyrus.LevelNotice, "graceful shutdown")
+		return &cyrus.Fatal{Code: cyrus.ExitTempFail}
+	}
+	if r.failed {
+		return &cyrus.Fatal{Code: exitFailed}
+	}
+	return nil
+}
+
+// connect opens the session (retrying as Cyrus does) and, with -O, turns
+// on force mode.
+func (r *run) connect(ctx context.Context) error {
+	c, err := r.d.connect(ctx)
+	if errors.Is(err, protocol.ErrNoCompression) {
+		msg := fmt.Sprintf("Failed to enable compression to server '%s'", r.d.servername)
+		fmt.Fprintln(r.stderr, msg)
+		r.env.Log.Error(msg)
+		return &cyrus.Fatal{Code: exitFailed}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return &cyrus.Fatal{Code: cyrus.ExitTempFail}
+		}
+		msg := fmt.Sprintf("Can not connect to server '%s'", r.d.servername)
+		fmt.Fprintln(r.stderr, msg)
+		r.env.Log.Error(msg)
+		return &cyrus.Fatal{Code: exitFailed}
+	}
+	if c.SieveMailbox() {
+		r.env.Log.Info("Destination supports #sieve mailbox")
+	}
+	if r.o.NoCopyback {
+		if _, err := c.Do(ctx, &protocol.ApplyForce{}); err != nil {
+			r.env.Log.Error("SYNCERROR: failed to enable force mode")
+			c.Close()
+			return &cyrus.Fatal{Code: exitFailed}
+		}
+	}
+	r.s.c = c
+	return nil
+}
+
+// objects are the operands, or -f's file.
+func (r *run) objects() ([]string, error) {
+	if r.o.InputFile == "" {
+		return r.o.Objects, nil
+	}
+	f, err := os.Open(r.o.InputFile)
+	if err != nil {
+		r.env.Log.Log(context.Background(), cyrus.LevelNotice, fmt.Sprintf("Unable to open %s: %v", r.o.InputFile, err))
+		return nil, &cyrus.Fatal{Code: exitFailed}
+	}
+	defer f.Close()
+	return readObjects(f)
+}
+
+// bail reports a failed object as Cyrus does ("bailing out!", although it
+// carries on with the next one) and remembers to exit 1.
+func (r *run) bail(what string) {
+	if r.o.Verbose > 0 {
+		fmt.Fprintf(r.stderr, "Error from %s: bailing out!\n", what)
+	}
+	r.env.Log.Error(fmt.Sprintf("Error in %s: bailing out!", what))
+	r.failed = true
+}
+
+func (r *run) users(ctx context.Context) error {
+	users, err := r.objects()
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := r.s.doUser(ctx, u); err != nil {
+			r.bail(fmt.Sprintf("sync_do_user(%s)", u))
+		}
+	}
+	return nil
+}
+
+func (r *run) mailboxes(ctx context.Context) error {
+	names, err := r.objects()
+	if err != nil {
+		return err
+	}
+	var internal []string
+	for _, n := range names {
+		in, err := r.s.ns.ParseExternal(n)
+		if err != nil {
+			r.env.Log.Error(fmt.Sprintf("invalid mailbox name %s: %v", n, err), "mailbox", n)
+			r.failed = true
+			continue
+		}
+		internal = append(internal, in)
+	}
+	if err := r.s.doMailboxes(ctx, internal); err != nil {
+		r.bail("sync_do_mailboxes()")
+	}
+	return nil
+}
+
+func (r *run) metas(ctx context.Context) error {
+	for _, u := range r.o.Objects {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := r.s.doMeta(ctx, u); err != nil {
+			r.bail(fmt.Sprintf("sync_do_meta(%s)", u))
+		}
+	}
+	return nil
+}
+
+// all walks every mailbox (-A), a user at a time, shared mailboxes one by
+// one; an optional operand restricts the walk to names with that prefix.
+//
+// cyrus: imap/sync_client.c do_sync_all / cb_allmbox (3.6.1)
+func (r *run) all(ctx context.Context) error {
+	prefix := ""
+	if len(r.o.Objects) > 0 {
+		prefix = r.o.Objects[0]
+	}
+	list, err := r.s.sp.MailboxList()
+	if err != nil {
+		r.failed = true
+		return nil
+	}
+	prev := ""
+	for e, err := range list.Entries(ctx) {
+		if err != nil {
+			r.failed = true
+			return nil
+		}
+		if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || ctx.Err() != nil {
+			continue
+		}
+		if r.s.c == nil {
+			if err := r.connect(ctx); err != nil {
+				return err
+			}
+		}
+		m := r.s.ns.ParseInternal(e.Name)
+		userid := m.UserID()
+		var err error
+		switch {
+		case userid != "" && m.Deleted != 0:
+			continue
+		case userid != "":
+			if userid == prev {
+				continue
+			}
+			prev = userid
+			err = r.s.doUser(ctx, userid)
+		default:
+			err = r.s.doMailboxes(ctx, []string{e.Name})
+		}
+		if errors.Is(err, spool.ErrLocked) {
+			if r.o.Verbose > 0 {
+				if userid != "" {
+					fmt.Fprintf(r.stderr, "Skipping locked user %s\n", userid)
+				} else {
+					fmt.Fprintf(r.stderr, "Skipping locked mailbox %s\n", e.Name)
+				}
+			}
+			continue
+		}
+		if err != nil {
+			what := userid
+			if what == "" {
+				what = e.Name
+			}
+			r.bail(fmt.Sprintf("do_user(%s)", what))
+			r.s.c.Close()
+			r.s.c = nil
+		}
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/protocol"
+	"github.com/cyrus-replication/cyrus-replication/spool"
+)
+
+// errAgain is Cyrus's IMAP_AGAIN inside the client: renames were sent, so
+// the replica's state must be read again.
+var errAgain = errors.New("replica state changed: try again")
+
+// errChanged is IMAP_SYNC_CHANGED: a user or rename loop did not settle.
+//
+//lint:ignore ST1005 Cyrus's wording of IMAP_SYNC_CHANGED
+var errChanged = errors.New("Changed since last sync")
+
+// errCopyBack is returned where Cyrus would copy the replica's state back
+// into the master's spool (full update, split brain): writing the spool is
+// not there yet, so we stop and say so instead of guessing.
+var errCopyBack = errors.New("the replica has changes the master lacks; copying them back is not supported yet")
+
+// syncer is one sync_client run: configuration, local spool, connection.
+type syncer struct {
+	cfg        *conf.Config
+	ns         conf.Namespace
+	sp         *spool.Spool
+	c          *protocol.Client
+	o          *Options
+	servername string
+	log        *slog.Logger
+	stdout     io.Writer
+	// partition is -p, "" for each mailbox's own.
+	partition string
+}
+
+// action prints what is being done (-v on stdout, -l to syslog), in
+// Cyrus's words: "USER fred", "MAILBOX user.fred", …
+func (s *syncer) action(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if s.o.Verbose > 0 {
+		fmt.Fprintln(s.stdout, line)
+	}
+	if s.o.VerboseLogging {
+		s.log.Info(line)
+	}
+}
+
+// targetPartition is where a mailbox goes on the replica.
+func (s *syncer) targetPartition(local string) string {
+	if s.partition != "" {
+		return s.partition
+	}
+	return local
+}
+
+// isSieveMailbox tells whether intname is a user's #sieve mailbox.
+func (s *syncer) isSieveMailbox(intname string) bool {
+	m := s.ns.ParseInternal(intname)
+	return m.LocalPart != "" && len(m.Boxes) == 1 && m.Boxes[0] == "#sieve"
+}
+
+// do sends a typed request and logs a NO as Cyrus does.
+func (s *syncer) do(ctx context.Context, req protocol.Request) error {
+	_, err := s.c.Do(ctx, req)
+	s.logNo(req.Key(), err)
+	return err
+}
+
+// logNo writes Cyrus's "<CMD> received NO response: <text>".
+func (s *syncer) logNo(cmd string, err error) {
+	var re *protocol.RemoteError
+	if errors.As(err, &re) {
+		s.log.Error(fmt.Sprintf("%s received NO response: %s", strings.ToUpper(cmd), re.Text), "command", cmd)
+	}
+}
+
+// isCode tells whether err is a NO with code c.
+func isCode(err error, c protocol.Code) bool { return errors.Is(err, protocol.ErrCode(c)) }

@@ -1,0 +1,224 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cyrus-replication/cyrus-replication/protocol"
+	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool/guid"
+)
+
+// maxFilesPerMessage is how many files one APPLY MESSAGE carries at most.
+const maxFilesPerMessage = 1024
+
+// localFolder is a master folder of do_folders: its mailboxes.db entry and,
+// for a real mailbox, a snapshot of it.
+type localFolder struct {
+	entry *spool.Entry
+	// mbox is nil for an intermediate entry.
+	mbox *spool.Mailbox
+}
+
+// uploads remembers, per partition, which GUIDs the replica needs from us
+// and which went already (each GUID is uploaded once per session).
+type uploads map[string]map[guid.GUID]bool
+
+func (u uploads) need(part string, g guid.GUID) bool { return u[part] != nil && u[part][g] }
+
+func (u uploads) set(part string, g guid.GUID, need bool) {
+	if u[part] == nil {
+		u[part] = map[guid.GUID]bool{}
+	}
+	u[part][g] = need
+}
+
+// unchanged is Cyrus's is_unchanged: nothing about the mailbox differs from
+// what the replica reported, so there is nothing to send.
+//
+// cyrus: imap/sync_support.c is_unchanged (3.6.1)
+func (s *syncer) unchanged(local *protocol.Mailbox, m *spool.Mailbox, remote *protocol.Mailbox) bool {
+	if remote == nil {
+		return false
+	}
+	same := local.Type == remote.Type && local.LastUID == remote.LastUID &&
+		local.HighestModseq == remote.HighestModseq && local.UIDValidity == remote.UIDValidity &&
+		local.RecentUID == remote.RecentUID && local.RecentTime == remote.RecentTime &&
+		local.POP3LastLogin == remote.POP3LastLogin && local.POP3ShowAfter == remote.POP3ShowAfter &&
+		local.Options == remote.Options && (remote.FolderModseq == 0 || remote.FolderModseq == local.FolderModseq) &&
+		local.ACL == remote.ACL && sameAnnots(local.Annotations, remote.Annotations)
+	if !same {
+		return false
+	}
+	if crcEqual(local.SyncCRC, remote.SyncCRC) && crcEqual(local.SyncCRCAnnot, remote.SyncCRCAnnot) {
+		return true
+	}
+	// The stored CRCs may be stale: compare freshly computed ones.
+	basic, annot := m.ComputeSyncCRCs()
+	return crcEqual(basic, remote.SyncCRC) && crcEqual(annot, remote.SyncCRCAnnot)
+}
+
+// crcEqual is mailbox_crceq: 0 on either side means "not known", equal.
+func crcEqual(a, b uint32) bool { return a == 0 || b == 0 || a == b }
+
+func sameAnnots(a, b []protocol.Annot) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[[3]string]int{}
+	for _, x := range a {
+		seen[[3]string{x.Entry, x.UserID, x.Data}]++
+	}
+	for _, x := range b {
+		k := [3]string{x.Entry, x.UserID, x.Data}
+		if seen[k] == 0 {
+			return false
+		}
+		seen[k]--
+	}
+	return true
+}
+
+// updateMailbox brings one replica mailbox up to the master's state:
+// unless nothing changed, it uploads the message files the replica lacks
+// and sends APPLY MAILBOX with every record changed since the replica's
+// HIGHESTMODSEQ.
+//
+// cyrus: imap/sync_support.c sync_do_update_mailbox, update_mailbox_once (3.6.1)
+func (s *syncer) updateMailbox(ctx context.Context, lf *localFolder, remote *protocol.Mailbox, up uploads) error {
+	if lf.mbox == nil {
+		return s.applyIntermediate(ctx, lf.entry)
+	}
+	err := s.updateOnce(ctx, lf.mbox, remote, up, false)
+	if isCode(err, protocol.CodeSyncChecksum) {
+		s.log.Log(ctx, levelNotice, fmt.Sprintf("SYNC_NOTICE: CRC failure on sync %s, recalculating counts and trying again", lf.mbox.Name))
+		err = s.updateOnce(ctx, lf.mbox, remote, up, true)
+	}
+	if isCode(err, protocol.CodeSyncChecksum) {
+		s.log.Error(fmt.Sprintf("CRC failure on sync for %s, trying full update", lf.mbox.Name))
+		return fmt.Errorf("%s: %w", lf.mbox.Name, errCopyBack)
+	}
+	return err
+}
+
+// levelNotice is syslog's LOG_NOTICE as an slog level.
+const levelNotice = 2
+
+func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *protocol.Mailbox, up uploads, repeat bool) error {
+	if repeat {
+		s.action("MAILBOXES %s", m.Name)
+		fresh, err := s.c.GetMailboxes(ctx, m.Name)
+		if err != nil {
+			s.logNo("MAILBOXES", err)
+			return err
+		}
+		remote = nil
+		for _, r := range fresh {
+			if r.UniqueID == m.UniqueID {
+				remote = r
+			}
+		}
+		snap, err := s.sp.Snapshot(ctx, m.Name)
+		if err != nil {
+			return err
+		}
+		m = snap
+		// Repeat mode sends freshly computed CRCs.
+		m.SyncCRC, m.SyncCRCAnnot = m.ComputeSyncCRCs()
+	}
+	local := protocol.MailboxFromSpool(m, false)
+	if remote != nil {
+		switch {
+		case remote.UIDValidity > local.UIDValidity, remote.HighestModseq > local.HighestModseq,
+			remote.LastUID > local.LastUID:
+			// The replica is ahead: Cyrus would copy its changes back.
+			return fmt.Errorf("%s: %w", m.Name, errCopyBack)
+		}
+	}
+	if !repeat && s.unchanged(local, m, remote) {
+		return nil
+	}
+	apply := protocol.MailboxFromSpool(m, true)
+	apply.Partition = s.targetPartition(m.Partition)
+	var remoteHMS uint64
+	var remoteLast uint32
+	if remote != nil {
+		remoteHMS, remoteLast = remote.HighestModseq, remote.LastUID
+		if !repeat && remote.HighestModseq != 0 {
+			apply.SinceModseq, apply.SinceCRC, apply.SinceCRCAnnot = remote.HighestModseq, remote.SyncCRC, remote.SyncCRCAnnot
+		}
+	}
+	apply.SetCyrusKeys()
+	records := apply.Records[:0]
+	var files []protocol.Message
+	paths := map[string]*spool.Record{}
+	for i := range m.Records {
+		r := &m.Records[i]
+		if r.Modseq <= remoteHMS {
+			continue
+		}
+		records = append(records, apply.Records[i])
+		if r.UID > remoteLast && !r.Unlinked() && up.need(apply.Partition, r.GUID) {
+			files = append(files, protocol.Message{Partition: apply.Partition, GUID: r.GUID, Size: int64(r.Size)})
+			paths[r.GUID.String()] = r
+			up.set(apply.Partition, r.GUID, false)
+		}
+	}
+	apply.Records = records
+	s.action("MAILBOX %s", m.Name)
+	for len(files) > 0 {
+		n := min(len(files), maxFilesPerMessage)
+		err := s.c.ApplyMessage(ctx, &protocol.ApplyMessage{Files: files[:n]}, s.fileSource(m, paths))
+		s.logNo("MESSAGE", err)
+		if err != nil {
+			return err
+		}
+		files = files[n:]
+	}
+	return s.do(ctx, &protocol.ApplyMailbox{Local: s.o.LocalOnly, Mailbox: apply})
+}
+
+// fileSource opens the message files an APPLY MESSAGE streams.
+func (s *syncer) fileSource(m *spool.Mailbox, paths map[string]*spool.Record) func(part, g string, size int64) (io.Reader, error) {
+	return func(_, g string, _ int64) (io.Reader, error) {
+		r := paths[g]
+		if r == nil {
+			return nil, fmt.Errorf("no record for GUID %s in %s", g, m.Name)
+		}
+		f, err := s.sp.OpenMessage(m, r)
+		if errors.Is(err, spool.ErrUnlinked) {
+			return nil, dlist.ErrSkipFile // gone meanwhile: Cyrus sends NIL
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s uid %d: %w", m.Name, r.UID, err)
+		}
+		return &closingReader{f: f}, nil
+	}
+}
+
+// closingReader closes its file at EOF, so a long upload keeps only the
+// file being sent open.
+type closingReader struct{ f *os.File }
+
+func (c *closingReader) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	if errors.Is(err, io.EOF) {
+		c.f.Close()
+	}
+	return n, err
+}
+
+// applyIntermediate sends an intermediate (placeholder) mailbox.
+func (s *syncer) applyIntermediate(ctx context.Context, e *spool.Entry) error {
+	mb := &protocol.Mailbox{UniqueID: e.UniqueID, Name: e.Name, Type: (e.Type &^ spool.TypeLegacyDirs).String(),
+		HighestModseq: e.FolderModseq, CreatedModseq: e.CreatedModseq, FolderModseq: e.FolderModseq,
+		Present: protocol.KeyMboxType | protocol.KeyHighestModseq | protocol.KeyCreatedModseq | protocol.KeyFolderModseq}
+	s.action("MAILBOX %s", e.Name)
+	// Cyrus 3.6 ignores the result for intermediates.
+	s.do(ctx, &protocol.ApplyMailbox{Local: s.o.LocalOnly, Mailbox: mb})
+	return nil
+}
