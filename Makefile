@@ -40,8 +40,13 @@ integration: cyrus
 test: build lint cyrus
 	$(GO) test -count=1 -timeout 25m $(PKGS)
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+# Unit benchmarks, then sync_client -A of a generated corpus by Cyrus's and by
+# ours into fresh real replicas (BENCH_USERS, BENCH_FOLDERS, BENCH_MESSAGES
+# size it; default 20 x 5 x 400; the corpus is kept in /tmp between runs).
+BENCH_ROUNDS ?= 3
+bench: cyrus
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list $(PKGS) | grep -v /integration)
+	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
 
 # Every fuzz target of the tree, FUZZTIME each (seeds live in testdata/fuzz/).
 FUZZTIME ?= 30s
