@@ -1,5 +1,5 @@
 # cyrus-replication — see README.md.
-#   make demo   build, then write and read back a sync log on an embedded default config
+#   make demo   build; a sync log written and read back; our sync_client between two real Cyrus servers
 #   make test   install real Cyrus 3.6 if missing (root), then every test, integration included
 #   make bench  benchmarks (figures as ratios where a Cyrus counterpart exists)
 
@@ -18,8 +18,16 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) .
 
+# The sync log on an embedded default config, then the main job: a real
+# Cyrus master and replica on loopback (installed if missing, as root), mail
+# delivered, our sync_client replicating it, both sides compared over IMAP.
 demo: build
 	@sh scripts/demo.sh ./$(BIN)
+	@sh scripts/need-cyrus.sh "$(CYRUS_BIN)"
+	@echo; echo "--- replication: our sync_client between two real Cyrus 3.6 servers"
+	@out=$$(mktemp); $(GO) test -count=1 -run '^TestDemo$$' -v ./integration/ > $$out 2>&1; rc=$$?; \
+	  sed -n 's/^    //p; /^--- /p; /^ok /p; /^FAIL/p' $$out; rm -f $$out; exit $$rc
+
 
 # Real Cyrus is the oracle: the integration tests need it and root.
 cyrus:
