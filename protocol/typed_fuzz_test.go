@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist/transcript"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzTypedParse seeds from the transcripts and samples")
@@ -36,7 +37,7 @@ func FuzzTypedParse(f *testing.F) {
 
 // fuzzParse decodes one line and parses it; ok is false if either fails.
 func fuzzParse(t *testing.T, line []byte, files map[string][]byte) (b Body, prefix string, ok bool) {
-	verb, n := commandPrefix(line)
+	verb, n := transcript.CommandPrefix(line)
 	if n == 0 {
 		if !bytes.HasPrefix(line, []byte("* ")) {
 			return nil, "", false
@@ -95,13 +96,12 @@ func TestFuzzSeeds(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzTypedParse")
 	if *updateSeeds {
 		var seeds [][]byte
-		paths, _ := filepath.Glob("testdata/*-*.txt")
-		for _, p := range paths {
+		for _, p := range transcript.Names() {
 			streams, order := transcriptStreams(t, p)
 			for _, id := range order {
 				for _, l := range readWireLines(t, streams[id], id[0] == 'C', map[string][]byte{}) {
-					if len(l.raw) < 4096 {
-						seeds = append(seeds, l.raw)
+					if len(l.Raw) < 4096 {
+						seeds = append(seeds, l.Raw)
 					}
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist/transcript"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 
@@ -114,7 +115,7 @@ func wire(t testing.TB, b Body) []byte {
 // unwire decodes a line made by wire back into a typed value.
 func unwire(t testing.TB, line []byte) Body {
 	t.Helper()
-	verb, n := commandPrefix(line)
+	verb, n := transcript.CommandPrefix(line)
 	if n == 0 {
 		n = 2
 	}

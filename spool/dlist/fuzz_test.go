@@ -4,17 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha1"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 )
-
-var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzDecode seeds from the transcripts")
 
 // fuzzLimits keep a fuzz run's memory small while still exercising every
 // limit check.
@@ -129,44 +122,4 @@ func fuzzDecodeAll(t *testing.T, b []byte) (string, Value) {
 		t.Fatalf("re-decoding %q stopped at %d", b, d.Offset())
 	}
 	return key, v
-}
-
-// TestFuzzSeeds checks (and with -update-seeds writes) the FuzzDecode seed
-// corpus: every dlist line of the transcripts, verb prefix removed.
-func TestFuzzSeeds(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
-	paths, _ := filepath.Glob("testdata/*-*.txt")
-	var seeds [][]byte
-	for _, path := range paths {
-		if strings.HasPrefix(filepath.Base(path), "synclog-") {
-			continue
-		}
-		streams, order := transcriptStreams(t, path)
-		for _, id := range order {
-			for _, l := range decodeStream(t, streams[id], id[0] == 'C', map[string][]byte{}) {
-				seeds = append(seeds, l.raw[len(l.verb):])
-			}
-		}
-	}
-	if *updateSeeds {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		seen := map[string]bool{}
-		for _, s := range seeds {
-			name := fmt.Sprintf("transcript-%x", sha1.Sum(s))[:27]
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(s)) + ")\n"
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil || len(ents) < 20 {
-		t.Fatalf("seed corpus %s: %d files, %v (run go test -run TestFuzzSeeds -update-seeds)", dir, len(ents), err)
-	}
 }

@@ -52,7 +52,7 @@ func TestSpecExamples(t *testing.T) {
 			t.Errorf("%.60q: %v", tc.line, err)
 			continue
 		}
-		got := encodeLine(t, decodedLine{key: key, val: v}, tc.client, files)
+		got := append(fuzzEncode(t, key, v, tc.client, files), "\r\n"...)
 		if want := tc.line + "\r\n"; !bytes.Equal(got, []byte(want)) {
 			t.Errorf("re-encoding:\n got %q\nwant %q", got, want)
 		}
