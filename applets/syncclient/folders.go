@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
@@ -148,7 +150,7 @@ func (s *syncer) doFolders(ctx context.Context, names []string, replica []*proto
 		}
 	}
 	if deleteRemote {
-		for _, r := range replica {
+		for _, r := range childrenFirst(replica) {
 			if matched[r.UniqueID] {
 				continue
 			}
@@ -170,6 +172,22 @@ func (s *syncer) doFolders(ctx context.Context, names []string, replica []*proto
 		}
 	}
 	return nil
+}
+
+// childrenFirst returns the replica folders in reverse name order, so that
+// every folder comes before its parent.
+//
+// Cyrus 3.6 deletes in the replica's (ascending) order: a deleted parent
+// whose child is still there becomes an intermediate mailbox on the
+// replica, and only the next run deletes that (a second UNMAILBOX of the
+// same name). Deleting children first ends in the same replica state in
+// one run, and a second run has nothing to send.
+//
+// cyrus: imap/sync_support.c do_folders (3.6.1)
+func childrenFirst(replica []*protocol.Mailbox) []*protocol.Mailbox {
+	out := slices.Clone(replica)
+	slices.SortStableFunc(out, func(a, b *protocol.Mailbox) int { return strings.Compare(b.Name, a.Name) })
+	return out
 }
 
 // deleteRemote removes a replica folder the master no longer has, but only
