@@ -35,7 +35,11 @@ func (c *Conn) StartCompression(alg string) error {
 	}
 	switch alg {
 	case Deflate:
-		fw, err := flate.NewWriter(c.raw, flate.DefaultCompression)
+		// Level 1: Go's deflate at zlib's default level 6 is about three
+		// times slower than at level 1 (45 vs 156 MB/s on mail text here)
+		// and would make compression, not the network, the bottleneck of
+		// an upload; the peer inflates either the same way.
+		fw, err := flate.NewWriter(c.raw, flate.BestSpeed)
 		if err != nil {
 			return err
 		}
