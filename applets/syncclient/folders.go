@@ -200,7 +200,7 @@ func (s *syncer) deleteRemote(ctx context.Context, name string) error {
 		s.log.Error(fmt.Sprintf("do_folders: no tombstone for deleted mailbox %s (%v)", name, err), "mailbox", name)
 		return nil
 	}
-	s.action("UNMAILBOX %s", name)
+	s.action("%s %s", s.local("UNMAILBOX"), name)
 	err = s.do(ctx, &protocol.ApplyUnmailbox{Local: s.o.LocalOnly, Name: name})
 	if err == nil || isCode(err, protocol.CodeMailboxNonexistent) {
 		return nil
@@ -228,7 +228,7 @@ func (s *syncer) sendRenames(ctx context.Context, renames []*rename) error {
 				left = true
 				continue
 			}
-			s.action("RENAME %s %s", r.from, r.to)
+			s.action("%s %s -> %s (%s)", s.local("RENAME"), r.from, r.to, r.part)
 			err := s.do(ctx, &protocol.ApplyRename{Local: s.o.LocalOnly, OldName: r.from, NewName: r.to,
 				Partition: r.part, UIDValidity: r.uidvalidity})
 			if err != nil {

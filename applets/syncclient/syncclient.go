@@ -15,6 +15,12 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
+// capaSieveMailbox is Cyrus's CAPA_SIEVE_MAILBOX bit, printed by -v as
+// "ENABLE 0x800" when the replica offers SIEVE-MAILBOX.
+//
+// cyrus: imap/imap_proxy.h (3.6.1)
+const capaSieveMailbox = 0x800
+
 // Exit statuses of sync_client besides cyrus.Exit*.
 const exitFailed = 1
 
@@ -158,6 +164,8 @@ func (r *run) connect(ctx context.Context) error {
 	}
 	if c.SieveMailbox() {
 		r.env.Log.Info("Destination supports #sieve mailbox")
+		// cyrus: imap/sync_support.c sync_do_enable (3.6.1): CAPA_SIEVE_MAILBOX
+		r.s.action("ENABLE 0x%x", capaSieveMailbox)
 	}
 	if r.o.NoCopyback {
 		if _, err := c.Do(ctx, &protocol.ApplyForce{}); err != nil {

@@ -53,6 +53,15 @@ func (s *syncer) action(format string, args ...any) {
 	}
 }
 
+// local is the name of a command, and of its -v line, with -L: the
+// LOCAL_ form (LOCAL_MAILBOX, LOCAL_RENAME, LOCAL_UNMAILBOX).
+func (s *syncer) local(cmd string) string {
+	if s.o.LocalOnly {
+		return "LOCAL_" + cmd
+	}
+	return cmd
+}
+
 // targetPartition is where a mailbox goes on the replica.
 func (s *syncer) targetPartition(local string) string {
 	if s.partition != "" {

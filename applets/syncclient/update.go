@@ -169,7 +169,7 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 		}
 	}
 	apply.Records = records
-	s.action("MAILBOX %s", m.Name)
+	s.action("%s %s", s.local("MAILBOX"), m.Name)
 	for len(files) > 0 {
 		n := min(len(files), maxFilesPerMessage)
 		err := s.c.ApplyMessage(ctx, &protocol.ApplyMessage{Files: files[:n]}, s.fileSource(m, paths))
@@ -212,13 +212,16 @@ func (c *closingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// applyIntermediate sends an intermediate (placeholder) mailbox.
+// applyIntermediate sends an intermediate (placeholder) mailbox. As in
+// Cyrus 3.6 it is sent every time, as MAILBOX even with -L, and printed
+// nowhere.
+//
+// cyrus: imap/sync_support.c sync_do_update_mailbox (3.6.1)
 func (s *syncer) applyIntermediate(ctx context.Context, e *spool.Entry) error {
 	mb := &protocol.Mailbox{UniqueID: e.UniqueID, Name: e.Name, Type: (e.Type &^ spool.TypeLegacyDirs).String(),
 		HighestModseq: e.FolderModseq, CreatedModseq: e.CreatedModseq, FolderModseq: e.FolderModseq,
 		Present: protocol.KeyMboxType | protocol.KeyHighestModseq | protocol.KeyCreatedModseq | protocol.KeyFolderModseq}
-	s.action("MAILBOX %s", e.Name)
 	// Cyrus 3.6 ignores the result for intermediates.
-	s.do(ctx, &protocol.ApplyMailbox{Local: s.o.LocalOnly, Mailbox: mb})
+	s.do(ctx, &protocol.ApplyMailbox{Mailbox: mb})
 	return nil
 }
