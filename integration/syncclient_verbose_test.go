@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
@@ -13,20 +15,50 @@ import (
 // incremental -u after renames, deletes, quota and subscription changes.
 func TestSyncClientScenarioVerboseLikeCyrus(t *testing.T) {
 	RequireCyrus(t)
+	sl := CatchSyslog(t)
 	cyrus, ours := NewPair(t), NewPair(t)
 	for _, p := range []*Pair{cyrus, ours} {
 		verbosePopulate(t, p, 1)
 	}
-	compareVerbose(t, cyrus.CyrusSync(t, "-v", "-A"), ours.OurSync(t, "-v", "-A"))
+	both := func(args ...string) {
+		t.Helper()
+		sl.Take("sync_client")
+		c := cyrus.CyrusSync(t, args...)
+		cl := sl.Take("sync_client")
+		o := ours.OurSync(t, args...)
+		ol := sl.Take("sync_client")
+		compareVerbose(t, c, o)
+		compareSyslog(t, cl, ol)
+	}
+	both("-v", "-l", "-A")
 	for _, p := range []*Pair{cyrus, ours} {
 		verbosePopulate(t, p, 2)
 	}
-	args := []string{"-v", "-u", "verba", "verbb"}
-	compareVerbose(t, cyrus.CyrusSync(t, args...), ours.OurSync(t, args...))
-	args = []string{"-v", "-m", "shared/folder", "user/verba/Moved"}
-	compareVerbose(t, cyrus.CyrusSync(t, args...), ours.OurSync(t, args...))
-	args = []string{"-v", "-s", "verbb"}
-	compareVerbose(t, cyrus.CyrusSync(t, args...), ours.OurSync(t, args...))
+	both("-v", "-l", "-u", "verba", "verbb")
+	both("-v", "-l", "-m", "shared/folder", "user/verba/Moved")
+	both("-v", "-l", "-s", "verbb")
+	// Errors: a user the replica refuses (a folder whose INBOX is missing there).
+	for _, p := range []*Pair{cyrus, ours} {
+		p.AddUser(t, "verbc")
+		create(t, p.Master, "verbc", "Lone")
+	}
+	both("-v", "-l", "-m", "user/verbc/Lone")
+}
+
+// compareSyslog compares what both sync_clients logged, uniqueids and
+// delayed-delete suffixes aside.
+func compareSyslog(t *testing.T, cyrus, ours []SyslogLine) {
+	t.Helper()
+	text := func(ls []SyslogLine) string {
+		var b strings.Builder
+		for _, l := range ls {
+			fmt.Fprintf(&b, "fac=%d sev=%d %s\n", l.Facility, l.Severity, l.Msg)
+		}
+		return normVerbose(b.String())
+	}
+	if c, o := text(cyrus), text(ours); c != o {
+		t.Errorf("syslog differs:\n--- Cyrus\n%s--- ours\n%s", c, o)
+	}
 }
 
 // uniqueIDs are the uniqueids in -v lines (SEEN <user> <uniqueid>);
@@ -36,12 +68,14 @@ var (
 	deletedHex = regexp.MustCompile(`(DELETED\.\S+)\.[0-9A-F]{8}\b`)
 )
 
+// normVerbose replaces uniqueids and delayed-delete suffixes.
+func normVerbose(s string) string {
+	return deletedHex.ReplaceAllString(uniqueIDs.ReplaceAllString(s, "<uniqueid>"), "$1.<hex>")
+}
+
 func compareVerbose(t *testing.T, cyrus, ours Result) {
 	t.Helper()
-	norm := func(s string) string {
-		return deletedHex.ReplaceAllString(uniqueIDs.ReplaceAllString(s, "<uniqueid>"), "$1.<hex>")
-	}
-	c, o := norm(cyrus.Stdout), norm(ours.Stdout)
+	c, o := normVerbose(cyrus.Stdout), normVerbose(ours.Stdout)
 	if cyrus.Code != ours.Code || c != o {
 		t.Errorf("-v output differs (exit %d vs %d):\n--- Cyrus\n%s--- ours\n%s%s", cyrus.Code, ours.Code, c, o, ours.Stderr)
 	}

@@ -40,7 +40,7 @@ func (s *syncer) loadFolders(ctx context.Context, names []string) ([]*localFolde
 			continue
 		}
 		if err != nil {
-			s.log.Error(fmt.Sprintf("IOERROR: mailbox open failed mboxname=<%s> error=<%v>", name, err), "mailbox", name)
+			s.log.Error(fmt.Sprintf("IOERROR: mailbox open failed mboxname=<%s> error=<%s>", name, errText(err)), "mailbox", name)
 			return nil, err
 		}
 		out = append(out, &localFolder{entry: e, mbox: m})
@@ -98,7 +98,7 @@ func (s *syncer) reserve(ctx context.Context, folders []*localFolder, byID map[s
 			missing, err := s.c.Reserve(ctx, &protocol.ApplyReserve{Partition: part, MboxNames: names, GUIDs: gs[:n]})
 			if err != nil {
 				s.logNo("RESERVE", err)
-				s.log.Error(fmt.Sprintf("reserve messages: failed: %v", err))
+				s.log.Error(fmt.Sprintf("reserve messages: failed: %s", errText(err)))
 				return nil, err
 			}
 			for _, g := range missing {
@@ -167,7 +167,7 @@ func (s *syncer) doFolders(ctx context.Context, names []string, replica []*proto
 	}
 	for _, lf := range folders {
 		if err := s.updateMailbox(ctx, lf, byID[lf.entry.UniqueID], up); err != nil {
-			s.log.Error(fmt.Sprintf("do_folders(): update failed: %s '%v'", lf.entry.Name, err), "mailbox", lf.entry.Name)
+			s.log.Error(fmt.Sprintf("do_folders(): update failed: %s '%s'", lf.entry.Name, errText(err)), "mailbox", lf.entry.Name)
 			return err
 		}
 	}
@@ -197,7 +197,7 @@ func childrenFirst(replica []*protocol.Mailbox) []*protocol.Mailbox {
 func (s *syncer) deleteRemote(ctx context.Context, name string) error {
 	e, err := s.sp.LookupName(name)
 	if err != nil || !e.Deleted() {
-		s.log.Error(fmt.Sprintf("do_folders: no tombstone for deleted mailbox %s (%v)", name, err), "mailbox", name)
+		s.log.Error(fmt.Sprintf("do_folders: no tombstone for deleted mailbox %s (%s)", name, errText(err)), "mailbox", name)
 		return nil
 	}
 	s.action("%s %s", s.local("UNMAILBOX"), name)
@@ -205,7 +205,7 @@ func (s *syncer) deleteRemote(ctx context.Context, name string) error {
 	if err == nil || isCode(err, protocol.CodeMailboxNonexistent) {
 		return nil
 	}
-	s.log.Error(fmt.Sprintf("sync_do_folder_delete(): failed: %s '%v'", name, err), "mailbox", name)
+	s.log.Error(fmt.Sprintf("sync_do_folder_delete(): failed: %s '%s'", name, errText(err)), "mailbox", name)
 	return err
 }
 

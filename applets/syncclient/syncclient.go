@@ -185,7 +185,7 @@ func (r *run) objects() ([]string, error) {
 	}
 	f, err := os.Open(r.o.InputFile)
 	if err != nil {
-		r.env.Log.Log(context.Background(), cyrus.LevelNotice, fmt.Sprintf("Unable to open %s: %v", r.o.InputFile, err))
+		r.env.Log.Log(context.Background(), cyrus.LevelNotice, fmt.Sprintf("Unable to open %s: %s", r.o.InputFile, strerror(err)))
 		return nil, &cyrus.Fatal{Code: exitFailed}
 	}
 	defer f.Close()

@@ -50,8 +50,8 @@ func (s *syncer) doUser(ctx context.Context, userid string) error {
 			continue
 		}
 		if err != nil {
-			s.log.Error(fmt.Sprintf("IOERROR: user replication failed error=<%v> userid=<%s> channel=<%s> servername=<%s>",
-				err, userid, s.o.Channel, s.servername), "user", userid)
+			s.log.Error(fmt.Sprintf("IOERROR: user replication failed error=<%s> userid=<%s> channel=<%s> servername=<%s>",
+				errText(err), userid, s.o.Channel, s.servername), "user", userid)
 			return err
 		}
 		if err := s.syncSubs(ctx, userid, state.Subscriptions); err != nil {
@@ -149,7 +149,7 @@ func (s *syncer) syncQuota(ctx context.Context, root string, remote *protocol.Qu
 		return err
 	}
 	if err != nil {
-		s.log.Info(fmt.Sprintf("Warning: failed to read quotaroot %s: %v", root, err))
+		s.log.Info(fmt.Sprintf("Warning: failed to read quotaroot %s: %s", root, errText(err)))
 		return err
 	}
 	local := protocol.QuotaFromSpool(q)
