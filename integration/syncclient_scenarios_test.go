@@ -22,6 +22,7 @@ func TestSyncClientScenarios(t *testing.T) {
 			t.Run("Sieve", sc.sieve)
 			t.Run("MailboxMode", sc.mailboxMode)
 			t.Run("ObjectFiles", sc.objectFiles)
+			t.Run("ExpungePurged", sc.expungePurged)
 			t.Run("Quota", sc.quota)
 			t.Run("Annotations", sc.annotations)
 			t.Run("BigMessage", sc.bigMessage)
@@ -214,6 +215,34 @@ func (sc *scenario) objectFiles(t *testing.T) {
 	copyAll(t, p.Master, "fileu1", "Sub")
 	boxes := objectFile(t, "user/fileu1", "# a comment", "user/fileu1/Sub")
 	sc.sync(t, sc.sameUsers("fileu1"), "-f", boxes, "-m")
+}
+
+// expungePurged: messages expunged and purged at once by cyr_expire on
+// the master before the replica heard of the expunge (HIGHESTMODSEQ of the
+// replica below the master's DELETEDMODSEQ): only a full update can tell
+// the replica, which then expunges them.
+func (sc *scenario) expungePurged(t *testing.T) {
+	p, user := sc.p, "purgeu"
+	p.AddUser(t, user)
+	p.Master.Deliver(t, user, 5)
+	sc.sync(t, sc.sameUsers(user), "-u", user)
+	c := p.Master.IMAP(t, user, UserPassword)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Store(uidSet(2, 4), storeFlags(`\Deleted`), nil).Close()
+	if err := c.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Store(uidSet(3), storeFlags(`\Flagged`), nil).Close()
+	c.Unselect().Wait()
+	if res := p.Master.Tool(t, "cyr_expire", "-X", "0"); res.Code != 0 {
+		t.Fatalf("cyr_expire: exit %d: %s", res.Code, res.Stderr)
+	}
+	out := sc.sync(t, sc.sameUsers(user), "-u", user)
+	if !strings.Contains(out, "FULLMAILBOX user."+user+"\n") {
+		t.Errorf("no full update:\n%s", out)
+	}
 }
 
 // quota: a quota root set, changed, removed.

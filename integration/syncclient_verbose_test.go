@@ -37,6 +37,11 @@ func TestSyncClientScenarioVerboseLikeCyrus(t *testing.T) {
 	both("-v", "-l", "-u", "verba", "verbb")
 	both("-v", "-l", "-m", "shared/folder", "user/verba/Moved")
 	both("-v", "-l", "-s", "verbb")
+	// A full update: expunged messages purged before the replica heard.
+	for _, p := range []*Pair{cyrus, ours} {
+		verbosePopulate(t, p, 3)
+	}
+	both("-v", "-l", "-u", "verbb")
 	// Errors: a user the replica refuses (a folder whose INBOX is missing there).
 	for _, p := range []*Pair{cyrus, ours} {
 		p.AddUser(t, "verbc")
@@ -66,10 +71,12 @@ func compareSyslog(t *testing.T, cyrus, ours []SyslogLine) {
 var (
 	uniqueIDs  = regexp.MustCompile(`\b[a-z0-9]{24}\b`)
 	deletedHex = regexp.MustCompile(`(DELETED\.\S+)\.[0-9A-F]{8}\b`)
+	guids      = regexp.MustCompile(`\b[0-9a-f]{40}\b`)
 )
 
 // normVerbose replaces uniqueids and delayed-delete suffixes.
 func normVerbose(s string) string {
+	s = guids.ReplaceAllString(s, "<guid>")
 	return deletedHex.ReplaceAllString(uniqueIDs.ReplaceAllString(s, "<uniqueid>"), "$1.<hex>")
 }
 
@@ -126,5 +133,11 @@ func verbosePopulate(t *testing.T, p *Pair, stage int) {
 		rawIMAP(t, m, "verbb", UserPassword, `SELECT "Other Users/verba/Play"`, "STORE 2 +FLAGS (\\Seen)")
 		a := m.IMAP(t, AdminUser, AdminPassword)
 		a.SetQuota("user/verba", map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 2000}).Wait()
+	case 3:
+		m.Deliver(t, "verbb", 3)
+		rawIMAP(t, m, "verbb", UserPassword, "SELECT INBOX", "UID STORE 1,3 +FLAGS (\\Deleted)", "EXPUNGE")
+		if res := m.Tool(t, "cyr_expire", "-X", "0"); res.Code != 0 {
+			t.Fatalf("cyr_expire: %s", res.Stderr)
+		}
 	}
 }

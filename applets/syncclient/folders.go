@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -40,7 +41,8 @@ func (s *syncer) loadFolders(ctx context.Context, names []string) ([]*localFolde
 			continue
 		}
 		if err != nil {
-			s.log.Error(fmt.Sprintf("IOERROR: mailbox open failed mboxname=<%s> error=<%s>", name, errText(err)), "mailbox", name)
+			s.xsyslog(slog.LevelError, "IOERROR: mailbox open failed", "find_reserve_all",
+				"mboxname=<%s> error=<%s>", name, errText(err))
 			return nil, err
 		}
 		out = append(out, &localFolder{entry: e, mbox: m})

@@ -93,16 +93,26 @@ func (s *syncer) updateMailbox(ctx context.Context, lf *localFolder, remote *pro
 	if lf.mbox == nil {
 		return s.applyIntermediate(ctx, lf.entry)
 	}
+	name := lf.mbox.Name
 	err := s.updateOnce(ctx, lf.mbox, remote, up, false)
 	if isCode(err, protocol.CodeSyncChecksum) {
-		s.log.Log(ctx, levelNotice, fmt.Sprintf("SYNC_NOTICE: CRC failure on sync %s, recalculating counts and trying again", lf.mbox.Name))
+		s.log.Log(ctx, levelNotice, fmt.Sprintf("SYNC_NOTICE: CRC failure on sync %s, recalculating counts and trying again", name))
 		err = s.updateOnce(ctx, lf.mbox, remote, up, true)
 	}
-	if isCode(err, protocol.CodeSyncChecksum) {
-		s.log.Error(fmt.Sprintf("CRC failure on sync for %s, trying full update", lf.mbox.Name))
-		return fmt.Errorf("%s: %w", lf.mbox.Name, errCopyBack)
+	if s.o.NoCopyback {
+		return err // -O: never reconcile
 	}
-	return err
+	switch {
+	case errors.Is(err, errAgain):
+	case isCode(err, protocol.CodeSyncChecksum):
+		s.log.Error(fmt.Sprintf("CRC failure on sync for %s, trying full update", name))
+	default:
+		return err
+	}
+	if err := s.fullUpdate(ctx, name); err != nil {
+		return err
+	}
+	return s.updateOnce(ctx, lf.mbox, remote, up, true)
 }
 
 // levelNotice is syslog's LOG_NOTICE as an slog level.
@@ -110,7 +120,10 @@ const levelNotice = 2
 
 func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *protocol.Mailbox, up uploads, repeat bool) error {
 	if repeat {
-		s.action("MAILBOXES %s", m.Name)
+		// Cyrus prints this one with -v but does not log it with -l.
+		if s.o.Verbose > 0 {
+			fmt.Fprintf(s.stdout, "MAILBOXES %s\n", m.Name)
+		}
 		fresh, err := s.c.GetMailboxes(ctx, m.Name)
 		if err != nil {
 			s.logNo("MAILBOXES", err)
@@ -129,6 +142,13 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 		m = snap
 		// Repeat mode sends freshly computed CRCs.
 		m.SyncCRC, m.SyncCRCAnnot = m.ComputeSyncCRCs()
+	}
+	if !repeat && remote != nil && m.IndexHeader.DeletedModseq > remote.HighestModseq {
+		// The master purged records (cyr_expire) past what the replica
+		// saw: a delta cannot express that, a full update can.
+		s.log.Log(ctx, levelNotice, fmt.Sprintf("inefficient replication (%d > %d) %s",
+			m.IndexHeader.DeletedModseq, remote.HighestModseq, m.Name))
+		return errAgain
 	}
 	local := protocol.MailboxFromSpool(m, false)
 	if remote != nil {

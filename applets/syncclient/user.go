@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
@@ -50,8 +51,9 @@ func (s *syncer) doUser(ctx context.Context, userid string) error {
 			continue
 		}
 		if err != nil {
-			s.log.Error(fmt.Sprintf("IOERROR: user replication failed error=<%s> userid=<%s> channel=<%s> servername=<%s>",
-				errText(err), userid, s.o.Channel, s.servername), "user", userid)
+			s.xsyslog(slog.LevelError, "IOERROR: user replication failed", "do_user_main",
+				"error=<%s> userid=<%s> channel=<%s> servername=<%s>",
+				errText(err), userid, cString(s.o.Channel), s.servername)
 			return err
 		}
 		if err := s.syncSubs(ctx, userid, state.Subscriptions); err != nil {
@@ -164,7 +166,7 @@ func (s *syncer) syncQuota(ctx context.Context, root string, remote *protocol.Qu
 func (s *syncer) syncSubs(ctx context.Context, userid string, remote *protocol.LSub) error {
 	local, err := s.sp.Subscriptions(userid)
 	if err != nil {
-		s.log.Error(fmt.Sprintf("IOERROR: fetching subscriptions failed userid=<%s>", userid), "user", userid)
+		s.xsyslog(slog.LevelError, "IOERROR: fetching subscriptions failed", "sync_do_user_sub", "userid=<%s>", userid)
 		return err
 	}
 	have := map[string]bool{}
