@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,6 +20,8 @@ func TestSyncClientScenarios(t *testing.T) {
 			sc := &scenario{p: NewPair(t), channel: channel}
 			t.Run("FolderDeleteDelayed", sc.folderDeleteDelayed)
 			t.Run("SeenSharedFolder", sc.seenSharedFolder)
+			t.Run("RenameChain", sc.renameChain)
+			t.Run("ManyUserFlags", sc.manyUserFlags)
 			t.Run("Sieve", sc.sieve)
 			t.Run("MailboxMode", sc.mailboxMode)
 			t.Run("ObjectFiles", sc.objectFiles)
@@ -46,6 +49,10 @@ func TestSyncClientScenarioImmediateDelete(t *testing.T) {
 			p.Master.Deliver(t, user, 2)
 			create(t, p.Master, user, "Doomed", "Doomed/Child", "Kept")
 			copyAll(t, p.Master, user, "Doomed")
+			a := p.Master.IMAP(t, AdminUser, AdminPassword)
+			if err := a.SetQuota("user/"+user+"/Doomed", map[imap.QuotaResourceType]int64{imap.QuotaResourceMessage: 9}).Wait(); err != nil {
+				t.Fatal(err)
+			}
 			sc.sync(t, sc.sameUsers(user), "-u", user)
 			c := p.Master.IMAP(t, user, UserPassword)
 			for _, f := range []string{"Doomed/Child", "Doomed"} {
@@ -54,8 +61,8 @@ func TestSyncClientScenarioImmediateDelete(t *testing.T) {
 				}
 			}
 			out := sc.sync(t, sc.sameUsers(user), "-u", user)
-			if !strings.Contains(out, "UNMAILBOX user."+user+".Doomed") {
-				t.Errorf("no UNMAILBOX in -v output:\n%s", out)
+			if !strings.Contains(out, "UNMAILBOX user."+user+".Doomed\n") || !strings.Contains(out, "UNQUOTA user."+user+".Doomed\n") {
+				t.Errorf("no UNMAILBOX or UNQUOTA in -v output:\n%s", out)
 			}
 			if l := sc.sameAdminList(t, "*"+user+"*"); len(l) != 2 {
 				t.Errorf("admin LIST: %q", l)
@@ -86,6 +93,21 @@ func (sc *scenario) folderDeleteDelayed(t *testing.T) {
 			t.Errorf("delayed-delete mailboxes: %q", l)
 		}
 	}, "-u", user)
+
+	// cyr_expire removes the delayed-delete mailboxes for good: GET USER
+	// does not list DELETED mailboxes, so neither sync_client touches the
+	// replica's; its own cyr_expire removes them.
+	for _, in := range []*Instance{p.Master, p.Replica} {
+		if res := in.Tool(t, "cyr_expire", "-D", "0"); res.Code != 0 {
+			t.Fatalf("cyr_expire: exit %d: %s", res.Code, res.Stderr)
+		}
+	}
+	sc.sync(t, func(t *testing.T) {
+		sc.sameUsers(user)(t)
+		if l := sc.sameAdminList(t, "DELETED/user/"+user+"/*"); len(l) != 0 {
+			t.Errorf("delayed-delete mailboxes left: %q", l)
+		}
+	}, "-u", user)
 }
 
 // seenSharedFolder: one user shares a folder, another reads it: the seen
@@ -111,6 +133,18 @@ func (sc *scenario) seenSharedFolder(t *testing.T) {
 	rc.Unselect().Wait()
 	sc.sync(t, sc.sameUsers(owner, reader), "-u", owner, reader)
 
+	// The owner widens the ACL, the reader subscribes to the folder.
+	if err := c.SetACL("Shared", imap.RightsIdentifier(reader), imap.RightModificationReplace, imap.RightSet("lrsw")).Wait(); err != nil {
+		t.Fatalf("setacl: %v", err)
+	}
+	if err := p.Master.IMAP(t, reader, UserPassword).Subscribe("Other Users/" + owner + "/Shared").Wait(); err != nil {
+		t.Fatalf("subscribe: %v", err)
+	}
+	sc.sync(t, func(t *testing.T) {
+		sc.sameUsers(owner, reader)(t)
+		sc.sameIMAP(t, owner, UserPassword, "GETACL Shared")
+	}, "-u", owner, reader)
+
 	// More reading later: only the reader's seen changes.
 	rc = p.Master.IMAP(t, reader, UserPassword)
 	if _, err := rc.Select("Other Users/"+owner+"/Shared", nil).Wait(); err != nil {
@@ -132,6 +166,53 @@ func (sc *scenario) seenSharedFolder(t *testing.T) {
 			t.Errorf("reader's flags: %q", l)
 		}
 	}, "-s", reader)
+}
+
+// renameChain: a folder takes the name another one just left (the renames
+// must go in order). Two folders swapping names cannot be
+// replicated by Cyrus 3.6's sync_client, nor by ours: see
+// TestSyncClientScenarioVerboseLikeCyrus.
+func (sc *scenario) renameChain(t *testing.T) {
+	p, user := sc.p, "chainer"
+	p.AddUser(t, user)
+	p.Master.Deliver(t, user, 2)
+	create(t, p.Master, user, "A", "A/Child", "B")
+	copyAll(t, p.Master, user, "A")
+	sc.sync(t, sc.sameUsers(user), "-u", user)
+	c := p.Master.IMAP(t, user, UserPassword)
+	for _, r := range [][2]string{{"B", "C"}, {"A", "B"}} {
+		if err := c.Rename(r[0], r[1], nil).Wait(); err != nil {
+			t.Fatalf("rename %s %s: %v", r[0], r[1], err)
+		}
+	}
+	out := sc.sync(t, sc.sameUsers(user), "-u", user)
+	if i, j := strings.Index(out, "RENAME user."+user+".B -> "), strings.Index(out, "RENAME user."+user+".A -> "); i < 0 || j < i {
+		t.Errorf("renames out of order:\n%s", out)
+	}
+}
+
+// manyUserFlags: more user flags than fit one 32-bit word of the index.
+func (sc *scenario) manyUserFlags(t *testing.T) {
+	p, user := sc.p, "flagger"
+	p.AddUser(t, user)
+	p.Master.Deliver(t, user, 3)
+	c := p.Master.IMAP(t, user, UserPassword)
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var flags []string
+	for i := range 40 {
+		flags = append(flags, fmt.Sprintf("$Flag%02d", i))
+	}
+	c.Store(uidSet(1), storeFlags(flags...), nil).Close()
+	c.Store(uidSet(2), storeFlags(flags[30:]...), nil).Close()
+	c.Unselect().Wait()
+	sc.sync(t, sc.sameUsers(user), "-u", user)
+	c.Select("INBOX", nil).Wait()
+	c.Store(uidSet(1), &imap.StoreFlags{Op: imap.StoreFlagsDel, Flags: Flags(flags[33:36]...), Silent: true}, nil).Close()
+	c.Store(uidSet(3), storeFlags("$Flag39", "$New"), nil).Close()
+	c.Unselect().Wait()
+	sc.sync(t, sc.sameUsers(user), "-u", user)
 }
 
 // sieve: scripts uploaded, changed, deactivated and deleted over
@@ -245,43 +326,47 @@ func (sc *scenario) expungePurged(t *testing.T) {
 	}
 }
 
-// quota: a quota root set, changed, removed.
+// quota: a quota root set and changed, a second root on a folder, the
+// first made unlimited (IMAP cannot remove a root in 3.6; deleting the
+// folder of a root with delete_mode immediate does, see
+// TestSyncClientScenarioImmediateDelete).
 func (sc *scenario) quota(t *testing.T) {
 	p, user := sc.p, "quotau"
 	p.AddUser(t, user)
 	p.Master.Deliver(t, user, 2)
-	create(t, p.Master, user, "Sub")
+	create(t, p.Master, user, "Sub", "Q")
 	root := "user/" + user
 	a := p.Master.IMAP(t, AdminUser, AdminPassword)
-	want := ""
+	want := map[string]string{}
 	same := func(t *testing.T) {
 		t.Helper()
-		l := sc.sameIMAP(t, AdminUser, AdminPassword, "GETQUOTAROOT "+root+"/Sub")
-		if !strings.Contains(strings.Join(l, "\n"), want) {
-			t.Errorf("GETQUOTAROOT: %q lacks %q", l, want)
+		for _, box := range []string{"Sub", "Q"} {
+			l := sc.sameIMAP(t, AdminUser, AdminPassword, "GETQUOTAROOT "+root+"/"+box)
+			if !strings.Contains(strings.Join(l, "\n"), want[box]) {
+				t.Errorf("GETQUOTAROOT %s: %q lacks %q", box, l, want[box])
+			}
 		}
 		sc.sameUsers(user)(t)
 	}
-	setQuota := func(limits map[imap.QuotaResourceType]int64) {
+	setQuota := func(root string, limits map[imap.QuotaResourceType]int64) {
 		t.Helper()
 		if err := a.SetQuota(root, limits).Wait(); err != nil {
-			t.Fatalf("setquota %v: %v", limits, err)
+			t.Fatalf("setquota %s %v: %v", root, limits, err)
 		}
 	}
-	setQuota(map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 1000})
-	want = " 1000)"
+	setQuota(root, map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 1000})
+	want["Sub"], want["Q"] = "* QUOTA "+root+" (STORAGE 1 1000)", "* QUOTA "+root+" (STORAGE 1 1000)"
 	sc.sync(t, same, "-u", user)
-	setQuota(map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 2000, imap.QuotaResourceMessage: 100})
-	want = "MESSAGE 2 100"
+	setQuota(root+"/Q", map[imap.QuotaResourceType]int64{imap.QuotaResourceMessage: 7})
+	want["Q"] = "* QUOTA " + root + "/Q (MESSAGE 0 7)"
 	sc.sync(t, same, "-u", user)
-	setQuota(map[imap.QuotaResourceType]int64{})
-	want = ""
-	sc.sync(t, func(t *testing.T) {
-		same(t)
-		if l := imapLines(t, p.Replica, AdminUser, AdminPassword, "GETQUOTAROOT "+root); strings.Contains(strings.Join(l, "\n"), "STORAGE") {
-			t.Errorf("quota root still on the replica: %q", l)
-		}
-	}, "-u", user)
+	setQuota(root, map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 2000, imap.QuotaResourceMessage: 100})
+	want["Sub"] = "* QUOTA " + root + " (STORAGE 1 2000 MESSAGE 2 100)"
+	sc.sync(t, same, "-u", user)
+	setQuota(root, map[imap.QuotaResourceType]int64{})
+	want["Sub"] = "* QUOTA " + root + " ()"
+	sc.sync(t, same, "-u", user)
+
 }
 
 // annotations: mailbox annotations (shared and private) and message

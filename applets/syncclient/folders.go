@@ -212,23 +212,36 @@ func (s *syncer) deleteRemote(ctx context.Context, name string) error {
 }
 
 // sendRenames sends the queued renames in an order that never renames onto
-// a name another pending rename still has to move away.
+// a name another pending rename still has to move away (a rename to the
+// same name, a partition move, is never held back). A pass without
+// progress (a cycle: two folders swapped names) gives errAgain, as in
+// Cyrus 3.6, which has no way out of it either (3.12 goes through a former
+// name).
+//
+// cyrus: imap/sync_support.c do_folders, sync_rename_lookup (3.6.1)
 func (s *syncer) sendRenames(ctx context.Context, renames []*rename) error {
-	for {
-		progress, left := false, false
+	// lookup is sync_rename_lookup: the first rename away from name.
+	lookup := func(name string) *rename {
+		for _, o := range renames {
+			if o.from == name {
+				return o
+			}
+		}
+		return nil
+	}
+	done := 0
+	for done < len(renames) {
+		progress := false
+		var blocker *rename
 		for _, r := range renames {
 			if r.done {
 				continue
 			}
-			blocked := false
-			for _, o := range renames {
-				if !o.done && o != r && o.from == r.to && r.from != r.to {
-					blocked = true
+			if r.from != r.to {
+				blocker = lookup(r.to)
+				if blocker != nil && !blocker.done {
+					continue
 				}
-			}
-			if blocked {
-				left = true
-				continue
 			}
 			s.action("%s %s -> %s (%s)", s.local("RENAME"), r.from, r.to, r.part)
 			err := s.do(ctx, &protocol.ApplyRename{Local: s.o.LocalOnly, OldName: r.from, NewName: r.to,
@@ -238,17 +251,17 @@ func (s *syncer) sendRenames(ctx context.Context, renames []*rename) error {
 				return err
 			}
 			r.done, progress = true, true
-		}
-		if !left {
-			return nil
+			done++
 		}
 		if !progress {
-			for _, r := range renames {
-				if !r.done {
-					s.log.Error(fmt.Sprintf("do_folders(): failed to order folders correctly at %s", r.to))
-					return errAgain
-				}
+			// Cyrus names the rename that held up the last one tried.
+			name := "unknown"
+			if blocker != nil {
+				name = blocker.from
 			}
+			s.log.Error(fmt.Sprintf("do_folders(): failed to order folders correctly at %s", name))
+			return errAgain
 		}
 	}
+	return nil
 }
