@@ -51,6 +51,16 @@ func TestSyncClientScenarioVerboseLikeCyrus(t *testing.T) {
 	if res := both("-v", "-l", "-u", "verba"); res.Code != 1 || !strings.Contains(res.Stdout, "RENAME") {
 		t.Errorf("Cyrus's sync_client managed the swap? exit %d\n%s", res.Code, res.Stdout)
 	}
+	// A shared mailbox deleted (delayed): -A sends DELETED.shared.… as a
+	// mailbox of its own (mailbox mode looks names up, never uniqueids),
+	// which the replica refuses: its shared.folder has that uniqueid. A
+	// limit of Cyrus 3.6's -A; rolling mode logs both names together.
+	for _, p := range []*Pair{cyrus, ours} {
+		verbosePopulate(t, p, 5)
+	}
+	if res := both("-v", "-l", "-A", "DELETED"); res.Code != 1 {
+		t.Errorf("Cyrus's sync_client -A DELETED: exit %d\n%s", res.Code, res.Stdout)
+	}
 	// Errors: a user the replica refuses (a folder whose INBOX is missing there).
 	for _, p := range []*Pair{cyrus, ours} {
 		p.AddUser(t, "verbc")
@@ -150,6 +160,12 @@ func verbosePopulate(t *testing.T, p *Pair, stage int) {
 			if err := c.Rename(r[0], r[1], nil).Wait(); err != nil {
 				t.Fatal(err)
 			}
+		}
+	case 5:
+		a := m.IMAP(t, AdminUser, AdminPassword)
+		a.SetACL("shared/folder", AdminUser, imap.RightModificationReplace, imap.RightSet("lrswipkxtecda")).Wait()
+		if err := a.Delete("shared/folder").Wait(); err != nil {
+			t.Fatal(err)
 		}
 	case 3:
 		m.Deliver(t, "verbb", 3)
