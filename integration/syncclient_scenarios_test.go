@@ -1,11 +1,16 @@
 package integration
 
 import (
+	"crypto/sha1"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-smtp"
 )
 
 // TestSyncClientScenarios runs issue 5's scenarios for our sync_client's
@@ -22,6 +27,7 @@ func TestSyncClientScenarios(t *testing.T) {
 			t.Run("SeenSharedFolder", sc.seenSharedFolder)
 			t.Run("RenameChain", sc.renameChain)
 			t.Run("ManyUserFlags", sc.manyUserFlags)
+			t.Run("OddNamesAndDuplicates", sc.oddNamesAndDuplicates)
 			t.Run("Sieve", sc.sieve)
 			t.Run("MailboxMode", sc.mailboxMode)
 			t.Run("ObjectFiles", sc.objectFiles)
@@ -190,6 +196,76 @@ func (sc *scenario) renameChain(t *testing.T) {
 		t.Errorf("renames out of order:\n%s", out)
 	}
 }
+
+// oddNamesAndDuplicates: folder names with spaces, dots, 8-bit
+// characters (modified UTF-7) and '&'; one message appended twice to a
+// folder and once to another (one upload), the same delivery to two users
+// synced in one run, subscriptions to the odd names.
+func (sc *scenario) oddNamesAndDuplicates(t *testing.T) {
+	p := sc.p
+	users := []string{"oddu1", "oddu2"}
+	for _, u := range users {
+		p.AddUser(t, u)
+	}
+	odd := []string{"with space", "dot.ted", "Café", "Café/Über", "a&b"}
+	create(t, p.Master, "oddu1", odd...)
+	c := p.Master.IMAP(t, "oddu1", UserPassword)
+	for _, f := range odd {
+		if err := c.Subscribe(f).Wait(); err != nil {
+			t.Fatalf("subscribe %s: %v", f, err)
+		}
+	}
+	msg := message("oddu1", 1, "twice")
+	multiAppend(t, p.Master, "oddu1", "with space", [][]byte{msg, msg})
+	multiAppend(t, p.Master, "oddu1", "dot.ted", [][]byte{msg})
+	p.Master.Deliver(t, "oddu1", 1)
+	copyAll(t, p.Master, "oddu1", "Café/Über")
+	// One LMTP transaction for both users: one file, one GUID.
+	deliverTo(t, p.Master, users, message("both", 2, ""))
+	res := sc.p.ourSyncOK(t, "-v", "-v", "-n", sc.channel, "-u", "oddu1", "oddu2")
+	if n := strings.Count(res.Stderr, "%{default "+guidOf(msg)); n != 1 {
+		t.Errorf("the duplicated message went up %d times", n)
+	}
+	sc.sync(t, sc.sameUsers(users...), "-u", "oddu1", "oddu2")
+	if err := c.Rename("Café", "Ça va", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sc.sync(t, sc.sameUsers(users...), "-u", "oddu1")
+}
+
+// deliverTo delivers one message to several users in one LMTP transaction.
+func deliverTo(t *testing.T, in *Instance, users []string, msg []byte) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.LMTPPort), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("sender@example.org", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if err := c.Rcpt(u, nil); err != nil {
+			t.Fatalf("RCPT %s: %v", u, err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(msg)
+	if _, err := w.CloseWithLMTPResponse(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+}
+
+// guidOf is Cyrus's GUID of a message appended as is: its SHA-1.
+func guidOf(msg []byte) string { return fmt.Sprintf("%x", sha1.Sum(msg)) }
 
 // manyUserFlags: more user flags than fit one 32-bit word of the index.
 func (sc *scenario) manyUserFlags(t *testing.T) {

@@ -38,6 +38,7 @@ func TestSyncClientScenarioVerboseLikeCyrus(t *testing.T) {
 	both("-v", "-l", "-u", "verba", "verbb")
 	both("-v", "-l", "-m", "shared/folder", "user/verba/Moved")
 	both("-v", "-l", "-s", "verbb")
+	both("-v", "-l", "-u", "ghost", "verbb")
 	// A full update: expunged messages purged before the replica heard.
 	for _, p := range []*Pair{cyrus, ours} {
 		verbosePopulate(t, p, 3)
