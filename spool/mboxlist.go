@@ -191,6 +191,14 @@ func (l *MailboxList) Entries(ctx context.Context) iter.Seq2[*Entry, error] {
 	return l.walk(ctx, "N", false)
 }
 
+// EntriesWithPrefix iterates, as Entries, over the N records whose
+// internal names start with prefix: a seek to the prefix, not a walk of the
+// whole file (Cyrus's mboxlist_mboxtree reads a user's DELETED.* mailboxes
+// so).
+func (l *MailboxList) EntriesWithPrefix(ctx context.Context, prefix string) iter.Seq2[*Entry, error] {
+	return l.walk(ctx, "N"+DBName(prefix), false)
+}
+
 // ByUniqueID iterates over the I records in uniqueid order.
 func (l *MailboxList) ByUniqueID(ctx context.Context) iter.Seq2[*Entry, error] {
 	return l.walk(ctx, "I", true)

@@ -172,3 +172,31 @@ func TestNames(t *testing.T) {
 		t.Error("mbtype kinds")
 	}
 }
+
+func TestEntriesWithPrefix(t *testing.T) {
+	s, _ := testSpool(t, "twoskip/testdata/mailboxes.db")
+	l, err := s.MailboxList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all, want []string
+	for e, err := range l.Entries(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, e.Name)
+		if strings.HasPrefix(e.Name, "user.cassandane.") {
+			want = append(want, e.Name)
+		}
+	}
+	var got []string
+	for e, err := range l.EntriesWithPrefix(context.Background(), "user.cassandane.") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Name)
+	}
+	if len(want) == 0 || len(want) == len(all) || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("prefix walk %q, want %q (of %d)", got, want, len(all))
+	}
+}

@@ -254,7 +254,7 @@ func (r *run) metas(ctx context.Context) error {
 // all walks every mailbox (-A), a user at a time, shared mailboxes one by
 // one; an optional operand restricts the walk to names with that prefix.
 //
-// cyrus: imap/sync_client.c do_sync_all / cb_allmbox (3.6.1)
+// cyrus: imap/sync_client.c cb_allmbox, imap/mboxlist.c mboxlist_allmbox (3.6.1)
 func (r *run) all(ctx context.Context) error {
 	prefix := ""
 	if len(r.o.Objects) > 0 {
@@ -271,7 +271,8 @@ func (r *run) all(ctx context.Context) error {
 			r.failed = true
 			return nil
 		}
-		if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || ctx.Err() != nil {
+		// mboxlist_allmbox without flags: no tombstones, no intermediates.
+		if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || e.Intermediate() || ctx.Err() != nil {
 			continue
 		}
 		if r.s.c == nil {

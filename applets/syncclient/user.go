@@ -65,34 +65,51 @@ func (s *syncer) doUser(ctx context.Context, userid string) error {
 	return errChanged
 }
 
-// userMailboxNames lists a user's live mailboxes, delayed-delete ones
-// included, the #sieve mailbox only if the replica enabled SIEVE-MAILBOX.
+// userMailboxNames lists a user's mailboxes as Cyrus's do_user_main does:
+// INBOX, the mailboxes below it, then the user's delayed-delete
+// (DELETED.…) ones, in mailboxes.db order; no tombstones, no intermediates
+// (mboxlist_usermboxtree with MBOXTREE_DELETED only), the #sieve mailbox
+// only if the replica enabled SIEVE-MAILBOX.
+//
+// cyrus: imap/sync_support.c do_user_main, do_mailbox_info; imap/mboxlist.c
+// mboxlist_mboxtree (3.6.1)
 func (s *syncer) userMailboxNames(ctx context.Context, userid string) ([]string, error) {
 	entries, err := s.sp.UserMailboxes(ctx, userid)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
+	keep := func(e *spool.Entry) bool {
+		return !e.Deleted() && !e.Intermediate() && (s.c.SieveMailbox() || !s.isSieveMailbox(e.Name))
+	}
 	for _, e := range entries {
-		if !e.Deleted() && (s.c.SieveMailbox() || !s.isSieveMailbox(e.Name)) {
+		if keep(e) {
 			names = append(names, e.Name)
 		}
 	}
-	// DELETED.user.<u>.… mailboxes belong to the user too.
 	list, err := s.sp.MailboxList()
 	if err != nil {
 		return nil, err
 	}
-	for e, err := range list.Entries(ctx) {
+	for e, err := range list.EntriesWithPrefix(ctx, s.deletedPrefix(userid)) {
 		if err != nil {
 			return nil, err
 		}
-		m := s.ns.ParseInternal(e.Name)
-		if m.Deleted != 0 && m.UserID() == userid && !e.Deleted() {
+		if m := s.ns.ParseInternal(e.Name); m.Deleted != 0 && m.UserID() == userid && keep(e) {
 			names = append(names, e.Name)
 		}
 	}
 	return names, nil
+}
+
+// deletedPrefix is where a user's delayed-delete mailboxes sort:
+// "DELETED.user.fred." ("example.com!DELETED.user.fred." with a domain).
+func (s *syncer) deletedPrefix(userid string) string {
+	inbox := s.ns.UserInbox(userid)
+	if dom, rest, ok := strings.Cut(inbox, "!"); ok {
+		return dom + "!" + s.ns.DeletedPrefix + "." + rest + "."
+	}
+	return s.ns.DeletedPrefix + "." + inbox + "."
 }
 
 func (s *syncer) doUserMain(ctx context.Context, userid string, state *protocol.UserState) error {
