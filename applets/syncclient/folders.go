@@ -122,13 +122,14 @@ type rename struct {
 // doFolders makes the replica's folders match the local ones named:
 // matched by uniqueid, renamed where names or partitions differ, deleted
 // (user sync only) where the master has a tombstone, then each updated. It
-// returns errAgain after renames, for the caller to read the replica again.
+// returns errAgain after renames, for the caller to read the replica again,
+// and otherwise the folders as loaded (for their quota roots).
 //
 // cyrus: imap/sync_support.c do_folders (3.6.1)
-func (s *syncer) doFolders(ctx context.Context, names []string, replica []*protocol.Mailbox, deleteRemote bool) error {
+func (s *syncer) doFolders(ctx context.Context, names []string, replica []*protocol.Mailbox, deleteRemote bool) ([]*localFolder, error) {
 	folders, err := s.loadFolders(ctx, names)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID := map[string]*protocol.Mailbox{}
 	for _, r := range replica {
@@ -136,7 +137,7 @@ func (s *syncer) doFolders(ctx context.Context, names []string, replica []*proto
 	}
 	up, err := s.reserve(ctx, folders, byID, replica)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	matched := map[string]bool{}
 	var renames []*rename
@@ -157,23 +158,23 @@ func (s *syncer) doFolders(ctx context.Context, names []string, replica []*proto
 				continue
 			}
 			if err := s.deleteRemote(ctx, r.Name); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if len(renames) > 0 {
 		if err := s.sendRenames(ctx, renames); err != nil {
-			return err
+			return nil, err
 		}
-		return errAgain
+		return nil, errAgain
 	}
 	for _, lf := range folders {
 		if err := s.updateMailbox(ctx, lf, byID[lf.entry.UniqueID], up); err != nil {
 			s.log.Error(fmt.Sprintf("do_folders(): update failed: %s '%s'", lf.entry.Name, errText(err)), "mailbox", lf.entry.Name)
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return folders, nil
 }
 
 // childrenFirst returns the replica folders in reverse name order, so that

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
@@ -117,35 +117,44 @@ func (s *syncer) doUserMain(ctx context.Context, userid string, state *protocol.
 	if err != nil {
 		return err
 	}
-	if err := s.doFolders(ctx, names, state.Mailboxes, true); err != nil {
+	folders, err := s.doFolders(ctx, names, state.Mailboxes, true)
+	if err != nil {
 		return err
 	}
-	return s.syncQuotas(ctx, names, state.Quotas)
+	return s.syncQuotas(ctx, quotaRoots(folders), state.Quotas)
+}
+
+// quotaRoots lists the quota roots of the folders, each once, in the
+// order the folders give them (Cyrus's quotalist, filled as the mailboxes
+// are opened).
+//
+// cyrus: imap/sync_support.c do_mailbox_info, sync_name_list_add (3.6.1)
+func quotaRoots(folders []*localFolder) []string {
+	var roots []string
+	for _, lf := range folders {
+		if lf.mbox != nil && lf.mbox.QuotaRoot != "" && !slices.Contains(roots, lf.mbox.QuotaRoot) {
+			roots = append(roots, lf.mbox.QuotaRoot)
+		}
+	}
+	return roots
 }
 
 // syncQuotas sends the quota roots of the user's mailboxes whose limits
 // differ on the replica, and removes the replica's roots the master lacks.
 //
 // cyrus: imap/sync_support.c do_user_main, update_quota_work (3.6.1)
-func (s *syncer) syncQuotas(ctx context.Context, names []string, remote []*protocol.Quota) error {
-	roots := map[string]bool{}
-	for _, name := range names {
-		m, err := s.sp.Snapshot(ctx, name)
-		if err == nil && m.QuotaRoot != "" {
-			roots[m.QuotaRoot] = true
-		}
-	}
+func (s *syncer) syncQuotas(ctx context.Context, roots []string, remote []*protocol.Quota) error {
 	byRoot := map[string]*protocol.Quota{}
 	for _, q := range remote {
 		byRoot[q.Root] = q
 	}
-	for _, root := range sortedKeys(roots) {
+	for _, root := range roots {
 		if err := s.syncQuota(ctx, root, byRoot[root]); err != nil {
 			return err
 		}
 	}
 	for _, q := range remote {
-		if !roots[q.Root] {
+		if !slices.Contains(roots, q.Root) {
 			s.action("UNQUOTA %s", q.Root)
 			if err := s.do(ctx, &protocol.ApplyUnquota{Root: q.Root}); err != nil {
 				return err
@@ -297,20 +306,11 @@ func (s *syncer) doMailboxes(ctx context.Context, names []string) error {
 			s.logNo("MAILBOXES", err)
 			return err
 		}
-		err = s.doFolders(ctx, keep, replica, false)
+		_, err = s.doFolders(ctx, keep, replica, false)
 		if !errors.Is(err, errAgain) {
 			return err
 		}
 	}
 	s.log.Error("failed to settle renames after 3 tries!")
 	return errChanged
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
