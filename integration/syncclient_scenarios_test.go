@@ -414,3 +414,45 @@ func (sc *scenario) all(t *testing.T) {
 		t.Errorf("-A user.allu1:\n%s", out)
 	}
 }
+
+// TestSyncClientScenarioSplitBrainRefused: a message delivered on the
+// replica and another on the master take the same UID. Cyrus's
+// sync_client renumbers both (writing the master's spool); ours cannot
+// yet, so it must stop (exit 1, SYNCERROR: guid mismatch) and leave the
+// replica as it was; Cyrus's then repairs both sides.
+func TestSyncClientScenarioSplitBrainRefused(t *testing.T) {
+	RequireCyrus(t)
+	p := NewPair(t)
+	sl := CatchSyslog(t)
+	user := "brain"
+	p.AddUser(t, user)
+	p.Master.Deliver(t, user, 2)
+	p.ourSyncOK(t, "-u", user)
+	p.Master.Deliver(t, user, 1)
+	p.Replica.Deliver(t, user, 1)
+	before := p.Replica.DumpUser(t, user)
+	sl.Take("sync_client")
+	res := p.OurSync(t, "-v", "-u", user)
+	logs := sl.Take("sync_client")
+	if res.Code != 1 {
+		t.Errorf("exit %d, want 1\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	var found bool
+	for _, l := range logs {
+		found = found || strings.HasPrefix(l.Msg, "SYNCERROR: guid mismatch: mailbox=<user.brain> uid=<3> ")
+	}
+	if !found {
+		t.Errorf("no guid mismatch logged: %+v", logs)
+	}
+	if after := p.Replica.DumpUser(t, user); after != before {
+		t.Errorf("the replica changed:\n--- before\n%s--- after\n%s", before, after)
+	}
+	if res := p.CyrusSync(t, "-u", user); res.Code != 0 {
+		t.Fatalf("Cyrus's sync_client: exit %d %s", res.Code, res.Stderr)
+	}
+	SameUser(t, p.Master, p.Replica, user)
+	res = p.ourSyncOK(t, "-v", "-v", "-u", user)
+	if n := countApplies(res.Stderr); n != 0 {
+		t.Errorf("ours after Cyrus's repair sent %d APPLY:\n%s", n, applyLines(res.Stderr))
+	}
+}
