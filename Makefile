@@ -10,6 +10,9 @@ CYRUS_BIN ?= /usr/lib/cyrus/bin
 STATICCHECK_VERSION := v0.8.2
 
 export CGO_ENABLED := 0
+# urfave_cli_no_docs: no man-page generator (go-md2man, blackfriday) in the
+# binary; main_test.go pins the dependency list built this way.
+export GOFLAGS := -buildvcs=false -tags=urfave_cli_no_docs
 
 .PHONY: all build demo test unit integration cyrus lint bench fuzz clean
 

@@ -69,7 +69,7 @@ func Ours(t testing.TB) string {
 		}
 		os.Chmod(dir, 0o755)
 		oursPath = filepath.Join(dir, "cyrus-replication")
-		cmd := exec.Command("go", "build", "-o", oursPath, "..")
+		cmd := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", oursPath, "..")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			oursErr = fmt.Errorf("go build: %v\n%s", err, out)
