@@ -60,19 +60,31 @@ func benchMessage(r *rand.Rand, user string, n int) []byte {
 
 // populateCorpus fills the master over IMAP APPEND, users in parallel.
 func populateCorpus(b *testing.B, p *Pair, users, folders, messages int) {
+	admin := p.Master.IMAP(b, AdminUser, AdminPassword)
+	for u := 0; u < users; u++ {
+		user := fmt.Sprintf("bench%02d", u)
+		p.Master.AddSASLUser(b, user, UserPassword)
+		if err := admin.Create("user/"+user, nil).Wait(); err != nil {
+			b.Fatalf("create user/%s: %v", user, err)
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, users)
 	sem := make(chan struct{}, 4)
 	for u := 0; u < users; u++ {
 		user := fmt.Sprintf("bench%02d", u)
-		p.Master.CreateUser(b, user)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			r := rand.New(rand.NewSource(int64(u)))
-			c := p.Master.IMAP(b, user, UserPassword)
+			c, err := p.Master.DialIMAP(user, UserPassword)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer func() { c.Logout().Wait(); c.Close() }()
 			for f := 0; f < folders; f++ {
 				box := "INBOX"
 				if f > 0 {

@@ -17,6 +17,17 @@ import (
 // returns the client; the test's cleanup logs out.
 func (in *Instance) IMAP(t testing.TB, user, password string) *imapclient.Client {
 	t.Helper()
+	c, err := in.DialIMAP(user, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Logout().Wait(); c.Close() })
+	return c
+}
+
+// DialIMAP logs in like IMAP but leaves logging out to the caller, for
+// loops that must not keep a connection per iteration (imapd's maxchild).
+func (in *Instance) DialIMAP(user, password string) (*imapclient.Client, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(in.IMAPPort)
 	var c *imapclient.Client
 	var err error
@@ -26,13 +37,13 @@ func (in *Instance) IMAP(t testing.TB, user, password string) *imapclient.Client
 		c, err = imapclient.DialInsecure(addr, nil)
 	}
 	if err != nil {
-		t.Fatalf("imap dial %s: %v", in.Name, err)
+		return nil, fmt.Errorf("imap dial %s: %w", in.Name, err)
 	}
 	if err := c.Login(user, password).Wait(); err != nil {
-		t.Fatalf("imap login %s as %s: %v", in.Name, user, err)
+		c.Close()
+		return nil, fmt.Errorf("imap login %s as %s: %w", in.Name, user, err)
 	}
-	t.Cleanup(func() { c.Logout().Wait(); c.Close() })
-	return c
+	return c, nil
 }
 
 // CreateUser adds a SASL user and, as admin over IMAP, creates its INBOX
