@@ -22,6 +22,13 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
+// itemTypes are the items the type flags write.
+var itemTypes = map[byte]string{
+	'u': synclog.TypeUser, 'U': synclog.TypeUnuser, 'v': synclog.TypeMeta, 'm': synclog.TypeMailbox,
+	'M': synclog.TypeUnmailbox, 'q': synclog.TypeQuota, 'n': synclog.TypeAnnotation,
+	's': synclog.TypeSeen, 'b': synclog.TypeSub,
+}
+
 // ExitUsageError is exit(-1): Cyrus's cyr_synclog exits 255 on bad usage.
 const ExitUsageError = 255
 
@@ -80,29 +87,14 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
 	defer env.Close()
 	w := synclog.NewWriter(env.Config, env.Log)
 
-	var it synclog.Item
-	switch cmd {
-	case 'u':
-		it = synclog.User(args[0])
-	case 'U':
-		it = synclog.Unuser(args[0])
-	case 'v':
-		it = synclog.Meta(args[0])
-	case 'm':
-		it = synclog.Mailbox(args[0])
-	case 'M':
-		it = synclog.Unmailbox(args[0])
-	case 'q':
-		it = synclog.Quota(args[0])
-	case 'n':
-		it = synclog.Annotation(args[0])
-	case 's':
-		it = synclog.Seen(args[0], args[1])
-	case 'b':
-		it = synclog.Sub(args[0], args[1])
-	default: // -a, -c and no flag: the argument is the whole line
+	t, typed := itemTypes[cmd]
+	if !typed { // -a, -c and no flag: the argument is the whole line
 		w.LogBytes(ctx, synclog.Raw(args[0]))
 		return nil
+	}
+	it := synclog.Item{Type: t, Args: args[:1]}
+	if cmd == 's' || cmd == 'b' {
+		it.Args = args[:2]
 	}
 	line, err := it.Format()
 	if err != nil {
