@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
 )
 
 // FuzzServe feeds arbitrary client bytes to both server sessions (already
@@ -45,6 +47,47 @@ func FuzzServe(f *testing.F) {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatal("session did not end after its client went away")
+		}
+	})
+}
+
+// FuzzClientReply feeds arbitrary replica bytes to the client's response
+// reader, on both transports: it must return (an item list or an error),
+// never panic or hang.
+func FuzzClientReply(f *testing.F) {
+	for _, s := range []string{
+		"* MAILBOX %(UNIQUEID x MBOXNAME user.fred LAST_UID 3)\r\nOK success\r\n",
+		"* LSUB (user.fred {3+}\r\nabc)\r\nNO IMAP_MAILBOX_NONEXISTENT No Such Mailbox\r\n",
+		"S0 OK success\r\n",
+		"* MESSAGE %{default 0000000000000000000000000000000000000000 3}\r\nabc\r\nBYE shutting down\r\n",
+		"BAD IMAP_PROTOCOL_ERROR\r\n",
+		"* %(((((\r\n",
+	} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, reply string, imap bool) {
+		ours, peer := net.Pipe()
+		defer ours.Close()
+		c := &Client{conn: NewConn(ours), Transport: CSync, opts: ClientOptions{Timeout: 3 * time.Second}}
+		if imap {
+			c.Transport = IMAP
+		}
+		go func() {
+			defer peer.Close()
+			buf := make([]byte, 4096)
+			peer.Read(buf) // the command
+			peer.Write([]byte(reply))
+		}()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.Command(context.Background(), "GET", "USER", dlist.String("fred"))
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("client did not return")
 		}
 	})
 }
