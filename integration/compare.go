@@ -86,11 +86,42 @@ func hasAttr(attrs []imap.MailboxAttr, a imap.MailboxAttr) bool {
 	return false
 }
 
-// SameUser fails the test unless master and replica show user alike.
+// SameUser fails the test unless master and replica show user alike, and
+// unless Cyrus's own check tools find the replica's copy of the user
+// healthy.
 func SameUser(t testing.TB, master, replica *Instance, user string) {
 	t.Helper()
 	m, r := master.DumpUser(t, user), replica.DumpUser(t, user)
 	if m != r {
 		t.Errorf("master and replica differ for %s:\n--- master\n%s--- replica\n%s", user, m, r)
+	}
+	replica.Healthy(t, user)
+}
+
+// Healthy runs Cyrus's chk_cyrus over the default partition (every index
+// record has its message file) and `reconstruct -n -r -G` over the user's
+// mailboxes (index, cache, headers and GUIDs as reconstruct would rebuild
+// them, nothing changed): on a healthy spool they print only what they
+// examine. Anything else they print fails the test.
+func (in *Instance) Healthy(t testing.TB, user string) {
+	t.Helper()
+	res := in.Tool(t, "chk_cyrus", "-P", "default")
+	for _, l := range strings.Split(strings.TrimSpace(res.Stdout+res.Stderr), "\n") {
+		if l != "" && !strings.HasPrefix(l, "Examining partition:") && !strings.HasPrefix(l, "checking: ") {
+			t.Errorf("%s: chk_cyrus: %s", in.Name, l)
+		}
+	}
+	if res.Code != 0 {
+		t.Errorf("%s: chk_cyrus exit %d", in.Name, res.Code)
+	}
+	res = in.Tool(t, "reconstruct", "-n", "-r", "-G", "user/"+user)
+	for _, l := range strings.Split(strings.TrimSpace(res.Stdout+res.Stderr), "\n") {
+		// A healthy run lists the mailboxes it read (external names).
+		if l != "" && (!strings.HasPrefix(l, "user/"+user) || strings.Contains(l, ": ") || strings.Contains(l, " uid ")) {
+			t.Errorf("%s: reconstruct -n: %s", in.Name, l)
+		}
+	}
+	if res.Code != 0 {
+		t.Errorf("%s: reconstruct -n exit %d", in.Name, res.Code)
 	}
 }

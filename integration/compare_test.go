@@ -1,6 +1,9 @@
 package integration
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -38,5 +41,39 @@ func TestCompareSeesReplication(t *testing.T) {
 	t.Logf("dump:\n%s", d)
 	if !strings.Contains(d, "$Label1") || !strings.Contains(d, "subscribed: Archive") {
 		t.Errorf("the dump misses what the test set:\n%s", d)
+	}
+}
+
+// recorder is a testing.TB that keeps the errors instead of failing.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
+func (r *recorder) Helper()                           {}
+
+// TestHealthyCatchesDamage makes sure the replica check can fail: a
+// message file removed behind Cyrus's back must be reported.
+func TestHealthyCatchesDamage(t *testing.T) {
+	RequireCyrus(t)
+	p := NewPair(t)
+	p.AddUser(t, "cassandane")
+	p.Master.Deliver(t, "cassandane", 2)
+	if res := p.CyrusSync(t, "-u", "cassandane"); res.Code != 0 {
+		t.Fatalf("Cyrus sync: %s", res.Stderr)
+	}
+	r := &recorder{TB: t}
+	p.Replica.Healthy(r, "cassandane")
+	if len(r.errs) > 0 {
+		t.Fatalf("a healthy replica reported: %q", r.errs)
+	}
+	dir := strings.TrimSpace(p.Replica.Tool(t, "mbpath", "user/cassandane").Stdout)
+	if err := os.Remove(filepath.Join(dir, "1.")); err != nil {
+		t.Fatal(err)
+	}
+	p.Replica.Healthy(r, "cassandane")
+	if len(r.errs) == 0 {
+		t.Fatal("a missing message file went unnoticed")
 	}
 }
