@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
@@ -115,8 +116,8 @@ func (s *syncer) updateMailbox(ctx context.Context, lf *localFolder, remote *pro
 	return s.updateOnce(ctx, lf.mbox, remote, up, true)
 }
 
-// levelNotice is syslog's LOG_NOTICE as an slog level.
-const levelNotice = 2
+// levelNotice is syslog's LOG_NOTICE, as the applets log it.
+const levelNotice = cyrus.LevelNotice
 
 func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *protocol.Mailbox, up uploads, repeat bool) error {
 	if repeat {
