@@ -130,6 +130,34 @@ func OpenShared(path string) (*os.File, error) {
 	return nil, fmt.Errorf("open %s: file replaced %d times while locking", path, maxReopen)
 }
 
+// OpenExclusive opens path read-write and locks it exclusively, reopening
+// when the file was replaced (renamed over) while waiting, as Cyrus's
+// lock_reopen does.
+//
+// cyrus: lib/lock_fcntl.c lock_reopen_ex (3.6.1)
+func OpenExclusive(path string) (*os.File, error) {
+	for range maxReopen {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, err
+		}
+		if err := LockExclusive(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		same, err := sameInode(f, path)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if same {
+			return f, nil
+		}
+		f.Close()
+	}
+	return nil, fmt.Errorf("open %s: file replaced %d times while locking", path, maxReopen)
+}
+
 // sameInode reports whether f and path name the same inode on the same
 // device.
 func sameInode(f *os.File, path string) (bool, error) {
