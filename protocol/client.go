@@ -283,6 +283,12 @@ func (c *Client) CommandFiles(ctx context.Context, verb, key string, arg dlist.V
 }
 
 func (c *Client) command(ctx context.Context, verb, key string, arg *dlist.Value, files dlist.FileSource) (*Response, error) {
+	return c.commandRecv(ctx, verb, key, arg, files, nil)
+}
+
+// commandRecv is command with file literals of the reply given to recv
+// (GET FETCH); without recv they are an error.
+func (c *Client) commandRecv(ctx context.Context, verb, key string, arg *dlist.Value, files dlist.FileSource, recv dlist.FileFunc) (*Response, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		c.conn.SetDeadline(dl)
 	} else {
@@ -315,13 +321,17 @@ func (c *Client) command(ctx context.Context, verb, key string, arg *dlist.Value
 	if err != nil {
 		return nil, fmt.Errorf("protocol: send %s %s: %w", verb, key, err)
 	}
-	return c.readResponse(tag)
+	return c.readResponse(tag, recv)
 }
 
 // readResponse reads "* KEY value" lines up to the status line.
-func (c *Client) readResponse(tag string) (*Response, error) {
+func (c *Client) readResponse(tag string, recv dlist.FileFunc) (*Response, error) {
 	r := c.conn.Reader()
-	dec := dlist.NewDecoder(r, nil)
+	var opts *dlist.DecodeOptions
+	if recv != nil {
+		opts = &dlist.DecodeOptions{File: recv}
+	}
+	dec := dlist.NewDecoder(r, opts)
 	resp := &Response{}
 	for {
 		b, err := r.Peek(2)
@@ -388,7 +398,7 @@ func (c *Client) simple(ctx context.Context, csync, imap string) error {
 	if err := c.conn.WriteLine("%s", line); err != nil {
 		return err
 	}
-	_, err := c.readResponse(tag)
+	_, err := c.readResponse(tag, nil)
 	return err
 }
 

@@ -1,6 +1,10 @@
 package protocol
 
 import (
+	"context"
+	"fmt"
+	"io"
+
 	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
@@ -83,4 +87,36 @@ func ParseGetFetch(v dlist.Value) (*GetFetch, error) {
 		return nil, err
 	}
 	return g, nil
+}
+
+// Fetch sends GET FETCH and copies the message file the replica returns
+// to w, its SHA-1 checked against the file literal's GUID by the decoder.
+// A reply without a MESSAGE item, or whose GUID differs from g.GUID, is an
+// error.
+//
+// cyrus: imap/sync_support.c fetch_file (3.6.1)
+func (c *Client) Fetch(ctx context.Context, g *GetFetch, w io.Writer) (*Message, error) {
+	arg := g.Value()
+	recv := func(part, guid string, size int64, r io.Reader) error {
+		_, err := io.Copy(w, r)
+		return err
+	}
+	resp, err := c.commandRecv(ctx, "GET", g.Key(), &arg, nil, recv)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range resp.Items {
+		if it.Key != "MESSAGE" {
+			continue
+		}
+		m, err := ParseMessage(it.Value)
+		if err != nil {
+			return nil, err
+		}
+		if m.Nil || m.GUID != g.GUID {
+			return nil, fmt.Errorf("protocol: GET FETCH %s uid %d: replica sent GUID %s", g.MboxName, g.UID, m.GUID)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("protocol: GET FETCH %s uid %d: no MESSAGE in the reply", g.MboxName, g.UID)
 }

@@ -1,34 +1,34 @@
 package syncclient
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"os"
 	"strings"
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/spool/guid"
+	"github.com/cyrus-replication/cyrus-replication/spool/index"
 )
 
-// fullUpdate is Cyrus's mailbox_full_update as far as it needs no change
-// to the master's spool: it reads the replica's whole mailbox (GET
-// FULLMAILBOX), walks both record lists by UID as Cyrus does, and when
-// the only repairs are on the replica — records the master has purged
-// (cyr_expire) while the replica still shows them — it sends APPLY
-// EXPUNGE for those, after which the caller sends the mailbox again in
-// repeat mode. Anything Cyrus would fix by writing the master (a copy
-// back, a renumbering, newer flags or a higher HIGHESTMODSEQ or
-// UIDVALIDITY on the replica, split brain) is logged as Cyrus logs it and
-// ends in errCopyBack.
+// fullUpdate is Cyrus's mailbox_full_update: it reads the replica's whole
+// mailbox (GET FULLMAILBOX), opens the master's mailbox for writing and
+// reconciles the two record by record — a dry pass that fetches the
+// message files only the replica has (GET FETCH), then the pass that
+// changes the master: records more recent on the replica are taken over,
+// others get a new modseq so that the next APPLY carries them, replica
+// messages above the master's LAST_UID are copied back under their UID,
+// and a split brain (two messages at one UID) is undone by giving both a
+// new UID on the master (the replica's copy is fetched, the master's
+// copied). The master is committed, then the replica's records that were
+// copied back or purged on the master are expunged (APPLY EXPUNGE); the
+// caller then sends the mailbox again.
 //
-// Where the master's record differs from the replica's but is newer than
-// the replica's HIGHESTMODSEQ, Cyrus rewrites it (bumping its modseq) so
-// that the next APPLY carries it; the repeat APPLY carries it anyway, so
-// we leave the master alone.
-//
-// cyrus: imap/sync_support.c mailbox_full_update, mailbox_update_loop,
-// compare_one_record, copyback_one_record, renumber_one_record (3.6.1)
+// cyrus: imap/sync_support.c mailbox_full_update (3.6.1)
 func (s *syncer) fullUpdate(ctx context.Context, name string) error {
 	s.action("FULLMAILBOX %s", name)
 	remote, err := s.c.GetFullMailbox(ctx, name)
@@ -36,160 +36,314 @@ func (s *syncer) fullUpdate(ctx context.Context, name string) error {
 		s.logNo("FULLMAILBOX", err)
 		return err
 	}
-	m, err := s.sp.Snapshot(ctx, name)
+	if remote == nil {
+		return fmt.Errorf("%s: %w", name, spool.ErrNotFound)
+	}
+	w, err := s.sp.OpenMailboxWriter(ctx, name)
 	if err != nil {
 		return err
 	}
-	var why []string
-	if remote.UIDValidity > m.UIDValidity {
+	fu := &fullUpdater{s: s, w: w, remote: remote, fetched: map[guid.GUID]*os.File{}}
+	defer fu.cleanup()
+	expunge, err := fu.run(ctx)
+	changed, cerr := w.Commit()
+	if cerr != nil {
+		return cerr
+	}
+	if changed {
+		s.logMailbox(name)
+	}
+	if len(expunge) > 0 {
+		e := &protocol.ApplyExpunge{MboxName: name, UniqueID: w.Entry().UniqueID, UIDs: expunge}
+		if s.do(ctx, e) != nil {
+			s.xsyslog(slog.LevelError, "SYNCERROR: failed to expunge in cleanup", "mailbox_full_update", "name=<%s>", name)
+		}
+	}
+	return err
+}
+
+// fullUpdater holds one full update's state.
+type fullUpdater struct {
+	s      *syncer
+	w      *spool.MailboxWriter
+	remote *protocol.Mailbox
+	// fetched holds the message files fetched from the replica, by GUID.
+	fetched map[guid.GUID]*os.File
+	// actions are the deferred EXPUNGE / COPYBACK / RENUMBER of the
+	// changing pass, in order.
+	actions []fullAction
+}
+
+type fullAction struct {
+	verb string // EXPUNGE, COPYBACK, RENUMBER
+	uid  uint32
+}
+
+// run does both passes and the deferred actions; it returns the replica
+// UIDs to expunge, also when it fails half-way (as Cyrus, whatever was
+// changed is committed and the expunges are sent).
+func (fu *fullUpdater) run(ctx context.Context) ([]uint32, error) {
+	s, w, remote := fu.s, fu.w, fu.remote
+	name := w.Name()
+	h := w.Header()
+	if h.UIDValidity < remote.UIDValidity {
 		s.xsyslog(levelNotice, "SYNCNOTICE: uidvalidity higher on replica, updating", "mailbox_full_update",
-			"mailbox=<%s> olduidvalidity=<%d> newuidvalidity=<%d>", name, m.UIDValidity, remote.UIDValidity)
-		why = append(why, "higher UIDVALIDITY")
+			"mailbox=<%s> olduidvalidity=<%d> newuidvalidity=<%d>", name, h.UIDValidity, remote.UIDValidity)
+		w.SetUIDValidity(remote.UIDValidity)
 	}
-	if remote.HighestModseq > m.HighestModseq {
+	if h.HighestModseq < remote.HighestModseq {
 		s.xsyslog(levelNotice, "SYNCNOTICE: highestmodseq higher on replica, updating", "mailbox_full_update",
-			"mailbox=<%s> oldhighestmodseq=<%d> newhighestmodseq=<%d>", name, m.HighestModseq, remote.HighestModseq+1)
-		why = append(why, "higher HIGHESTMODSEQ")
+			"mailbox=<%s> oldhighestmodseq=<%d> newhighestmodseq=<%d>", name, h.HighestModseq, remote.HighestModseq+1)
+		w.SetHighestModseq(remote.HighestModseq)
 	}
-	if remote.FolderModseq > m.FolderModseq {
-		why = append(why, "higher FOLDERMODSEQ")
+	if err := fu.loop(ctx, false); err != nil {
+		s.xsyslog(slog.LevelError, "SYNCNOTICE: failed to prepare update", "mailbox_full_update",
+			"mailbox=<%s> error=<%s>", name, errText(err))
+		return nil, err
 	}
-	if remote.LastUID > m.LastUID {
-		why = append(why, "higher LAST_UID")
+	if remote.FolderModseq > w.Entry().FolderModseq {
+		// Cyrus rewrites the mailboxes.db entry with the replica's
+		// FOLDERMODSEQ; our spool writer does not write mailboxes.db yet.
+		return nil, fmt.Errorf("%s: FOLDERMODSEQ %d higher on the replica (master %d): %w",
+			name, remote.FolderModseq, w.Entry().FolderModseq, spool.ErrUnsupported)
 	}
-	w := &fullWalk{s: s, m: m, remote: remote}
-	w.walk()
-	why = append(why, w.why...)
-	if len(why) > 0 {
-		s.log.Error(fmt.Sprintf("SYNCERROR: full update of %s needs changes to the master (%s): %v",
-			name, strings.Join(why, ", "), errCopyBack))
-		return fmt.Errorf("%s: %w", name, errCopyBack)
+	if err := fu.mailboxAnnotations(); err != nil {
+		return nil, err
 	}
-	if len(w.expunge) == 0 {
-		return nil
+	err := fu.loop(ctx, true)
+	var expunge []uint32
+	if err == nil {
+		w.RaiseLastUID(remote.LastUID)
 	}
-	err = s.do(ctx, &protocol.ApplyExpunge{MboxName: name, UniqueID: m.UniqueID, UIDs: w.expunge})
-	if err != nil {
-		// As in Cyrus, logged and otherwise ignored: the repeat APPLY
-		// MAILBOX that follows fails if it mattered.
-		s.xsyslog(slog.LevelError, "SYNCERROR: failed to expunge in cleanup", "mailbox_full_update", "name=<%s>", name)
+	for _, a := range fu.actions {
+		if err != nil {
+			break
+		}
+		switch a.verb {
+		case "EXPUNGE":
+			expunge = append(expunge, a.uid)
+		case "COPYBACK":
+			if err = fu.copyRemote(a.uid); err == nil {
+				expunge = append(expunge, a.uid)
+			}
+		case "RENUMBER":
+			_, err = w.AppendCopy(a.uid)
+		}
+	}
+	return expunge, err
+}
+
+// loop is mailbox_update_loop: master and replica records walked by UID.
+// With act false nothing is changed (only files are fetched); with act
+// true the master is changed and deferred actions are collected.
+//
+// cyrus: imap/sync_support.c mailbox_update_loop (3.6.1)
+func (fu *fullUpdater) loop(ctx context.Context, act bool) error {
+	s, w, remote := fu.s, fu.w, fu.remote
+	name := w.Name()
+	master := append([]index.Record(nil), w.Records()...)
+	rem := remote.Records
+	i, j := 0, 0
+	for i < len(master) || j < len(rem) {
+		switch {
+		case i < len(master) && j < len(rem):
+			mp := &master[i]
+			rp, rannots, err := fu.parseUpload(&rem[j])
+			if err != nil {
+				return err
+			}
+			switch {
+			case rp.UID == mp.UID:
+				if err := fu.compare(ctx, mp, &rp, rannots, act); err != nil {
+					return err
+				}
+				i, j = i+1, j+1
+			case rp.UID > mp.UID:
+				if !mp.Expunged() {
+					s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on master", "mailbox_update_loop",
+						"mailbox=<%s> uid=<%d> guid=<%s>", name, mp.UID, mp.GUID)
+					fu.renumber(mp, act)
+				}
+				i++
+			default:
+				if !rp.Expunged() {
+					if act {
+						s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
+							"mailbox=<%s> uid=<%d> guid=<%s>", name, rp.UID, rp.GUID)
+					}
+					if err := fu.copyBack(ctx, &rp, rannots, act); err != nil {
+						return err
+					}
+				}
+				j++
+			}
+		case i < len(master):
+			mp := &master[i]
+			switch {
+			case mp.UID <= remote.LastUID:
+				fu.renumber(mp, act)
+			case mp.Modseq <= remote.HighestModseq && act:
+				s.xsyslog(levelNotice, "SYNCNOTICE: bumping modseq", "mailbox_update_loop",
+					"mailbox=<%s> record=<%d>", name, mp.UID)
+				cur, _ := w.Record(mp.UID)
+				if err := w.Rewrite(cur); err != nil {
+					return err
+				}
+			}
+			i++
+		default:
+			rp, rannots, err := fu.parseUpload(&rem[j])
+			if err != nil {
+				return err
+			}
+			if act {
+				s.xsyslog(levelNotice, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
+					"mailbox=<%s> uid=<%d>", name, rp.UID)
+			}
+			if err := fu.copyBack(ctx, &rp, rannots, act); err != nil {
+				return err
+			}
+			j++
+		}
 	}
 	return nil
 }
 
-// fullWalk is one pass of mailbox_update_loop over the master's and the
-// replica's records, collecting the replica UIDs to expunge and the
-// reasons a copy back would be needed.
-type fullWalk struct {
-	s       *syncer
-	m       *spool.Mailbox
-	remote  *protocol.Mailbox
-	expunge []uint32
-	why     []string
-}
-
-func (w *fullWalk) walk() {
-	loc, rem := w.m.Records, w.remote.Records
-	i, j := 0, 0
-	for i < len(loc) || j < len(rem) {
+// parseUpload is parse_upload: a replica record in the master's terms —
+// flags as bits (user flags get a slot in the master's cyrus.header, as
+// in Cyrus, even on the dry pass), CID, savedate and createdmodseq from
+// their pseudo-annotations, the other annotations returned.
+//
+// cyrus: imap/sync_support.c parse_upload, sync_getflags, decode_annotations (3.6.1)
+func (fu *fullUpdater) parseUpload(r *protocol.Record) (index.Record, []protocol.Annot, error) {
+	rec := index.Record{UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, InternalDate: r.InternalDate,
+		Size: uint64(r.Size), GUID: r.GUID}
+	for _, f := range r.Flags {
+		if strings.HasPrefix(f, `\`) {
+			switch strings.ToLower(f) {
+			case `\seen`:
+				rec.SystemFlags |= index.FlagSeen
+			case `\expunged`:
+				rec.InternalFlags |= index.FlagExpunged
+			case `\answered`:
+				rec.SystemFlags |= index.FlagAnswered
+			case `\flagged`:
+				rec.SystemFlags |= index.FlagFlagged
+			case `\deleted`:
+				rec.SystemFlags |= index.FlagDeleted
+			case `\draft`:
+				rec.SystemFlags |= index.FlagDraft
+			default:
+				fu.s.log.Error("Unknown system flag: " + strings.ToLower(f))
+			}
+			continue
+		}
+		n, err := fu.w.AddUserFlag(f)
+		if err != nil {
+			fu.s.log.Error("Unable to record user flag: " + f)
+			return rec, nil, err
+		}
+		rec.UserFlags[n/32] |= 1 << (n % 32)
+	}
+	version := fu.w.Header().MinorVersion
+	var annots []protocol.Annot
+	for _, a := range r.Annotations {
 		switch {
-		case i < len(loc) && j < len(rem) && loc[i].UID == rem[j].UID:
-			w.compare(&loc[i], &rem[j])
-			i, j = i+1, j+1
-		case i < len(loc) && j < len(rem) && rem[j].UID > loc[i].UID:
-			if !loc[i].Expunged() {
-				w.s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on master", "mailbox_update_loop",
-					"mailbox=<%s> uid=<%d> guid=<%s>", w.m.Name, loc[i].UID, loc[i].GUID)
-				w.why = append(w.why, fmt.Sprintf("renumber uid %d", loc[i].UID))
-			}
-			i++
-		case i < len(loc) && j < len(rem):
-			if !remoteExpunged(&rem[j]) {
-				w.s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
-					"mailbox=<%s> uid=<%d> guid=<%s>", w.m.Name, rem[j].UID, rem[j].GUID)
-				w.copyBack(&rem[j])
-			}
-			j++
-		case i < len(loc):
-			r := &loc[i]
-			switch {
-			case r.UID <= w.remote.LastUID:
-				if !r.Expunged() {
-					w.why = append(w.why, fmt.Sprintf("renumber uid %d", r.UID))
-				}
-			case r.Modseq <= w.remote.HighestModseq:
-				w.s.xsyslog(levelNotice, "SYNCNOTICE: bumping modseq", "mailbox_update_loop",
-					"mailbox=<%s> record=<%d>", w.m.Name, r.UID)
-				w.why = append(w.why, fmt.Sprintf("bump modseq of uid %d", r.UID))
-			}
-			i++
+		case a.Entry == spool.AnnotThrID && version >= 13:
+			fmt.Sscanf(a.Data, "%x", &rec.CID)
+		case a.Entry == spool.AnnotSaveDate && version >= 15:
+			fmt.Sscanf(a.Data, "%d", &rec.SaveDate)
+		case a.Entry == spool.AnnotCreatedModseq && version >= 16:
+			fmt.Sscanf(a.Data, "%d", &rec.CreatedModseq)
 		default:
-			w.s.xsyslog(levelNotice, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
-				"mailbox=<%s> uid=<%d>", w.m.Name, rem[j].UID)
-			w.copyBack(&rem[j])
-			j++
+			annots = append(annots, a)
 		}
 	}
+	return rec, annots, nil
 }
 
-// copyBack is copyback_one_record: a stale replica record (one the master
-// purged) is expunged on the replica; any other would be copied back.
-func (w *fullWalk) copyBack(rp *protocol.Record) {
-	switch {
-	case remoteExpunged(rp):
-	case rp.UID <= w.m.LastUID && rp.Modseq < w.m.IndexHeader.DeletedModseq:
-		w.expunge = append(w.expunge, rp.UID)
-	default:
-		w.why = append(w.why, fmt.Sprintf("copy back uid %d", rp.UID))
-	}
-}
-
-// compare is compare_one_record for one UID on both sides.
-func (w *fullWalk) compare(mp *spool.Record, rp *protocol.Record) {
-	if mp.Expunged() && remoteExpunged(rp) {
-		return
+// compare is compare_one_record for one UID present on both sides.
+//
+// cyrus: imap/sync_support.c compare_one_record (3.6.1)
+func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannots []protocol.Annot, act bool) error {
+	s, w := fu.s, fu.w
+	if mp.Expunged() && rp.Expunged() {
+		return nil
 	}
 	if mp.GUID != rp.GUID {
-		w.s.xsyslog(slog.LevelError, "SYNCERROR: guid mismatch", "compare_one_record",
-			"mailbox=<%s> uid=<%d> rguid=<%s> mguid=<%s>", w.m.Name, mp.UID, rp.GUID, mp.GUID)
-		w.why = append(w.why, fmt.Sprintf("split brain at uid %d", mp.UID))
-		return
+		s.xsyslog(slog.LevelError, "SYNCERROR: guid mismatch", "compare_one_record",
+			"mailbox=<%s> uid=<%d> rguid=<%s> mguid=<%s>", w.Name(), mp.UID, rp.GUID, mp.GUID)
+		// Both need new UIDs; always the lower GUID first.
+		if bytes.Compare(mp.GUID[:], rp.GUID[:]) > 0 {
+			if err := fu.copyBack(ctx, rp, rannots, act); err != nil {
+				return err
+			}
+			fu.renumber(mp, act)
+			return nil
+		}
+		fu.renumber(mp, act)
+		return fu.copyBack(ctx, rp, rannots, act)
 	}
-	local := protocol.RecordFromSpool(mp, w.m.IndexVersion)
-	if sameRecord(&local, rp) {
-		return
+	if !sameAnnotList(fu.masterAnnots(mp.UID), rannots) {
+		// Cyrus would write the winner's annotations into
+		// cyrus.annotations; refused on both passes, before any change.
+		return fu.annotationsDiffer(mp.UID)
 	}
+	if sameIndexRecord(mp, rp) {
+		return nil
+	}
+	cur, _ := w.Record(mp.UID)
 	switch {
-	case mp.Expunged():
-		// Expunged here: the master's record wins once sent.
-	case remoteExpunged(rp):
-		w.why = append(w.why, fmt.Sprintf("uid %d expunged on the replica only", mp.UID))
-		return
-	case rp.Modseq > mp.Modseq && rp.LastUpdated >= mp.LastUpdated:
-		w.logMismatch(mp, rp)
-		w.why = append(w.why, fmt.Sprintf("uid %d more recent on the replica", mp.UID))
-		return
+	case cur.Expunged():
+		// the rewrite lifts the modseq so that the expunge sticks
+	case rp.Expunged():
+		cur.InternalFlags |= index.FlagExpunged
+	case rp.Modseq > cur.Modseq && rp.LastUpdated >= cur.LastUpdated:
+		fu.logMismatch(&cur, rp)
+		cur.SystemFlags = rp.SystemFlags
+		cur.InternalFlags = cur.InternalFlags&^index.FlagExpunged | rp.InternalFlags&index.FlagExpunged
+		cur.CID = rp.CID
+		cur.UserFlags = rp.UserFlags
 	}
-	if mp.Modseq <= w.remote.HighestModseq {
-		// Cyrus rewrites it to lift its modseq above the replica's.
-		w.why = append(w.why, fmt.Sprintf("bump modseq of uid %d", mp.UID))
+	if !act {
+		return nil
 	}
+	// no "snoozed" annotation (they are equal and refused otherwise)
+	cur.InternalFlags &^= index.FlagSnoozed
+	return w.Rewrite(cur)
 }
 
-// remoteExpunged tells whether a replica record carries \Expunged.
-func remoteExpunged(r *protocol.Record) bool {
-	return slices.ContainsFunc(r.Flags, func(f string) bool { return strings.EqualFold(f, `\Expunged`) })
+// annotationsDiffer refuses taking over a replica's message annotations,
+// which needs writing cyrus.annotations.
+func (fu *fullUpdater) annotationsDiffer(uid uint32) error {
+	return fmt.Errorf("%s uid %d: message annotations more recent on the replica: %w",
+		fu.w.Name(), uid, spool.ErrUnsupported)
 }
 
-// sameRecord is compare_one_record's "any differences?": modseq, times,
-// flags (system, expunged, user) and annotations (pseudo-annotations for
-// CID, SAVEDATE and CREATEDMODSEQ included), each as a set.
-func sameRecord(a, b *protocol.Record) bool {
-	if a.Modseq != b.Modseq || a.LastUpdated != b.LastUpdated || a.InternalDate != b.InternalDate {
-		return false
+// sameIndexRecord is compare_one_record's field comparison.
+func sameIndexRecord(mp, rp *index.Record) bool {
+	return mp.Modseq == rp.Modseq && mp.LastUpdated == rp.LastUpdated && mp.InternalDate == rp.InternalDate &&
+		mp.SystemFlags == rp.SystemFlags && mp.InternalFlags&index.FlagExpunged == rp.InternalFlags&index.FlagExpunged &&
+		mp.CID == rp.CID && mp.SaveDate == rp.SaveDate && mp.CreatedModseq == rp.CreatedModseq &&
+		mp.UserFlags == rp.UserFlags
+}
+
+// masterAnnots are the stored, non-deleted annotations of a master record
+// in the sync form.
+func (fu *fullUpdater) masterAnnots(uid uint32) []protocol.Annot {
+	var out []protocol.Annot
+	for _, a := range fu.w.Annotations(uid) {
+		if a.Deleted || len(a.Value) == 0 {
+			continue
+		}
+		out = append(out, protocol.Annot{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
 	}
-	return sameSet(a.Flags, b.Flags, func(f string) string { return strings.ToLower(f) }) &&
-		sameSet(a.Annotations, b.Annotations, func(x protocol.Annot) [3]string { return [3]string{x.Entry, x.UserID, x.Data} })
+	return out
+}
+
+// sameAnnotList is diff_annotations == 0: entries, userids and values.
+func sameAnnotList(a, b []protocol.Annot) bool {
+	return sameSet(a, b, func(x protocol.Annot) [3]string { return [3]string{x.Entry, x.UserID, x.Data} })
 }
 
 func sameSet[T any, K comparable](a, b []T, key func(T) K) bool {
@@ -209,29 +363,201 @@ func sameSet[T any, K comparable](a, b []T, key func(T) K) bool {
 	return true
 }
 
+// renumber is renumber_one_record.
+func (fu *fullUpdater) renumber(mp *index.Record, act bool) {
+	if mp.Expunged() || !act {
+		return
+	}
+	fu.actions = append(fu.actions, fullAction{"RENUMBER", mp.UID})
+}
+
+// copyBack is copyback_one_record.
+//
+// cyrus: imap/sync_support.c copyback_one_record (3.6.1)
+func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots []protocol.Annot, act bool) error {
+	if rp.Expunged() {
+		return nil
+	}
+	h := fu.w.Header()
+	if rp.UID <= h.LastUID {
+		if rp.Modseq < h.DeletedModseq {
+			// stale: the master purged it (cyr_expire)
+			if act {
+				fu.actions = append(fu.actions, fullAction{"EXPUNGE", rp.UID})
+			}
+			return nil
+		}
+		if len(rannots) > 0 {
+			return fu.annotationsDiffer(rp.UID)
+		}
+		if err := fu.fetch(ctx, rp); err != nil {
+			return err
+		}
+		if act {
+			fu.actions = append(fu.actions, fullAction{"COPYBACK", rp.UID})
+		}
+		return nil
+	}
+	if len(rannots) > 0 {
+		return fu.annotationsDiffer(rp.UID)
+	}
+	if err := fu.fetch(ctx, rp); err != nil {
+		return err
+	}
+	if !act {
+		return nil
+	}
+	return fu.append(*rp)
+}
+
+// copyRemote is copy_remote: the replica's record of uid appended under
+// the next UID.
+//
+// cyrus: imap/sync_support.c copy_remote (3.6.1)
+func (fu *fullUpdater) copyRemote(uid uint32) error {
+	for i := range fu.remote.Records {
+		if fu.remote.Records[i].UID != uid {
+			continue
+		}
+		rp, rannots, err := fu.parseUpload(&fu.remote.Records[i])
+		if err != nil {
+			return err
+		}
+		if len(rannots) > 0 {
+			return fu.annotationsDiffer(uid)
+		}
+		rp.UID = fu.w.Header().LastUID + 1
+		return fu.append(rp)
+	}
+	fu.s.xsyslog(slog.LevelError, "IOERROR: couldn't find index record", "copy_remote", "uid=<%d>", uid)
+	return fmt.Errorf("%s uid %d: %w", fu.w.Name(), uid, spool.ErrNotFound)
+}
+
+// errNoCache is returned until cyrus.cache entries can be built.
+var errNoCache = errors.New("building cyrus.cache entries is not available")
+
+// append is sync_append_copyfile with a file fetched from the replica.
+func (fu *fullUpdater) append(rp index.Record) error {
+	f := fu.fetched[rp.GUID]
+	if f == nil {
+		fu.s.xsyslog(slog.LevelError, "IOERROR: parse failed", "sync_append_copyfile",
+			"guid=<%s> error=<%s>", rp.GUID, "System I/O error")
+		return fmt.Errorf("%s uid %d: message %s was not fetched", fu.w.Name(), rp.UID, rp.GUID)
+	}
+	ce, err := buildCache(f)
+	if err != nil {
+		return fmt.Errorf("%s uid %d: %w", fu.w.Name(), rp.UID, err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return err
+	}
+	return fu.w.AppendMessage(rp, f, ce)
+}
+
+// fetch is fetch_file: the replica's message file into a temporary file
+// (once per GUID).
+//
+// cyrus: imap/sync_support.c fetch_file (3.6.1)
+func (fu *fullUpdater) fetch(ctx context.Context, rp *index.Record) error {
+	if fu.fetched[rp.GUID] != nil {
+		fu.s.log.Log(ctx, levelNotice, fmt.Sprintf("trying to get already uploaded %d: %s", rp.UID, rp.GUID))
+		return nil
+	}
+	f, err := os.CreateTemp("", "cyrepl-fetch-")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name()) // gone with the descriptor
+	e := fu.w.Entry()
+	m, err := fu.s.c.Fetch(ctx, &protocol.GetFetch{MboxName: e.Name, Partition: e.Partition, UniqueID: e.UniqueID,
+		GUID: rp.GUID, UID: rp.UID}, f)
+	if err == nil && uint64(m.Size) != rp.Size {
+		err = fmt.Errorf("replica sent %d bytes for uid %d, record says %d", m.Size, rp.UID, rp.Size)
+	}
+	if err != nil {
+		f.Close()
+		fu.s.logNo("FETCH", err)
+		fu.s.xsyslog(slog.LevelError, "IOERROR: parse response failed", "fetch_file", "error=<%s>", errText(err))
+		return err
+	}
+	fu.fetched[rp.GUID] = f
+	return nil
+}
+
+func (fu *fullUpdater) cleanup() {
+	for _, f := range fu.fetched {
+		f.Close()
+	}
+	fu.w.Abort() // releases the locks if Commit did not run
+}
+
+// mailboxAnnotations checks the mailbox-level half of a full update:
+// Cyrus's apply_annotations writes the winner's values wherever the lists
+// differ, which needs writing annotations.db; identical lists need
+// nothing.
+func (fu *fullUpdater) mailboxAnnotations() error {
+	local, err := fu.s.sp.MailboxAnnotations(fu.w.Entry().UniqueID, fu.s.ns.UserIDOf(fu.w.Name()))
+	if err != nil {
+		return err
+	}
+	var mine []protocol.Annot
+	for _, a := range local {
+		if !a.Deleted && len(a.Value) > 0 {
+			mine = append(mine, protocol.Annot{Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
+		}
+	}
+	if sameAnnotList(mine, fu.remote.Annotations) {
+		return nil
+	}
+	return fmt.Errorf("%s: mailbox annotations differ on the replica: %w", fu.w.Name(), spool.ErrUnsupported)
+}
+
 // logMismatch is log_mismatch("more recent on replica"): three NOTICE
 // lines. Cyrus's make_flags overwrites its buffer for each flag, so only
 // the last flag set shows; so here.
 //
 // cyrus: imap/sync_support.c log_mismatch, log_record, make_flags (3.6.1)
-func (w *fullWalk) logMismatch(mp *spool.Record, rp *protocol.Record) {
-	w.s.log.Log(context.Background(), levelNotice,
-		fmt.Sprintf("SYNCNOTICE: record mismatch with replica: %s more recent on replica", w.m.Name))
-	var rcid uint64
-	for _, a := range rp.Annotations {
-		if a.Entry == spool.AnnotThrID {
-			fmt.Sscanf(a.Data, "%x", &rcid)
-		}
-	}
-	line := func(who string, uid uint32, modseq uint64, updated, internal int64, flags []string, cid uint64) {
-		last := ""
-		if len(flags) > 0 {
-			last = flags[len(flags)-1]
-		}
-		w.s.log.Log(context.Background(), levelNotice, fmt.Sprintf(
+func (fu *fullUpdater) logMismatch(mp, rp *index.Record) {
+	log := fu.s.log
+	name := fu.w.Name()
+	log.Log(context.Background(), levelNotice,
+		fmt.Sprintf("SYNCNOTICE: record mismatch with replica: %s more recent on replica", name))
+	line := func(who string, r *index.Record) {
+		log.Log(context.Background(), levelNotice, fmt.Sprintf(
 			"SYNCNOTICE: %s uid:%d modseq:%d last_updated:%d internaldate:%d flags:(%s) cid:%016x",
-			who, uid, modseq, updated, internal, last, cid))
+			who, r.UID, r.Modseq, r.LastUpdated, r.InternalDate, fu.lastFlag(r), r.CID))
 	}
-	line("master", mp.UID, mp.Modseq, mp.LastUpdated, mp.InternalDate, mp.FlagNames(), mp.CID)
-	line("replica", rp.UID, rp.Modseq, rp.LastUpdated, rp.InternalDate, rp.Flags, rcid)
+	line("master", mp)
+	line("replica", rp)
+}
+
+// lastFlag is what make_flags leaves in its static buffer: each flag is
+// printed over the previous one, with a leading space unless it is the
+// first, so the last set flag shows (" \Seen"); with no flag the buffer
+// keeps the previous call's text.
+func (fu *fullUpdater) lastFlag(r *index.Record) string {
+	sep := ""
+	put := func(name string) {
+		fu.s.makeFlagsBuf = sep + name
+		sep = " "
+	}
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{
+		{r.SystemFlags&index.FlagDeleted != 0, `\Deleted`}, {r.SystemFlags&index.FlagAnswered != 0, `\Answered`},
+		{r.SystemFlags&index.FlagFlagged != 0, `\Flagged`}, {r.SystemFlags&index.FlagDraft != 0, `\Draft`},
+		{r.Expunged(), `\Expunged`}, {r.SystemFlags&index.FlagSeen != 0, `\Seen`},
+	} {
+		if f.set {
+			put(f.name)
+		}
+	}
+	names := fu.w.UserFlags()
+	for _, n := range r.UserFlagNumbers() {
+		if n < len(names) && names[n] != "" {
+			put(names[n])
+		}
+	}
+	return fu.s.makeFlagsBuf
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
 // capaSieveMailbox is Cyrus's CAPA_SIEVE_MAILBOX bit, printed by -v as
@@ -111,7 +112,7 @@ func (r *run) main(ctx context.Context) error {
 		time.Sleep(time.Duration(r.o.DelayedStartup) * time.Second)
 	}
 	r.s = &syncer{cfg: cfg, ns: cfg.Namespace(), sp: sp, o: r.o, servername: d.servername, log: r.env.Log,
-		stdout: r.stdout, partition: r.o.Partition}
+		stdout: r.stdout, partition: r.o.Partition, synclog: synclog.NewWriter(cfg, r.env.Log)}
 	if err := r.connect(ctx); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
 // errAgain is Cyrus's IMAP_AGAIN inside the client: renames were sent, so
@@ -21,11 +22,6 @@ var errAgain = errors.New("replica state changed: try again")
 //
 //lint:ignore ST1005 Cyrus's wording of IMAP_SYNC_CHANGED
 var errChanged = errors.New("Changed since last sync")
-
-// errCopyBack is returned where Cyrus would copy the replica's state back
-// into the master's spool (full update, split brain): writing the spool is
-// not there yet, so we stop and say so instead of guessing.
-var errCopyBack = errors.New("the replica has changes the master lacks; copying them back is not supported yet")
 
 // syncer is one sync_client run: configuration, local spool, connection.
 type syncer struct {
@@ -39,6 +35,19 @@ type syncer struct {
 	stdout     io.Writer
 	// partition is -p, "" for each mailbox's own.
 	partition string
+	// synclog receives the MAILBOX lines of master mailboxes a full
+	// update changed, as Cyrus's mailbox_unlock_index writes them.
+	synclog *synclog.Writer
+	// makeFlagsBuf is Cyrus's static make_flags buffer (see lastFlag).
+	makeFlagsBuf string
+}
+
+// logMailbox writes "MAILBOX name" to the sync log channels. A failure is
+// logged by the writer and does not stop the sync (as in Cyrus).
+func (s *syncer) logMailbox(name string) {
+	if s.synclog != nil {
+		s.synclog.Log(context.Background(), synclog.Item{Type: synclog.TypeMailbox, Args: []string{name}})
+	}
 }
 
 // action prints what is being done (-v on stdout, -l to syslog), in

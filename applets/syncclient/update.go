@@ -151,15 +151,13 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 			m.IndexHeader.DeletedModseq, remote.HighestModseq, m.Name))
 		return errAgain
 	}
-	local := protocol.MailboxFromSpool(m, false)
-	if remote != nil {
-		switch {
-		case remote.UIDValidity > local.UIDValidity, remote.HighestModseq > local.HighestModseq,
-			remote.LastUID > local.LastUID:
-			// The replica is ahead: Cyrus would copy its changes back.
-			return fmt.Errorf("%s: %w", m.Name, errCopyBack)
+	if remote != nil && remote.UIDValidity > m.IndexHeader.UIDValidity {
+		var err error
+		if m, err = s.raiseUIDValidity(ctx, m, remote.UIDValidity); err != nil {
+			return err
 		}
 	}
+	local := protocol.MailboxFromSpool(m, false)
 	if !repeat && s.unchanged(local, m, remote) {
 		return nil
 	}
@@ -245,4 +243,30 @@ func (s *syncer) applyIntermediate(ctx context.Context, e *spool.Entry) error {
 	// Cyrus 3.6 ignores the result for intermediates.
 	s.do(ctx, &protocol.ApplyMailbox{Mailbox: mb})
 	return nil
+}
+
+// raiseUIDValidity is update_mailbox_once taking over a higher UIDVALIDITY
+// from the replica (the replica would otherwise refuse the mailbox); it
+// returns the mailbox read again.
+//
+// cyrus: imap/sync_support.c update_mailbox_once (3.6.1)
+func (s *syncer) raiseUIDValidity(ctx context.Context, m *spool.Mailbox, v uint32) (*spool.Mailbox, error) {
+	w, err := s.sp.OpenMailboxWriter(ctx, m.Name)
+	if err != nil {
+		return nil, err
+	}
+	old := w.Header().UIDValidity
+	if old < v {
+		s.xsyslog(levelNotice, "SYNCNOTICE: uidvalidity higher on replica, updating", "update_mailbox_once",
+			"mailbox=<%s> olduidvalidity=<%d> newuidvalidity=<%d>", m.Name, old, v)
+		w.SetUIDValidity(v)
+	}
+	changed, err := w.Commit()
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		s.logMailbox(m.Name)
+	}
+	return s.sp.Snapshot(ctx, m.Name)
 }

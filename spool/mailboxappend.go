@@ -1,0 +1,208 @@
+package spool
+
+import (
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cyrus-replication/cyrus-replication/spool/guid"
+	"github.com/cyrus-replication/cyrus-replication/spool/index"
+)
+
+// CacheEntry is a cyrus.cache entry for a new record: the bytes Cyrus's
+// message_parse derives from the message file, with their CRC and format
+// version.
+type CacheEntry struct {
+	// Bytes is the whole entry as cyrus.cache holds it.
+	Bytes []byte
+	// CRC is the record's cache_crc.
+	CRC uint32
+	// Version is the record's cache_version.
+	Version uint16
+}
+
+// AppendCopy is Cyrus's copy_local, the master's half of a renumbering:
+// the record of uid is appended again under the next UID (its message file
+// hard-linked, its cache entry shared) and the old record is expunged. It
+// returns the new UID. Records carrying message annotations are refused
+// (wrapping ErrUnsupported): their annotations would have to be copied.
+//
+// cyrus: imap/sync_support.c copy_local (3.6.1)
+func (w *MailboxWriter) AppendCopy(uid uint32) (uint32, error) {
+	i := w.find(uid)
+	if i < 0 {
+		return 0, fmt.Errorf("spool: %s: copy of uid %d: no such record", w.e.Name, uid)
+	}
+	old := w.recs[i]
+	if old.Unlinked() {
+		return 0, fmt.Errorf("spool: %s: copy of uid %d: message file unlinked", w.e.Name, uid)
+	}
+	if len(w.annots[uid]) > 0 {
+		return 0, fmt.Errorf("spool: %s: copy of uid %d with message annotations: %w", w.e.Name, uid, ErrUnsupported)
+	}
+	rec := old
+	rec.UID = w.h.LastUID + 1
+	from, err := w.s.MessagePath(w.e, old.UID, old.Archived())
+	if err != nil {
+		return 0, err
+	}
+	to, err := w.s.MessagePath(w.e, rec.UID, rec.Archived())
+	if err != nil {
+		return 0, err
+	}
+	if err := copyFile(from, to); err != nil {
+		return 0, fmt.Errorf("spool: %s: %w", w.e.Name, err)
+	}
+	w.newFiles = append(w.newFiles, to)
+	if err := w.appendRecord(&rec, to); err != nil {
+		return 0, err
+	}
+	old.InternalFlags |= index.FlagExpunged
+	if err := w.Rewrite(old); err != nil {
+		return 0, err
+	}
+	return rec.UID, nil
+}
+
+// AppendMessage is sync_append_copyfile: the message read from body
+// (size bytes, SHA-1 = rec.GUID) becomes message file rec.UID (which must
+// be above LAST_UID), its cache entry is appended to cyrus.cache and the
+// record to the index. Modseq, last_updated and (if zero) createdmodseq
+// and savedate are set as Cyrus sets them.
+//
+// cyrus: imap/sync_support.c sync_append_copyfile;
+// imap/mailbox.c mailbox_append_index_record (3.6.1)
+func (w *MailboxWriter) AppendMessage(rec index.Record, body io.Reader, ce CacheEntry) error {
+	if rec.UID <= w.h.LastUID {
+		return fmt.Errorf("spool: %s: append of uid %d at or below LAST_UID %d", w.e.Name, rec.UID, w.h.LastUID)
+	}
+	if rec.Size == 0 || rec.GUID.IsZero() {
+		return fmt.Errorf("spool: %s: append of uid %d without a message", w.e.Name, rec.UID)
+	}
+	if len(ce.Bytes) == 0 {
+		return fmt.Errorf("spool: %s: append of uid %d without a cache entry", w.e.Name, rec.UID)
+	}
+	rec.InternalFlags &^= index.FlagArchived | index.FlagUnlinked | index.FlagNeedsCleanup
+	to, err := w.s.MessagePath(w.e, rec.UID, false)
+	if err != nil {
+		return err
+	}
+	if err := w.writeMessage(to, body, rec.Size, rec.GUID); err != nil {
+		return fmt.Errorf("spool: %s uid %d: %w", w.e.Name, rec.UID, err)
+	}
+	if err := w.openCache(); err != nil {
+		return err
+	}
+	if _, err := w.cache.WriteAt(ce.Bytes, w.cacheEnd); err != nil {
+		return fmt.Errorf("spool: %s: append to %s: %w", w.e.Name, w.cache.Name(), err)
+	}
+	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = uint64(w.cacheEnd), ce.CRC, ce.Version
+	w.cacheEnd += int64(len(ce.Bytes))
+	return w.appendRecord(&rec, to)
+}
+
+// appendRecord is mailbox_append_index_record for a record whose message
+// file (path) and cache entry are in place.
+func (w *MailboxWriter) appendRecord(rec *index.Record, path string) error {
+	if rec.UID <= w.h.LastUID {
+		return fmt.Errorf("spool: %s: append of uid %d at or below LAST_UID %d", w.e.Name, rec.UID, w.h.LastUID)
+	}
+	if rec.InternalDate == 0 {
+		rec.InternalDate = w.now().Unix()
+	}
+	if rec.GMTime == 0 {
+		rec.GMTime = rec.InternalDate
+	}
+	if rec.SentDate == 0 {
+		t := time.Unix(rec.InternalDate, 0).Local()
+		rec.SentDate = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local).Unix()
+	}
+	w.indexDirty()
+	rec.Modseq = w.nextModseq()
+	if rec.CreatedModseq == 0 || rec.CreatedModseq > rec.Modseq {
+		rec.CreatedModseq = rec.Modseq
+	}
+	rec.LastUpdated = w.lastUpdated
+	if rec.SaveDate == 0 {
+		rec.SaveDate = w.lastUpdated
+	}
+	mtime := time.Unix(rec.InternalDate, 0)
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		return fmt.Errorf("spool: %s: %w", w.e.Name, err)
+	}
+	w.count(rec, +1)
+	if rec.Expunged() && (w.h.FirstExpunged == 0 || w.h.FirstExpunged > rec.LastUpdated) {
+		w.h.FirstExpunged = rec.LastUpdated
+	}
+	w.recs = append(w.recs, *rec)
+	w.changed[len(w.recs)-1] = true
+	w.h.LastUID = rec.UID
+	return nil
+}
+
+// writeMessage stores a new message file, checking its size and SHA-1,
+// synced before the index can name it.
+func (w *MailboxWriter) writeMessage(path string, body io.Reader, size uint64, want guid.GUID) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	os.Remove(path) // a leftover of an interrupted append (UID above LAST_UID)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return err
+	}
+	w.newFiles = append(w.newFiles, path)
+	h := sha1.New()
+	n, err := io.Copy(io.MultiWriter(f, h), body)
+	if err == nil && uint64(n) != size {
+		err = fmt.Errorf("message is %d bytes, record says %d", n, size)
+	}
+	if g := guid.GUID(h.Sum(nil)); err == nil && g != want {
+		err = fmt.Errorf("message has GUID %s, record says %s", g, want)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// copyFile is mailbox_copyfile: a hard link, or a synced copy where
+// linking is impossible (another file system).
+//
+// cyrus: imap/mailbox.c mailbox_copyfile, lib/util.c cyrus_copyfile (3.6.1)
+func copyFile(from, to string) error {
+	// A file at a UID above LAST_UID is a leftover of an interrupted
+	// append that no index names: replaced, as Cyrus does.
+	err := os.Link(from, to)
+	if errors.Is(err, os.ErrExist) {
+		os.Remove(to)
+		err = os.Link(from, to)
+	}
+	if err == nil {
+		return nil
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, src)
+	if err == nil {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
