@@ -110,3 +110,37 @@ func uidSet(nums ...uint32) imap.SeqSet {
 func storeFlags(f ...string) *imap.StoreFlags {
 	return &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: Flags(f...), Silent: true}
 }
+
+// DeliverRaw sends each message as is (CRLF line ends; the client
+// dot-stuffs) to user over LMTP, in order, so they get consecutive UIDs.
+func (in *Instance) DeliverRaw(t testing.TB, user string, msgs ...[]byte) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.LMTPPort), 10*time.Second)
+	if err != nil {
+		t.Fatalf("lmtp dial: %v", err)
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		t.Fatalf("LHLO: %v", err)
+	}
+	for i, m := range msgs {
+		if err := c.Mail("sender@example.org", nil); err != nil {
+			t.Fatalf("MAIL: %v", err)
+		}
+		if err := c.Rcpt(user, nil); err != nil {
+			t.Fatalf("RCPT %s: %v", user, err)
+		}
+		w, err := c.Data()
+		if err != nil {
+			t.Fatalf("DATA: %v", err)
+		}
+		if _, err := w.Write(m); err != nil {
+			t.Fatalf("DATA message %d: %v", i, err)
+		}
+		if _, err := w.CloseWithLMTPResponse(); err != nil {
+			t.Fatalf("delivery of message %d to %s: %v", i, user, err)
+		}
+	}
+	c.Quit()
+}
