@@ -8,6 +8,17 @@
 // blocked only for the time of one read. Records beyond current_size belong
 // to an uncommitted (or crashed) transaction and are never looked at.
 //
+// Writing: Begin opens a file for writing under the exclusive fcntl lock
+// Cyrus takes (re-opening it if a repack replaced it), creates a new DB
+// exactly as Cyrus does, and recovers a file left dirty by a crash; the
+// returned Tx stores and deletes keys with Cyrus's record layout, two
+// level-0 pointers, BLANK padding, fsync order and COMMIT record, so that
+// a crash at any point leaves a file that Cyrus's recovery and ours both
+// bring back to the last commit. Commit repacks the file into
+// "<file>.NEW" and renames it over the file when it has grown past Cyrus's
+// threshold. Keys compare bytewise, the order of every DB Cyrus 3.6
+// servers write (its "mbox sort" order is used only by cyr_dbtool -M).
+//
 // Layout and reading rules are described in spool.md §2.2.
 //
 // cyrus: lib/cyrusdb_twoskip.c (3.6.1)

@@ -184,6 +184,10 @@ func (tx *Tx) ForEach(fn func(key, value []byte) error) error {
 
 // Store sets key to value, inserting or replacing. A value equal to the
 // stored one writes nothing, as in Cyrus. The key must not be empty.
+// If a write fails, the transaction ends there: the lock is released and
+// the file is left as a crash would leave it, for the recovery of its
+// next writer (ours or Cyrus's) to undo. The same holds for Delete and
+// Commit.
 //
 // cyrus: lib/cyrusdb_twoskip.c skipwrite, store_here (3.6.1)
 func (tx *Tx) Store(key, value []byte) error {
