@@ -205,25 +205,28 @@ func TestTwoskipWriteInterleaved(t *testing.T) {
 			}
 			var in strings.Builder
 			in.WriteString("BEGIN\n")
-			tx, err := twoskip.Begin(path, twoskip.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			for k := range model {
 				v := twoskipValue(r)
 				model[k] = v
 				in.WriteString("SET " + literal(k) + " " + literal(v) + "\n")
-				if side == 1 {
-					tx.Store([]byte(k), []byte(v))
-				}
 			}
 			in.WriteString("COMMIT\n")
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
 			if side == 0 {
 				if res := d.run(t, []byte(in.String()), path, nil, "batch"); res.Code != 0 || res.Stderr != "" {
 					t.Fatalf("cyr_dbtool batch: %d %s", res.Code, res.Stderr)
+				}
+			} else {
+				tx, err := twoskip.Begin(path, twoskip.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range model {
+					if err := tx.Store([]byte(k), []byte(v)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					t.Fatal(err)
 				}
 			}
 			Chown(t, path)
