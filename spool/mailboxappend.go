@@ -23,6 +23,11 @@ type CacheEntry struct {
 	CRC uint32
 	// Version is the record's cache_version.
 	Version uint16
+	// HeaderSize, SentDate and GMTime are the record fields the same
+	// parse derives (SentDate and GMTime 0 when the Date: header cannot
+	// be parsed: the append then derives them from the internaldate).
+	HeaderSize       uint32
+	SentDate, GMTime int64
 }
 
 // AppendCopy is Cyrus's copy_local, the master's half of a renumbering:
@@ -101,6 +106,7 @@ func (w *MailboxWriter) AppendMessage(rec index.Record, body io.Reader, ce Cache
 		return fmt.Errorf("spool: %s: append to %s: %w", w.e.Name, w.cache.Name(), err)
 	}
 	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = uint64(w.cacheEnd), ce.CRC, ce.Version
+	rec.HeaderSize, rec.SentDate, rec.GMTime = ce.HeaderSize, ce.SentDate, ce.GMTime
 	w.cacheEnd += int64(len(ce.Bytes))
 	return w.appendRecord(&rec, to)
 }
@@ -120,6 +126,10 @@ func (w *MailboxWriter) appendRecord(rec *index.Record, path string) error {
 	if rec.SentDate == 0 {
 		t := time.Unix(rec.InternalDate, 0).Local()
 		rec.SentDate = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.Local).Unix()
+	}
+	if n := len(w.recs); n > 0 && w.recs[n-1].GUID == rec.GUID && w.log != nil {
+		// logged, not refused
+		w.log.Info(fmt.Sprintf("%s: same message appears twice %d %d", w.e.Name, w.recs[n-1].UID, rec.UID))
 	}
 	w.indexDirty()
 	rec.Modseq = w.nextModseq()

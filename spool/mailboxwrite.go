@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"sort"
@@ -56,7 +57,12 @@ type MailboxWriter struct {
 	quotaDirty                      bool
 	newFiles                        []string
 	now                             func() time.Time
+	log                             *slog.Logger
 }
+
+// SetLogger makes the writer log what Cyrus's mailbox code logs while
+// changing a mailbox (e.g. "same message appears twice").
+func (w *MailboxWriter) SetLogger(l *slog.Logger) { w.log = l }
 
 // OpenMailboxWriter opens intname for writing. It fails with an error
 // wrapping ErrUnsupported when conversations are enabled (the

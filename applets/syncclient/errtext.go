@@ -57,7 +57,7 @@ func errText(err error) string {
 		return "LOGOUT received"
 	case errors.As(err, &pe):
 		return "Bad protocol: " + err.Error()
-	case errors.Is(err, spool.ErrUnsupported), errors.Is(err, errNoCache):
+	case errors.Is(err, spool.ErrUnsupported):
 		return err.Error()
 	}
 	return "System I/O error: " + err.Error()

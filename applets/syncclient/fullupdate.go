@@ -3,7 +3,6 @@ package syncclient
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -43,6 +42,7 @@ func (s *syncer) fullUpdate(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	w.SetLogger(s.log)
 	fu := &fullUpdater{s: s, w: w, remote: remote, fetched: map[guid.GUID]*os.File{}}
 	defer fu.cleanup()
 	expunge, err := fu.run(ctx)
@@ -432,9 +432,6 @@ func (fu *fullUpdater) copyRemote(uid uint32) error {
 	fu.s.xsyslog(slog.LevelError, "IOERROR: couldn't find index record", "copy_remote", "uid=<%d>", uid)
 	return fmt.Errorf("%s uid %d: %w", fu.w.Name(), uid, spool.ErrNotFound)
 }
-
-// errNoCache is returned until cyrus.cache entries can be built.
-var errNoCache = errors.New("building cyrus.cache entries is not available")
 
 // append is sync_append_copyfile with a file fetched from the replica.
 func (fu *fullUpdater) append(rp index.Record) error {

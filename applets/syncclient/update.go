@@ -29,7 +29,13 @@ type localFolder struct {
 // and which went already (each GUID is uploaded once per session).
 type uploads map[string]map[guid.GUID]bool
 
-func (u uploads) need(part string, g guid.GUID) bool { return u[part] != nil && u[part][g] }
+// need tells whether g must be uploaded: a GUID the reserve phase did not
+// ask about (one the master got since, by a full update's copy back or
+// renumbering) is, as Cyrus's sync_msgid_insert starts it needing upload.
+func (u uploads) need(part string, g guid.GUID) bool {
+	need, known := u[part][g]
+	return need || !known
+}
 
 func (u uploads) set(part string, g guid.GUID, need bool) {
 	if u[part] == nil {
