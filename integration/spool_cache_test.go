@@ -44,6 +44,25 @@ var cacheCorpus = []struct{ name, msg string }{
 	{"content-type-junk", "From: a@example.org\nSubject: junk ct\nContent-Type: text\nContent-Transfer-Encoding: base64 junk\n\nbody\n"},
 }
 
+// cacheAppended are appended over IMAP, byte for byte (imapd adds no
+// Date or Message-ID, and keeps messages lmtpd would frame differently).
+var cacheAppended = []struct{ name, msg string }{
+	{"append-no-date", "From: a@example.org\r\nSubject: none\r\n\r\nbody\r\n"},
+	{"append-header-only", "From: a@example.org\r\nSubject: only headers\r\n"},
+	{"append-no-final-newline", "Subject: x\r\nTo: y@example.org\r\n\r\nbody without newline"},
+	{"append-no-headers", "\r\nbody only\r\n"},
+	{"append-dates-1", "Date: Tue, 30 Feb 2021 10:00:00 PST\r\n\r\nx\r\n"},
+	{"append-dates-2", "Date: 1 Jan 70 00:00:00 +0000\r\n\r\nx\r\n"},
+	{"append-dates-3", "Date: 01-Jan-2020 12:00:00 -0000\r\n\r\nx\r\n"},
+	{"append-dates-4", "Date:   Wed,  7 Oct 2026 9.05 z\r\n\r\nx\r\n"},
+	{"append-dates-5", "Date: Thu, 8 Oct 2026 23:00:00 a\r\n\r\nx\r\n"},
+	{"append-dates-6", "Date: Fri, 9 Oct 12026 23:00:00 +1400\r\n\r\nx\r\n"},
+	{"append-rfc822-top", "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: i@example.org\r\n\r\ninner body\r\n"},
+	{"append-encoded-ct", "Content-Type: =?UTF-8?Q?text/plain=3B_name=3D=22a=C3=A9=22?=\r\n\r\nx\r\n"},
+	{"append-boundary-in-header", "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: text/plain\r\n--q\r\n\r\nsecond\r\n--q--\r\n"},
+	{"append-rfc822-cut", "Content-Type: multipart/mixed; boundary=r\r\n\r\n--r\r\nContent-Type: message/rfc822\r\n\r\nSubject: cut\r\n--r--\r\n"},
+}
+
 // cacheLarge is a message of several megabytes (base64 attachment).
 func cacheLarge() string {
 	data := bytes.Repeat([]byte("0123456789abcdef\x00\xff"), 300000)
@@ -78,6 +97,21 @@ func TestSpoolCache(t *testing.T) {
 	names = append(names, "large")
 	msgs = append(msgs, []byte(strings.ReplaceAll(cacheLarge(), "\n", "\r\n")))
 	in.DeliverRaw(t, "fred", msgs...)
+	c := in.IMAP(t, "fred", UserPassword)
+	for _, a := range cacheAppended {
+		names = append(names, a.name)
+		msgs = append(msgs, []byte(a.msg))
+		cmd := c.Append("INBOX", int64(len(a.msg)), nil)
+		if _, err := cmd.Write([]byte(a.msg)); err != nil {
+			t.Fatalf("APPEND %s: %v", a.name, err)
+		}
+		if err := cmd.Close(); err != nil {
+			t.Fatalf("APPEND %s: %v", a.name, err)
+		}
+		if _, err := cmd.Wait(); err != nil {
+			t.Fatalf("APPEND %s: %v", a.name, err)
+		}
+	}
 
 	sp := openSpool(t, in)
 	e, err := sp.LookupName("user.fred")

@@ -1,6 +1,9 @@
 package cache
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Header values are parsed the way Cyrus parses them: from a position in
 // the buffer holding all of a part's header lines (a C string: it ends at
@@ -232,7 +235,16 @@ func parseType(h []byte, p int) (ct contentType, ok bool) {
 		if dec.s != string(h[p:e]) {
 			nh := append([]byte(dec.s), h[e:]...)
 			ct, ok = parseTypeAt(nh, 0)
-			ct.inexact = true
+			ct.inexact = dec.inexact
+			for i := range ct.params {
+				pr := &ct.params[i]
+				if strings.HasSuffix(pr.attr, "*") || !hasHighBit(pr.value) {
+					continue
+				}
+				var exact bool
+				pr.value, exact = encodeMimeHeader(pr.value)
+				ct.inexact = ct.inexact || !exact
+			}
 			return ct, ok
 		}
 	}
@@ -524,4 +536,58 @@ func parseLanguage(h []byte, p int) []string {
 			return out
 		}
 	}
+}
+
+func hasHighBit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeMimeHeader is Cyrus's Q encoding of an 8-bit (UTF-8) parameter
+// value as encoded words of at most 72 bytes a line; exact is false for
+// values Cyrus encodes another way (ones holding an address or CRLF).
+//
+// cyrus: lib/charset.c charset_encode_mimeheader, qp_encode (3.6.1)
+func encodeMimeHeader(v string) (_ string, exact bool) {
+	if i := strings.IndexByte(v, '@'); i > 0 || strings.Contains(v, "\r\n") {
+		exact = false
+	} else {
+		exact = true
+	}
+	const hexd = "0123456789ABCDEF"
+	b := []byte("=?UTF-8?Q?")
+	cnt := 10
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		need := 0
+		switch {
+		case c >= 0xf8 || c < 0xc0:
+		case c < 0xe0:
+			need = 3
+		case c < 0xf0:
+			need = 6
+		default:
+			need = 9
+		}
+		if cnt+need >= 72 {
+			b = append(b, "?=\r\n =?UTF-8?Q?"...)
+			cnt = 11
+		}
+		switch {
+		case c > ' ' && c < 0x7f && c != '=' && c != '?' && c != '_':
+			b = append(b, c)
+			cnt++
+		case c == ' ':
+			b = append(b, '_')
+			cnt++
+		default:
+			b = append(b, '=', hexd[c>>4], hexd[c&15])
+			cnt += 3
+		}
+	}
+	return string(append(b, "?="...)), exact
 }

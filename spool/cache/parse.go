@@ -10,6 +10,11 @@ import (
 const (
 	maxHeaderLines = 1000 // maxheaderlines
 	boundaryLimit  = 1000 // boundary_limit
+
+	// maxDepth bounds nested message/rfc822 parts, which Cyrus does not
+	// bound (its stack does, and each level hashes all it encloses); deeper parts
+	// are parsed as text.
+	maxDepth = 100
 )
 
 // body is one parsed body part (Cyrus's struct body).
@@ -46,6 +51,7 @@ type parser struct {
 	off        int
 	boundaries []string
 	inexact    bool
+	depth      int
 }
 
 // line returns the next line (through LF) and advances.
@@ -98,6 +104,12 @@ func (p *parser) parseBody(b *body, defaultType string) {
 		if !sawBoundary {
 			p.parseMultipart(b)
 		}
+	case b.typ == "MESSAGE" && b.sub == "RFC822" && p.depth >= maxDepth:
+		p.inexact = true
+		b.typ, b.sub = "TEXT", "PLAIN"
+		if !sawBoundary {
+			p.parseContent(b)
+		}
 	case b.typ == "MESSAGE" && b.sub == "RFC822":
 		start := p.off
 		b.msg = &body{}
@@ -105,7 +117,9 @@ func (p *parser) parseBody(b *body, defaultType string) {
 			p.setType(b.msg, defaultContentType)
 			return
 		}
+		p.depth++
 		p.parseBody(b.msg, defaultContentType)
+		p.depth--
 		b.contentSize = b.msg.headerSize + b.msg.contentSize
 		b.contentLines = b.msg.headerLines + b.msg.contentLines
 		b.boundarySize = b.msg.boundarySize
@@ -298,7 +312,9 @@ func (p *parser) parseMultipart(b *body) {
 	for len(p.boundaries) == depth && len(p.boundaries) < boundaryLimit {
 		b.parts = append(b.parts, body{})
 		sp := &b.parts[len(b.parts)-1]
+		p.depth++
 		p.parseBody(sp, defType)
+		p.depth--
 		if p.off == len(p.msg) && sp.boundarySize == 0 {
 			p.boundaries = p.boundaries[:0]
 		}
