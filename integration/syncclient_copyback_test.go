@@ -61,7 +61,7 @@ var copyBackCases = []copyBackCase{
 	}},
 }
 
-// TestSyncClientCopyBack: for each divergence, one pair is repaired by
+// TestSyncClientCopyBack: for each divergence and each transport, one pair is repaired by
 // Cyrus's sync_client and another, brought into the same state, by ours.
 // Each side of each pair must then agree over IMAP, Cyrus's check tools
 // must find the master (which the repair wrote) and the replica healthy,
@@ -71,24 +71,26 @@ var copyBackCases = []copyBackCase{
 func TestSyncClientCopyBack(t *testing.T) {
 	RequireCyrus(t)
 	sl := CatchSyslog(t)
-	for _, c := range copyBackCases {
-		t.Run(c.name, func(t *testing.T) {
-			theirs, theirLog := copyBackRun(t, sl, c, false)
-			ours, ourLog := copyBackRun(t, sl, c, true)
-			if ours != theirs {
-				t.Errorf("master after ours differs from master after Cyrus's:\n--- Cyrus\n%s--- ours\n%s", theirs, ours)
-			}
-			if strings.Join(ourLog, "\n") != strings.Join(theirLog, "\n") {
-				t.Errorf("syslog differs:\n--- Cyrus\n%s\n--- ours\n%s", strings.Join(theirLog, "\n"), strings.Join(ourLog, "\n"))
-			}
-		})
+	for _, channel := range []string{"csync", "imap"} {
+		for _, c := range copyBackCases {
+			t.Run(channel+"/"+c.name, func(t *testing.T) {
+				theirs, theirLog := copyBackRun(t, sl, c, channel, false)
+				ours, ourLog := copyBackRun(t, sl, c, channel, true)
+				if ours != theirs {
+					t.Errorf("master after ours differs from master after Cyrus's:\n--- Cyrus\n%s--- ours\n%s", theirs, ours)
+				}
+				if strings.Join(ourLog, "\n") != strings.Join(theirLog, "\n") {
+					t.Errorf("syslog differs:\n--- Cyrus\n%s\n--- ours\n%s", strings.Join(theirLog, "\n"), strings.Join(ourLog, "\n"))
+				}
+			})
+		}
 	}
 }
 
 // copyBackRun sets up a pair in c's state, repairs it with ours or
 // Cyrus's sync_client -u and returns the master's messages and the
 // normalised syslog lines of the repair.
-func copyBackRun(t *testing.T, sl *Syslog, c copyBackCase, ours bool) (string, []string) {
+func copyBackRun(t *testing.T, sl *Syslog, c copyBackCase, channel string, ours bool) (string, []string) {
 	t.Helper()
 	p := NewPair(t)
 	user := "cb"
@@ -102,9 +104,9 @@ func copyBackRun(t *testing.T, sl *Syslog, c copyBackCase, ours bool) (string, [
 	sl.Take("sync_client")
 	var res Result
 	if ours {
-		res = p.OurSync(t, "-u", user)
+		res = p.OurSync(t, "-n", channel, "-u", user)
 	} else {
-		res = p.CyrusSync(t, "-u", user)
+		res = p.CyrusSync(t, "-n", channel, "-u", user)
 	}
 	logs := sl.Take("sync_client")
 	who := map[bool]string{true: "ours", false: "Cyrus's"}[ours]
@@ -113,7 +115,7 @@ func copyBackRun(t *testing.T, sl *Syslog, c copyBackCase, ours bool) (string, [
 	}
 	SameUser(t, p.Master, p.Replica, user)
 	p.Master.Healthy(t, user)
-	p.CyrusHasNothingToSend(t, "-u", user)
+	p.CyrusHasNothingToSend(t, "-n", channel, "-u", user)
 	var lines []string
 	for _, l := range logs {
 		lines = append(lines, normaliseSyncLog(l.Msg))
