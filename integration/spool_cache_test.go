@@ -60,6 +60,9 @@ var cacheAppended = []struct{ name, msg string }{
 	{"append-rfc822-top", "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: i@example.org\r\n\r\ninner body\r\n"},
 	{"append-encoded-ct", "Content-Type: =?UTF-8?Q?text/plain=3B_name=3D=22a=C3=A9=22?=\r\n\r\nx\r\n"},
 	{"append-boundary-in-header", "Content-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: text/plain\r\n--q\r\n\r\nsecond\r\n--q--\r\n"},
+	{"append-header-quirks", "X-A-Very-Long-Header-Name-Over-32-Chars: v\r\nA-Very-Long-Header-Name-Over-32-Chars: v\r\nreply-TO: r@example.org\r\nSubject: =?utf-8?b?w6k=?= =?utf-8?b?w6k=?=\r\n =?UTF-8?Q?=E2=82?= =?UTF-8?Q?=AC?=\r\nX-Cyrus-Session-Id: s\r\n\r\nx\r\n"},
+	{"append-many-headers", strings.Repeat("Keywords: k\r\n", 1100) + "Subject: after the limit\r\n\r\nx\r\n"},
+	{"append-iso2022jp", "Subject: =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=\r\nFrom: =?shift_jis?B?g2WDWINn?= <s@example.jp>\r\n\r\nx\r\n"},
 	{"append-rfc822-cut", "Content-Type: multipart/mixed; boundary=r\r\n\r\n--r\r\nContent-Type: message/rfc822\r\n\r\nSubject: cut\r\n--r--\r\n"},
 }
 
@@ -173,9 +176,26 @@ func compareCache(t *testing.T, name string, m *cache.Message, want []byte, r *i
 		{"cache version", m.CacheVersion, r.CacheVersion},
 		{"cache crc", m.CRC, r.CacheCRC},
 	} {
-		if d.got != d.want {
+		if d.got != d.want && (m.Exact || d.what != "cache crc") {
 			t.Errorf("%s: %s: ours %v, Cyrus %v", name, d.what, d.got, d.want)
 		}
+	}
+	if !m.Exact {
+		// Text in a charset we cannot decode (multi-byte ICU converters):
+		// only the decoded items may differ, and Exact must say so.
+		ours, err1 := cache.Items(m.Entry)
+		theirs, err2 := cache.Items(want)
+		if err1 != nil || err2 != nil {
+			t.Errorf("%s: %v %v", name, err1, err2)
+			return
+		}
+		for i := range ours {
+			if it := cache.Item(i); it < cache.From && !bytes.Equal(ours[i], theirs[i]) {
+				t.Errorf("%s: inexact message: %s differs too:\nours  %q\nCyrus %q", name, it, ours[i], theirs[i])
+			}
+		}
+		t.Logf("%s: not exact (known: multi-byte charset in encoded words)", name)
+		return
 	}
 	if !bytes.Equal(m.Entry, want) {
 		ours, err1 := cache.Items(m.Entry)
