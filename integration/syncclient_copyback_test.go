@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 // put appends one fixed message to user's INBOX over IMAP: stored as
@@ -95,6 +97,13 @@ func copyBackRun(t *testing.T, sl *Syslog, c copyBackCase, channel string, ours 
 	p := NewPair(t)
 	user := "cb"
 	p.AddUser(t, user)
+	// a quota root, so that the repair's change of usage shows in
+	// `quota -f` (which prints what it has to correct)
+	a := p.Master.IMAP(t, AdminUser, AdminPassword)
+	limits := map[imap.QuotaResourceType]int64{imap.QuotaResourceStorage: 100000, imap.QuotaResourceMessage: 1000}
+	if err := a.SetQuota("user/"+user, limits).Wait(); err != nil {
+		t.Fatalf("setquota: %v", err)
+	}
 	put(t, p.Master, user, fixedMessage(1, "first"))
 	put(t, p.Master, user, fixedMessage(2, "second"))
 	if res := p.CyrusSync(t, "-u", user); res.Code != 0 {
@@ -120,7 +129,9 @@ func copyBackRun(t *testing.T, sl *Syslog, c copyBackCase, channel string, ours 
 	for _, l := range logs {
 		lines = append(lines, normaliseSyncLog(l.Msg))
 	}
-	return messagesOnly(p.Master.DumpUser(t, user)), lines
+	view := messagesOnly(p.Master.DumpUser(t, user))
+	q := p.Master.Tool(t, "quota", "-f")
+	return view + "quota -f:\n" + q.Stdout + q.Stderr, lines
 }
 
 var (
