@@ -108,26 +108,7 @@ func tryLock(f *os.File, typ int16) (bool, error) {
 // must call Unlock (or just Close, which drops the OFD lock with the last
 // descriptor of the description) when done.
 func OpenShared(path string) (*os.File, error) {
-	for range maxReopen {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		if err := LockShared(f); err != nil {
-			f.Close()
-			return nil, err
-		}
-		same, err := sameInode(f, path)
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		if same {
-			return f, nil
-		}
-		f.Close()
-	}
-	return nil, fmt.Errorf("open %s: file replaced %d times while locking", path, maxReopen)
+	return openLocked(path, os.O_RDONLY, LockShared)
 }
 
 // OpenExclusive opens path read-write and locks it exclusively, reopening
@@ -136,12 +117,18 @@ func OpenShared(path string) (*os.File, error) {
 //
 // cyrus: lib/lock_fcntl.c lock_reopen_ex (3.6.1)
 func OpenExclusive(path string) (*os.File, error) {
+	return openLocked(path, os.O_RDWR, LockExclusive)
+}
+
+// openLocked opens path with flag, locks it and reopens while the path
+// names another inode than the one locked.
+func openLocked(path string, flag int, lock func(*os.File) error) (*os.File, error) {
 	for range maxReopen {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		f, err := os.OpenFile(path, flag, 0)
 		if err != nil {
 			return nil, err
 		}
-		if err := LockExclusive(f); err != nil {
+		if err := lock(f); err != nil {
 			f.Close()
 			return nil, err
 		}
