@@ -164,20 +164,6 @@ func (w *MailboxWriter) Records() []index.Record { return w.recs }
 // Annotations returns the stored annotations of message uid.
 func (w *MailboxWriter) Annotations(uid uint32) []Annotation { return w.annots[uid] }
 
-// Snapshot returns the mailbox as changed so far in the form Snapshot
-// gives (records with flag names and annotations; mailbox-level
-// annotations are not read).
-func (w *MailboxWriter) Snapshot() *Mailbox {
-	m := mailboxFromEntry(w.e, w.owner)
-	var all []Annotation
-	for _, a := range w.annots {
-		all = append(all, a...)
-	}
-	idx := &index.Index{Header: w.h, Records: w.recs}
-	fillFromIndex(m, idx, w.hdr, all)
-	return m
-}
-
 // find returns the position of uid in w.recs, or -1.
 func (w *MailboxWriter) find(uid uint32) int {
 	i := sort.Search(len(w.recs), func(i int) bool { return w.recs[i].UID >= uid })
@@ -436,9 +422,6 @@ func (w *MailboxWriter) release() {
 	}
 	w.locks = nil
 }
-
-// Changed reports whether Commit has anything to write.
-func (w *MailboxWriter) Changed() bool { return w.dirty }
 
 // Commit writes the changes as Cyrus's mailbox_commit does — cyrus.cache
 // synced, quota usage, the records, then the index header, fsynced — and
