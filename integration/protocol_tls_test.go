@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // TestClientSTARTTLSAgainstCyrus: a real replica that allows no plaintext

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyAnnotation is `APPLY ANNOTATION %(MBOXNAME m ENTRY e USERID u VALUE
 // v)`: set one mailbox annotation (protocol.md §4.4.8).

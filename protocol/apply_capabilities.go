@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyCapabilities is `APPLY CAPABILITIES (<feature> …)`: ask for features
 // (SIEVE-MAILBOX, 3.8+ REPLICATION-ARCHIVE); the reply is an ENABLED item

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyExpunge is `APPLY EXPUNGE %(MBOXNAME m UNIQUEID u UID (n …))`: mark
 // replica records \Expunged, the last step of a FULLMAILBOX reconciliation

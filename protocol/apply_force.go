@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyForce is `APPLY FORCE %()`: relax the replica's consistency checks
 // for the rest of the session (sync_client -O; protocol.md §4.4.13). The

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyMailbox is `APPLY MAILBOX %(…)` or, with Local, `APPLY
 // LOCAL_MAILBOX %(…)` (no mupdate push): create or update a mailbox and

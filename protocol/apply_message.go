@@ -3,7 +3,7 @@ package protocol
 import (
 	"context"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // ApplyMessage is `APPLY MESSAGE (%{partition guid size} …)`: message files

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyQuota is `APPLY QUOTA %(ROOT r LIMIT n … MODSEQ m)`: set a quota
 // root's limits (protocol.md §4.4.7).

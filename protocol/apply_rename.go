@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyRename is `APPLY RENAME %(OLDMBOXNAME a NEWMBOXNAME b PARTITION p
 // UIDVALIDITY n)` or LOCAL_RENAME: rename a mailbox, or move it to

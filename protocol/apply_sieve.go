@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplySieve is `APPLY SIEVE %(USERID u FILENAME f LAST_UPDATE t CONTENT
 // c)`: upload a legacy sieve script (only without SIEVE-MAILBOX;

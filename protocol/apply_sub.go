@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplySub is `APPLY SUB %(USERID u MBOXNAME m)` or, with Unsub, `APPLY
 // UNSUB %(…)`: (un)subscribe a user to a mailbox (protocol.md §4.4.10).

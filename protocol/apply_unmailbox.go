@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyUnmailbox is `APPLY UNMAILBOX <mboxname>` or LOCAL_UNMAILBOX: delete
 // a mailbox on the replica (protocol.md §4.4.5).

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyUnuser is `APPLY UNUSER <userid>` or LOCAL_UNUSER: delete a user's
 // mailboxes and data on the replica (protocol.md §4.4.12).

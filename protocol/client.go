@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Transport is the protocol a client talks to its replica.

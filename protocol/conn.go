@@ -2,7 +2,7 @@
 // of sync_server and the IMAP transport (SYNCAPPLY, SYNCGET … on imapd),
 // client and server side, with SASL, STARTTLS and COMPRESS DEFLATE as Cyrus
 // does them, and LZ4 as our own extension between our peers. The values on
-// the wire are dlists (package spool/dlist).
+// the wire are dlists (package dlist).
 //
 // cyrus: imap/sync_support.c, imap/sync_server.c, imap/sync_client.c,
 // imap/backend.c, imap/imapd.c (3.6.1)

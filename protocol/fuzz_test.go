@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // FuzzServe feeds arbitrary client bytes to both server sessions (already

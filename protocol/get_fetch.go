@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 

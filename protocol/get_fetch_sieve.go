@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // GetFetchSieve is `GET FETCH_SIEVE %(USERID u FILENAME f)`: one legacy
 // sieve script's content, as a SIEVE item (protocol.md §4.3; not sent by

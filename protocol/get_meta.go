@@ -3,7 +3,7 @@ package protocol
 import (
 	"context"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // GetMeta is `GET META <userid>`: a user's SEEN items, LSUB and legacy

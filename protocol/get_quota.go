@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // GetQuota is `GET QUOTA <root>`: a QUOTA item if the root exists
 // (protocol.md §4.3; not sent by sync_client).

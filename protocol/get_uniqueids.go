@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // GetUniqueIDs is `GET UNIQUEIDS (<uniqueid> …)`: like GET MAILBOXES, by
 // mailbox uniqueid (protocol.md §4.3; not sent by sync_client 3.6–3.12).

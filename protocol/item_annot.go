@@ -2,7 +2,7 @@ package protocol
 
 import (
 	"github.com/cyrus-replication/cyrus-replication/spool"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Annot is one element of an ANNOTATIONS list, in a RECORD (message

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // Annotation is a mailbox-level annotation: the `* ANNOTATION` reply item
 // of GET ANNOTATION and the argument of APPLY ANNOTATION (protocol.md

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // Enabled is the `* ENABLED (<feature> …)` reply item of APPLY
 // CAPABILITIES: the features the server turned on (protocol.md §3.4).

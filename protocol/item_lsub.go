@@ -2,7 +2,7 @@ package protocol
 
 import (
 	"github.com/cyrus-replication/cyrus-replication/spool"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // LSub is the `* LSUB (<mboxname> …)` reply item of GET USER and GET

@@ -1,7 +1,7 @@
 package protocol
 
 import (
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Mailbox is the MAILBOX kvlist: a `* MAILBOX` reply item of GET USER,

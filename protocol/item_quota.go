@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/cyrus-replication/cyrus-replication/spool"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Quota is a quota root's limits: the `* QUOTA` reply item of GET USER and

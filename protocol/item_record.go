@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/cyrus-replication/cyrus-replication/spool"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 	"github.com/cyrus-replication/cyrus-replication/spool/index"
 )

@@ -2,7 +2,7 @@ package protocol
 
 import (
 	"github.com/cyrus-replication/cyrus-replication/spool"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Seen is one entry of a user's seen database: the `* SEEN` reply item of

@@ -1,6 +1,6 @@
 package protocol
 
-import "github.com/cyrus-replication/cyrus-replication/spool/dlist"
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // RestoreMailbox is `RESTORE MAILBOX %(…)` or `RESTORE LOCAL_MAILBOX
 // %(…)`: the MAILBOX keys of APPLY MAILBOX, only MBOXNAME required;

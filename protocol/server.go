@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Version is the version string of our banners. Cyrus's clients never

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 type passwords map[string]string

@@ -3,7 +3,7 @@ package protocol
 import (
 	"fmt"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Body is a typed command argument or reply item: the key that names it on

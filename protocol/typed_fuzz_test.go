@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist/transcript"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/protocol/internal/transcript"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzTypedParse seeds from the transcripts and samples")

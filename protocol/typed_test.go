@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist/transcript"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/protocol/internal/transcript"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 

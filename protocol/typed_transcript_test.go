@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist/transcript"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/protocol/internal/transcript"
 )
 
-// The recorded Cyrus 3.6.1 sessions come from spool/dlist/transcript; these
+// The recorded Cyrus 3.6.1 sessions come from protocol/internal/transcript; these
 // wrappers fail the test on error.
 
 func transcriptStreams(t testing.TB, name string) (map[string][]byte, []string) {

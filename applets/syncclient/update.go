@@ -10,7 +10,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 

@@ -14,7 +14,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 // Magic is the fixed text every cyrus.header starts with.

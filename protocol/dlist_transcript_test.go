@@ -1,4 +1,4 @@
-package dlist_test
+package protocol_test
 
 import (
 	"bytes"
@@ -10,13 +10,13 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist/transcript"
+	"github.com/cyrus-replication/cyrus-replication/protocol/internal/transcript"
 )
 
 // TestTranscripts decodes every dlist line of the recorded Cyrus 3.6.1
 // sessions (commands from sync_client, data lines from both servers) and
 // checks that re-encoding gives the same bytes, file literals included.
-func TestTranscripts(t *testing.T) {
+func TestDlistTranscripts(t *testing.T) {
 	total := 0
 	for _, name := range transcript.Names() {
 		t.Run(name, func(t *testing.T) {
@@ -60,12 +60,12 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
-var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzDecode seeds from the transcripts")
+var updateDlistSeeds = flag.Bool("update-dlist-seeds", false, "rewrite ../dlist/testdata/fuzz/FuzzDecode seeds from the transcripts")
 
 // TestFuzzSeeds checks (and with -update-seeds writes) the FuzzDecode seed
 // corpus: every dlist line of the transcripts, verb prefix removed.
-func TestFuzzSeeds(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
+func TestDlistFuzzSeeds(t *testing.T) {
+	dir := filepath.Join("..", "dlist", "testdata", "fuzz", "FuzzDecode")
 	var seeds [][]byte
 	for _, name := range transcript.Names() {
 		streams, order, err := transcript.Streams(name)
@@ -82,7 +82,7 @@ func TestFuzzSeeds(t *testing.T) {
 			}
 		}
 	}
-	if *updateSeeds {
+	if *updateDlistSeeds {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +101,6 @@ func TestFuzzSeeds(t *testing.T) {
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil || len(ents) < 20 {
-		t.Fatalf("seed corpus %s: %d files, %v (run go test -run TestFuzzSeeds -update-seeds)", dir, len(ents), err)
+		t.Fatalf("seed corpus %s: %d files, %v (run go test -run TestDlistFuzzSeeds -update-dlist-seeds)", dir, len(ents), err)
 	}
 }

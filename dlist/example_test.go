@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 func ExampleDecoder_ReadItem() {

@@ -19,7 +19,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cyrus-replication/cyrus-replication/spool/dlist"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 )
 
 //go:embed testdata/*.txt
