@@ -3,6 +3,8 @@ package conf
 import (
 	"os"
 	"time"
+
+	"github.com/cyrus-replication/cyrus-replication/internal/libc"
 )
 
 var (
@@ -81,7 +83,7 @@ func (ch Channel) RepeatInterval() time.Duration {
 // configuration means the same to both. See TryIMAPQuirk.
 func (ch Channel) TryIMAP() bool {
 	if v, ok := ch.prefixed("sync_try_imap"); ok {
-		return atoi(v) != 0
+		return libc.Atoi(v) != 0
 	}
 	return ch.c.Switch("sync_try_imap")
 }
@@ -94,5 +96,5 @@ func (ch Channel) TryIMAPQuirk() (value string, quirky bool) {
 		return "", false
 	}
 	b, err := parseSwitch(v)
-	return v, err == nil && b != (atoi(v) != 0)
+	return v, err == nil && b != (libc.Atoi(v) != 0)
 }

@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -263,18 +262,4 @@ func (c *Config) OverflowKeys() []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// atoi is C's atoi: leading blanks, a sign, digits; anything else stops it.
-func atoi(s string) int {
-	s = strings.TrimLeftFunc(s, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) })
-	end := 0
-	if end < len(s) && (s[end] == '+' || s[end] == '-') {
-		end++
-	}
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	n, _ := strconv.Atoi(s[:end])
-	return n
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/cyrus-replication/cyrus-replication/internal/libc"
 )
 
 // WriteAll prints every known option with its value, then every unknown
@@ -73,7 +75,7 @@ func (c *Config) bitfieldEntries(o *Option) []string {
 	}
 	var set uint64
 	v, _ := c.raw(o.Name)
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) }) {
+	for _, f := range strings.FieldsFunc(v, libc.IsSpaceRune) {
 		for i, n := range names {
 			if n == f {
 				set |= 1 << bits[i]

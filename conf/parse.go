@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/cyrus-replication/cyrus-replication/internal/libc"
 )
 
 // DefaultPath is the imapd.conf read without -C. Packagers that keep it
@@ -34,11 +36,6 @@ type reader struct {
 	known    map[string]*setting
 	overflow map[string]*setting
 	included map[string]bool
-}
-
-// isSpace is C's isspace in the C locale, which Cyrus uses to trim.
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 func isAlnum(c byte) bool {
@@ -108,7 +105,7 @@ func (r *reader) readFile(filename string) error {
 
 func (r *reader) parseLine(file, line string, lineno int) error {
 	i := 0
-	for i < len(line) && isSpace(line[i]) {
+	for i < len(line) && libc.IsSpace(line[i]) {
 		i++
 	}
 	if i == len(line) || line[i] == '#' {
@@ -128,7 +125,7 @@ func (r *reader) parseLine(file, line string, lineno int) error {
 			"invalid option name on line %d of configuration file %s", lineno, file)}
 	}
 	key := strings.ToLower(line[start:i])
-	value := strings.TrimFunc(line[i+1:], func(c rune) bool { return c < 0x80 && isSpace(byte(c)) })
+	value := strings.TrimFunc(line[i+1:], libc.IsSpaceRune)
 	if value == "" {
 		// Cyrus's wording ends in "of configuration file" with no name.
 		return &Error{File: file, Line: lineno, Option: key, Text: fmt.Sprintf(

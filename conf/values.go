@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/cyrus-replication/cyrus-replication/internal/libc"
 )
 
 var (
@@ -36,7 +38,7 @@ func validate(opt *Option, value string) error {
 			return badValueError{v}
 		}
 	case TypeBitfield:
-		for _, v := range strings.FieldsFunc(value, func(c rune) bool { return c < 0x80 && isSpace(byte(c)) }) {
+		for _, v := range strings.FieldsFunc(value, libc.IsSpaceRune) {
 			if !opt.legal(v) {
 				return badValueError{v}
 			}
