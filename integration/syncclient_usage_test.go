@@ -28,6 +28,10 @@ func TestSyncClientUsageLikeCyrus(t *testing.T) {
 		{"-X", "-u", "fred"},
 		{"-u", "-C"},
 		{"-vv", "-nchan"},
+		// The first problem in command-line order is the one reported.
+		{"-u", "-m", "-X", "fred"},
+		{"-X", "-u", "-m", "fred"},
+		{"-u", "-w5", "-t"},
 	} {
 		want := Run(t, nil, cyrus, args...)
 		got := Run(t, nil, link, args...)

@@ -5,16 +5,11 @@
 package syncclient
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"io"
-	"strconv"
-	"strings"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
+	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/libc"
 )
 
 // Mode is what sync_client replicates.
@@ -89,163 +84,141 @@ func (e *UsageError) Error() string { return e.Message }
 // usageLine is Cyrus's usage text.
 const usageLine = "Usage: sync_client -S <servername> [-C <alt_config>] [-r] [-v] mailbox..."
 
-// optstring is Cyrus 3.6's getopt string, plus 'a' of 3.8.
-const optstring = "C:vlLS:F:f:w:t:d:n:rRNumsozOAp:1a"
-
-// longs are Cyrus 3.8's long options (an extension over 3.6).
-var longs = []getopt.Long{
-	{Name: "verbose", Short: 'v'}, {Name: "verbose-logging", Short: 'l'}, {Name: "local-only", Short: 'L'},
-	{Name: "server", Short: 'S'}, {Name: "shutdown-file", Short: 'F'}, {Name: "input-file", Short: 'f'},
-	{Name: "channel", Short: 'n'}, {Name: "delayed-startup", Short: 'w'}, {Name: "timeout", Short: 't'},
-	{Name: "delay", Short: 'd'}, {Name: "rolling", Short: 'r'}, {Name: "foreground-rolling", Short: 'R'},
-	{Name: "skip-locked", Short: 'N'}, {Name: "userids", Short: 'u'}, {Name: "mailboxes", Short: 'm'},
-	{Name: "sieve-mode", Short: 's'}, {Name: "connect-once", Short: 'o'}, {Name: "require-compression", Short: 'z'},
-	{Name: "no-copyback", Short: 'O'}, {Name: "all-users", Short: 'A'}, {Name: "dest-partition", Short: 'p'},
-	{Name: "rolling-once", Short: '1'}, {Name: "stage-to-archive", Short: 'a'},
+// flags is sync_client's command line, each option once: Cyrus 3.6's
+// options, with Cyrus 3.8's long names and its -a, and our --help. Its
+// order is Cyrus 3.6's getopt string's.
+//
+// cyrus: imap/sync_client.c main (3.6.1, 3.8.0)
+var flags = &getopt.Table{
+	Name:      "sync_client",
+	Usage:     usageLine,
+	Cyrus:     "3.6",
+	LongNames: "3.8",
+	Options: []getopt.Option{
+		{Short: 'C', Arg: "FILE", Help: "read FILE instead of " + conf.DefaultPath},
+		{Short: 'v', Long: "verbose", Help: "print each action on stdout; twice: also the protocol on stderr"},
+		{Short: 'l', Long: "verbose-logging", Help: "log each action to syslog"},
+		{Short: 'L', Long: "local-only", Help: "LOCAL_* operations (no mupdate on the replica)"},
+		{Short: 'S', Long: "server", Arg: "HOST", Help: "replica HOST (instead of sync_host)"},
+		{Short: 'F', Long: "shutdown-file", Arg: "FILE", Help: "rolling: stop when FILE appears"},
+		{Short: 'f', Long: "input-file", Arg: "FILE", Help: "objects from FILE; rolling: process this log file once"},
+		{Short: 'w', Long: "delayed-startup", Arg: "SECONDS", Help: "sleep SECONDS before connecting"},
+		{Short: 't', Long: "timeout", Arg: "SECONDS", Help: "rolling: recycle the connection after SECONDS (600)"},
+		{Short: 'd', Long: "delay", Arg: "SECONDS", Help: "rolling: minimum cycle SECONDS"},
+		{Short: 'n', Long: "channel", Arg: "CHANNEL", Help: "the sync log of CHANNEL and the <channel>_ options"},
+		{Short: 'r', Long: "rolling", Help: "rolling mode, in the background"},
+		{Short: 'R', Long: "foreground-rolling", Help: "rolling mode, in the foreground"},
+		{Short: 'N', Long: "skip-locked", Help: "skip users another client is syncing"},
+		{Short: 'u', Long: "userids", Help: "mode: the operands are users"},
+		{Short: 'm', Long: "mailboxes", Help: "mode: the operands are mailboxes (external names)"},
+		{Short: 's', Long: "sieve-mode", Help: "mode: seen, subscriptions and sieve of the operand users"},
+		{Short: 'o', Long: "connect-once", Help: "do not retry connecting (no effect in 3.6)"},
+		{Short: 'z', Long: "require-compression", Help: "fail unless the connection is compressed"},
+		{Short: 'O', Long: "no-copyback", Help: "APPLY FORCE: never copy back from the replica"},
+		{Short: 'A', Long: "all-users", Help: "mode: every mailbox (operand: internal name prefix)"},
+		{Short: 'p', Long: "dest-partition", Arg: "PARTITION", Help: "replica PARTITION for -u and -m"},
+		{Short: '1', Long: "rolling-once", Help: "rolling: one log file, then exit"},
+		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "stage uploads on the replica's archive partition"},
+		{Short: 'h', Long: "help", Ours: true, Help: "print this help and exit"},
+	},
 }
 
-// ParseArgs reads sync_client's command line (without argv[0]) exactly as
-// Cyrus's getopt loop does — bundles (-vv), attached values (-nchan),
-// operands anywhere, the first unknown option is a usage error, a second
-// mode flag is "Mutually exclusive options defined", none is "No
-// replication mode specified" — and then hands the canonical form to
-// urfave/cli, which holds the flags' definitions and help.
+// Flags is sync_client's command line, for help and man pages.
+func Flags() *getopt.Table { return flags }
+
+// modes are the options that choose the mode.
+var modes = map[byte]Mode{'u': ModeUsers, 'm': ModeMailbox, 's': ModeMeta, 'A': ModeAll, 'r': ModeRolling, 'R': ModeRolling}
+
+// ParseArgs reads sync_client's command line (without argv[0]) once, as
+// Cyrus's getopt loop does: bundles (-vv), attached values (-nchan),
+// operands anywhere; the options are taken in order and the first problem
+// ends it — an unknown option, a second mode option ("Mutually exclusive
+// options defined") — then no mode at all is "No replication mode
+// specified". -h or --help anywhere asks for the help instead.
 func ParseArgs(args []string) (*Options, error) {
-	for _, a := range args {
-		if a == "--help" || a == "-h" && !strings.Contains(optstring, "h") {
+	opts, operands, errs := flags.Parse(args)
+	for _, opt := range opts {
+		if opt.Name == 'h' {
 			return nil, errHelp
 		}
 	}
-	opts, operands, errs := getopt.Parse(args, optstring, longs)
+	firstErr := len(opts) + 1
+	if len(errs) > 0 {
+		var ge *getopt.Error
+		if errors.As(errs[0], &ge) {
+			firstErr = ge.After
+		}
+	}
+	o := &Options{Timeout: 600}
+	for i, opt := range opts {
+		if i >= firstErr {
+			break
+		}
+		if m, ok := modes[opt.Name]; ok {
+			if o.Mode != ModeNone {
+				return nil, &UsageError{Message: "Mutually exclusive options defined"}
+			}
+			o.Mode = m
+		}
+		o.set(opt)
+	}
 	if len(errs) > 0 {
 		return nil, &UsageError{Message: "sync_client: " + errs[0].Error()}
 	}
-	mode := ModeNone
-	verbose := 0
-	canon := []string{"sync_client"}
-	for _, o := range opts {
-		if o.Name == 'v' {
-			verbose++ // counted here: urfave/cli counts bundles its own way
-		}
-		var m Mode
-		switch o.Name {
-		case 'r', 'R':
-			m = ModeRolling
-		case 'u':
-			m = ModeUsers
-		case 'm':
-			m = ModeMailbox
-		case 's':
-			m = ModeMeta
-		case 'A':
-			m = ModeAll
-		}
-		if m != ModeNone {
-			if mode != ModeNone {
-				return nil, &UsageError{Message: "Mutually exclusive options defined"}
-			}
-			mode = m
-		}
-		canon = append(canon, "-"+string(o.Name))
-		if strings.IndexByte(optstring, o.Name) >= 0 && strings.Contains(optstring, string(o.Name)+":") {
-			canon = append(canon, o.Arg)
-		}
-	}
-	if mode == ModeNone {
+	if o.Mode == ModeNone {
 		return nil, &UsageError{Message: "No replication mode specified"}
 	}
-	canon = append(canon, "--")
-	canon = append(canon, operands...)
-
-	o := &Options{Mode: mode, Timeout: 600, Verbose: verbose}
-	app := newApp(o)
-	if err := app.Run(canon); err != nil {
-		return nil, &UsageError{Message: err.Error()}
-	}
+	o.Objects = operands
 	return o, nil
+}
+
+// set takes one option (not a mode's choice, which ParseArgs checks).
+func (o *Options) set(opt getopt.Opt) {
+	switch opt.Name {
+	case 'C':
+		o.Config = opt.Arg
+	case 'v':
+		o.Verbose++
+	case 'l':
+		o.VerboseLogging = true
+	case 'L':
+		o.LocalOnly = true
+	case 'S':
+		o.Server = opt.Arg
+	case 'F':
+		o.ShutdownFile = opt.Arg
+	case 'f':
+		o.InputFile = opt.Arg
+	case 'n':
+		o.Channel = opt.Arg
+	case 'w':
+		o.DelayedStartup = libc.Atoi(opt.Arg) // Cyrus: atoi()
+	case 't':
+		o.Timeout = libc.Atoi(opt.Arg)
+	case 'd':
+		o.Delay = libc.Atoi(opt.Arg)
+	case 'r':
+		o.Background = true
+	case '1':
+		o.Once = true
+	case 'N':
+		o.SkipLocked = true
+	case 'o':
+		o.ConnectOnce = true
+	case 'O':
+		o.NoCopyback = true
+	case 'z':
+		o.RequireCompression = true
+	case 'p':
+		o.Partition = opt.Arg
+	case 'a':
+		o.StageToArchive = true
+	}
 }
 
 var errHelp = errors.New("help requested")
 
-// newApp defines sync_client's flags for urfave/cli; Action copies them
-// into o.
-func newApp(o *Options) *cli.App {
-	str := func(name, alias, usage string, dst *string) cli.Flag {
-		return &cli.StringFlag{Name: name, Aliases: []string{alias}, Usage: usage, Destination: dst}
-	}
-	boolean := func(name, alias, usage string, dst *bool) cli.Flag {
-		return &cli.BoolFlag{Name: name, Aliases: []string{alias}, Usage: usage, Destination: dst}
-	}
-	num := func(name, alias, usage string, dst *int) cli.Flag {
-		// atoi(): Cyrus takes the leading number and ignores the rest.
-		return &cli.StringFlag{Name: name, Aliases: []string{alias}, Usage: usage,
-			Action: func(_ *cli.Context, v string) error { *dst = atoi(v); return nil }}
-	}
-	var rolling, foreground, users, mailboxes, meta, all bool
-	return &cli.App{
-		Name:      "sync_client",
-		Usage:     "replicate a Cyrus master to a replica",
-		UsageText: usageLine,
-		HideHelp:  true,
-		Writer:    io.Discard,
-		ErrWriter: io.Discard,
-		Flags: []cli.Flag{
-			str("C", "config", "read `FILE` instead of /etc/imapd.conf", &o.Config),
-			&cli.BoolFlag{Name: "v", Aliases: []string{"verbose"},
-				Usage: "print each action on stdout; twice: also the protocol on stderr"},
-			boolean("l", "verbose-logging", "log each action to syslog", &o.VerboseLogging),
-			boolean("L", "local-only", "LOCAL_* operations (no mupdate on the replica)", &o.LocalOnly),
-			str("S", "server", "replica `HOST` (instead of sync_host)", &o.Server),
-			str("F", "shutdown-file", "rolling: stop when `FILE` appears", &o.ShutdownFile),
-			str("f", "input-file", "objects from `FILE`; rolling: process this log file once", &o.InputFile),
-			str("n", "channel", "sync log channel and <channel>_ options", &o.Channel),
-			num("w", "delayed-startup", "sleep `SECONDS` before connecting", &o.DelayedStartup),
-			num("t", "timeout", "rolling: recycle the connection after `SECONDS` (600)", &o.Timeout),
-			num("d", "delay", "rolling: minimum cycle `SECONDS`", &o.Delay),
-			boolean("r", "rolling", "rolling mode, in the background", &rolling),
-			boolean("R", "foreground-rolling", "rolling mode, in the foreground", &foreground),
-			boolean("1", "rolling-once", "rolling: one log file, then exit", &o.Once),
-			boolean("N", "skip-locked", "skip users another client is syncing", &o.SkipLocked),
-			boolean("u", "userids", "mode: the operands are users", &users),
-			boolean("m", "mailboxes", "mode: the operands are mailboxes (external names)", &mailboxes),
-			boolean("s", "sieve-mode", "mode: seen, subscriptions and sieve of the operand users", &meta),
-			boolean("A", "all-users", "mode: every mailbox (operand: internal name prefix)", &all),
-			boolean("o", "connect-once", "do not retry connecting (no effect in 3.6)", &o.ConnectOnce),
-			boolean("z", "require-compression", "fail unless the connection is compressed", &o.RequireCompression),
-			boolean("O", "no-copyback", "APPLY FORCE: never copy back from the replica", &o.NoCopyback),
-			str("p", "dest-partition", "replica `PARTITION` for -u and -m", &o.Partition),
-			boolean("a", "stage-to-archive", "stage uploads on the replica's archive partition (3.8)", &o.StageToArchive),
-		},
-		Action: func(c *cli.Context) error {
-			o.Background = rolling
-			o.Objects = c.Args().Slice()
-			return nil
-		},
-	}
-}
-
-// atoi is C's atoi.
-func atoi(s string) int {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
-	end := 0
-	if end < len(s) && (s[end] == '+' || s[end] == '-') {
-		end++
-	}
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	n, _ := strconv.Atoi(s[:end])
-	return n
-}
-
 // Help is the --help text (ours: Cyrus 3.6 has none).
 func Help() string {
-	var b bytes.Buffer
-	app := newApp(&Options{})
-	fmt.Fprintf(&b, "%s\n\nOptions (Cyrus 3.6's, with 3.8's long names):\n", usageLine)
-	for _, f := range app.Flags {
-		fmt.Fprintf(&b, "  %s\n", cli.FlagStringer(f))
-	}
-	b.WriteString("\nRolling mode (-r, -R, -1, -d, -t, -F) is not available yet: those flags exit 64.\n")
-	return b.String()
+	return flags.Help() + "\nRolling mode (-r, -R, -1, -d, -t, -F) is not available yet: those flags exit 64.\n"
 }

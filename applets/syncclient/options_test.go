@@ -59,7 +59,7 @@ func TestParseArgs(t *testing.T) {
 	if _, err := ParseArgs([]string{"--help"}); err != errHelp {
 		t.Errorf("--help: %v", err)
 	}
-	if h := Help(); !strings.Contains(h, "-n value, --channel value") || !strings.Contains(h, "Rolling mode") {
+	if h := Help(); !strings.Contains(h, "-n CHANNEL, --channel CHANNEL") || !strings.Contains(h, "Rolling mode") {
 		t.Errorf("help:\n%s", h)
 	}
 }
@@ -70,5 +70,60 @@ func TestReadObjects(t *testing.T) {
 	want := []string{"fred", "bob \r", strings.Repeat("x", 511), strings.Repeat("x", 89), "last"}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q %v", got, err)
+	}
+}
+
+// TestFlags: the table gives Cyrus 3.6's getopt string and 3.8's long
+// options (plus -a of 3.8 and our -h/--help), and a usage error is the
+// first problem met in command-line order, as Cyrus's loop stops there.
+func TestFlags(t *testing.T) {
+	if err := flags.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := flags.Optstring(), "C:vlLS:F:f:w:t:d:n:rRNumsozOAp:1"+"a"+"h"; got != want {
+		t.Errorf("optstring %q, want %q", got, want)
+	}
+	long := map[string]byte{}
+	for _, l := range flags.Longs() {
+		long[l.Name] = l.Short
+	}
+	// cyrus: imap/sync_client.c main long_options (3.8.0), and our help.
+	want := map[string]byte{"rolling-once": '1', "all-users": 'A', "shutdown-file": 'F', "local-only": 'L',
+		"skip-locked": 'N', "no-copyback": 'O', "foreground-rolling": 'R', "server": 'S', "stage-to-archive": 'a',
+		"delay": 'd', "input-file": 'f', "verbose-logging": 'l', "mailboxes": 'm', "channel": 'n', "connect-once": 'o',
+		"dest-partition": 'p', "rolling": 'r', "sieve-mode": 's', "timeout": 't', "userids": 'u', "verbose": 'v',
+		"delayed-startup": 'w', "require-compression": 'z', "help": 'h'}
+	if !reflect.DeepEqual(long, want) {
+		t.Errorf("long options:\n got  %v\n want %v", long, want)
+	}
+	for args, msg := range map[string]string{
+		"-u -m -X fred":   "Mutually exclusive options defined",
+		"-X -u -m fred":   "sync_client: invalid option -- 'X'",
+		"-R -vr":          "Mutually exclusive options defined",
+		"-u -A --bad":     "Mutually exclusive options defined",
+		"-u --bad -A":     "sync_client: unrecognized option '--bad'",
+		"-u -w5 -t":       "sync_client: option requires an argument -- 't'",
+		"--config=/x -u":  "sync_client: unrecognized option '--config=/x'", // Cyrus 3.8 has no long -C
+		"-u --verbose=2 ": "sync_client: option '--verbose' doesn't allow an argument",
+	} {
+		_, err := ParseArgs(strings.Fields(args))
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Message != msg {
+			t.Errorf("%q: %v, want usage error %q", args, err, msg)
+		}
+	}
+	for _, args := range []string{"-h", "-u --help fred", "-X -h", "-vh"} {
+		if _, err := ParseArgs(strings.Fields(args)); err != errHelp {
+			t.Errorf("%q: %v, want the help", args, err)
+		}
+	}
+	// "--help" as an argument or an operand is not a request for help.
+	if o, err := ParseArgs([]string{"-u", "-n", "--help", "--", "--help"}); err != nil || o.Channel != "--help" ||
+		!reflect.DeepEqual(o.Objects, []string{"--help"}) {
+		t.Errorf("-n --help -- --help: %+v %v", o, err)
+	}
+	// Cyrus's atoi: 32-bit int of the leading number.
+	if o, err := ParseArgs([]string{"-u", "-w", "4294967297s"}); err != nil || o.DelayedStartup != 1 {
+		t.Errorf("-w 4294967297s: %+v %v", o, err)
 	}
 }
