@@ -19,6 +19,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
+	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
@@ -32,21 +33,34 @@ var itemTypes = map[byte]string{
 // ExitUsageError is exit(-1): Cyrus's cyr_synclog exits 255 on bad usage.
 const ExitUsageError = 255
 
-const optstring = "C:uUvmMacqnsb"
-
-var longs = []getopt.Long{
-	{Name: "user", Short: 'u'},
-	{Name: "unuser", Short: 'U'},
-	{Name: "sieve", Short: 'v'},
-	{Name: "mailbox", Short: 'm'},
-	{Name: "unmailbox", Short: 'M'},
-	{Name: "append", Short: 'a'},
-	{Name: "acl", Short: 'c'},
-	{Name: "quota", Short: 'q'},
-	{Name: "annotation", Short: 'n'},
-	{Name: "seen", Short: 's'},
-	{Name: "subscription", Short: 'b'},
+// flags is cyr_synclog's command line, each option once: Cyrus 3.6's
+// options with Cyrus 3.8's long names, in 3.6's getopt order. Cyrus's usage
+// text (usage) is kept word for word beside it.
+//
+// cyrus: imap/cyr_synclog.c main (3.6.1, 3.8.0)
+var flags = &getopt.Table{
+	Name:      "cyr_synclog",
+	Usage:     "Usage: cyr_synclog [-C altconfig] [-{type}] value",
+	Cyrus:     "3.6",
+	LongNames: "3.8",
+	Options: []getopt.Option{
+		{Short: 'C', Arg: "FILE", Help: "read FILE instead of " + conf.DefaultPath},
+		{Short: 'u', Long: "user", Help: "log USER for the userid given"},
+		{Short: 'U', Long: "unuser", Help: "log UNUSER for the userid given"},
+		{Short: 'v', Long: "sieve", Help: "log META (sieve, seen, subscriptions) for the userid given"},
+		{Short: 'm', Long: "mailbox", Help: "log MAILBOX for the mailbox given (internal name)"},
+		{Short: 'M', Long: "unmailbox", Help: "log UNMAILBOX for the mailbox given"},
+		{Short: 'a', Long: "append", Help: "the value is a complete log line (as with no type option)"},
+		{Short: 'c', Long: "acl", Help: "the value is a complete log line (as with no type option)"},
+		{Short: 'q', Long: "quota", Help: "log QUOTA for the quota root given"},
+		{Short: 'n', Long: "annotation", Help: "log ANNOTATION for the mailbox given"},
+		{Short: 's', Long: "seen", Help: "log SEEN for the two values: userid, mailbox uniqueid"},
+		{Short: 'b', Long: "subscription", Help: "log SUB for the two values: userid, mailbox"},
+	},
 }
+
+// Flags is cyr_synclog's command line, for help and man pages.
+func Flags() *getopt.Table { return flags }
 
 func usage(w io.Writer, name string) error {
 	fmt.Fprintf(w, "Usage: %s [-C altconfig] [-{type}] value\n", name)
@@ -59,7 +73,7 @@ func usage(w io.Writer, name string) error {
 
 // Main runs cyr_synclog. argv[0] is the program name as invoked.
 func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
-	opts, args, errs := getopt.Parse(argv[1:], optstring, longs)
+	opts, args, errs := flags.Parse(argv[1:])
 	for _, e := range errs {
 		// getopt prints these and the program carries on, as Cyrus does.
 		fmt.Fprintf(stderr, "%s: %v\n", argv[0], e)
