@@ -14,6 +14,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrsynclog"
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
 )
 
@@ -26,6 +27,8 @@ type Applet struct {
 	Name string
 	// Main runs it; argv[0] is the name it was invoked as.
 	Main func(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error
+	// Flags is its command line, for help and man pages.
+	Flags *getopt.Table
 }
 
 // registry lists the applets that work. Only these are installed and
@@ -33,10 +36,10 @@ type Applet struct {
 var registry = map[string]Applet{
 	"cyr_synclog": {Name: "cyr_synclog", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
 		return cyrsynclog.Main(ctx, argv, stdout, stderr)
-	}},
+	}, Flags: cyrsynclog.Flags()},
 	"sync_client": {Name: "sync_client", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
 		return syncclient.Main(ctx, argv, stdout, stderr)
-	}},
+	}, Flags: syncclient.Flags()},
 }
 
 // Names lists the applets, sorted.
@@ -85,10 +88,11 @@ func usage(w io.Writer, argv0, unknown string) int {
 	if unknown != "" {
 		fmt.Fprintf(w, "%s: unknown applet %q\n", filepath.Base(argv0), unknown)
 	}
-	fmt.Fprintf(w, "usage: %[1]s APPLET [ARGS...]\n"+
-		"       %[1]s install-links [-f] DIR      (link the applets into DIR)\n"+
-		"       %[1]s synclog-show [-C conf] [-n channel]   (what a sync log holds)\n"+
-		"applets: %[2]s\n", Binary, strings.Join(Names(), " "))
+	synopsis := func(t *getopt.Table) string { return strings.TrimPrefix(t.Usage, "usage: ") }
+	fmt.Fprintf(w, "usage: %s APPLET [ARGS...]\n"+
+		"       %s   (link the applets into DIR)\n"+
+		"       %s   (what a sync log holds)\n"+
+		"applets: %s\n", Binary, synopsis(installLinksFlags), synopsis(synclogShowFlags), strings.Join(Names(), " "))
 	return cyrus.ExitUsage
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 )
 
 func TestAppletName(t *testing.T) {
@@ -78,5 +80,42 @@ func TestInstallLinks(t *testing.T) {
 	}
 	if l, _ := os.Readlink(filepath.Join(target, "cyr_synclog")); l != bin {
 		t.Fatal("-f did not replace the file")
+	}
+}
+
+// TestAppletFlags: every applet has a command-line table that holds
+// together and names it, and its help lists every option.
+func TestAppletFlags(t *testing.T) {
+	for name, a := range registry {
+		if a.Flags == nil {
+			t.Errorf("%s: no command-line table", name)
+			continue
+		}
+		if err := a.Flags.Check(); err != nil {
+			t.Error(err)
+		}
+		if a.Flags.Name != name {
+			t.Errorf("%s: table named %q", name, a.Flags.Name)
+		}
+		h := a.Flags.Help()
+		for _, e := range a.Flags.Entries() {
+			if !strings.Contains(h, e.Names) {
+				t.Errorf("%s: help lacks %s", name, e.Names)
+			}
+		}
+	}
+	for _, tb := range []*getopt.Table{installLinksFlags, synclogShowFlags} {
+		if err := tb.Check(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestInstallLinksUsage(t *testing.T) {
+	for _, args := range [][]string{{"install-links"}, {"install-links", "-x", "dir"}, {"install-links", "a", "b"}} {
+		var out, errb bytes.Buffer
+		if code := installLinksMain(args, &out, &errb); code != 64 || !strings.HasPrefix(errb.String(), "usage: ") {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errb.String())
+		}
 	}
 }

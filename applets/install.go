@@ -5,6 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 )
 
 // InstallLinks makes dir/<applet> a symlink to binary for every applet. A
@@ -44,24 +47,26 @@ func InstallLinks(binary, dir string, force bool, out io.Writer) error {
 	return nil
 }
 
+// installLinksFlags is our install-links command's command line.
+var installLinksFlags = &getopt.Table{
+	Name:  "install-links",
+	Usage: "usage: " + Binary + " install-links [-f] DIR",
+	Options: []getopt.Option{
+		{Short: 'f', Long: "force", Help: "replace files in DIR that are not links to the binary"},
+	},
+}
+
 func installLinksMain(args []string, stdout, stderr io.Writer) int {
+	opts, operands, errs := installLinksFlags.Parse(args[1:])
+	if len(errs) > 0 || len(operands) != 1 {
+		fmt.Fprintln(stderr, installLinksFlags.Usage)
+		return cyrus.ExitUsage
+	}
 	force := false
-	var dir string
-	for _, a := range args[1:] {
-		switch {
-		case a == "-f" || a == "--force":
-			force = true
-		case dir == "":
-			dir = a
-		default:
-			fmt.Fprintf(stderr, "usage: %s install-links [-f] DIR\n", Binary)
-			return 64
-		}
+	for _, o := range opts {
+		force = force || o.Name == 'f'
 	}
-	if dir == "" {
-		fmt.Fprintf(stderr, "usage: %s install-links [-f] DIR\n", Binary)
-		return 64
-	}
+	dir := operands[0]
 	self, err := os.Executable()
 	if err == nil {
 		self, err = filepath.EvalSymlinks(self)

@@ -8,20 +8,31 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
+
+// synclogShowFlags is our synclog-show command's command line.
+var synclogShowFlags = &getopt.Table{
+	Name:  "synclog-show",
+	Usage: "usage: " + Binary + " synclog-show [-C imapd.conf] [-n channel]",
+	Options: []getopt.Option{
+		{Short: 'C', Arg: "FILE", Help: "read FILE instead of " + conf.DefaultPath},
+		{Short: 'n', Arg: "CHANNEL", Help: "show the sync log of CHANNEL instead of the default one"},
+	},
+}
 
 // synclogShowMain is our own `cyrus-replication synclog-show [-C conf]
 // [-n channel]`: it prints what a channel's sync log holds (log-run first,
 // then log), grouped as sync_client would group it, and the malformed lines
 // it would skip. It only reads: nothing is renamed or deleted.
 func synclogShowMain(args []string, stdout, stderr io.Writer) int {
-	opts, rest, errs := getopt.Parse(args[1:], "C:n:", nil)
+	opts, rest, errs := synclogShowFlags.Parse(args[1:])
 	if len(errs) > 0 || len(rest) > 0 {
-		fmt.Fprintf(stderr, "usage: %s synclog-show [-C imapd.conf] [-n channel]\n", Binary)
-		return 64
+		fmt.Fprintln(stderr, synclogShowFlags.Usage)
+		return cyrus.ExitUsage
 	}
 	var path, channel string
 	for _, o := range opts {
