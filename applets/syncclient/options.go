@@ -67,7 +67,7 @@ type Options struct {
 	Partition string
 	// RequireCompression is -z.
 	RequireCompression bool
-	// StageToArchive is -a (Cyrus 3.8+).
+	// StageToArchive is -a (Cyrus 3.8+): parsed, not acted on yet.
 	StageToArchive bool
 	// Objects are the operands: users, mailboxes, or an -A prefix.
 	Objects []string
@@ -118,7 +118,7 @@ var flags = &getopt.Table{
 		{Short: 'A', Long: "all-users", Help: "mode: every mailbox (operand: internal name prefix)"},
 		{Short: 'p', Long: "dest-partition", Arg: "PARTITION", Help: "replica PARTITION for -u and -m"},
 		{Short: '1', Long: "rolling-once", Help: "rolling: one log file, then exit"},
-		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "stage uploads on the replica's archive partition"},
+		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "accepted, no effect yet (Cyrus: stage uploads on the replica's archive partition)"},
 		{Short: 'h', Long: "help", Ours: true, Help: "print this help and exit"},
 	},
 }
