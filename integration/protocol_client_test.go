@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/protocol"
 )
 
 // TestClientSessionAgainstCyrus connects our client session to a real

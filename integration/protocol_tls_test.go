@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/protocol"
 )
 
 // TestClientSTARTTLSAgainstCyrus: a real replica that allows no plaintext

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 

@@ -1,8 +1,8 @@
 package protocol
 
 import (
-	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
 // Annot is one element of an ANNOTATIONS list, in a RECORD (message

@@ -1,8 +1,8 @@
 package protocol
 
 import (
-	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
 // LSub is the `* LSUB (<mboxname> …)` reply item of GET USER and GET

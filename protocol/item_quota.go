@@ -3,8 +3,8 @@ package protocol
 import (
 	"math"
 
-	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
 // Quota is a quota root's limits: the `* QUOTA` reply item of GET USER and

@@ -1,8 +1,8 @@
 package protocol
 
 import (
-	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
 // Seen is one entry of a user's seen database: the `* SEEN` reply item of

@@ -8,9 +8,9 @@ import (
 	"os"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
-	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 
