@@ -69,14 +69,52 @@ type fullUpdater struct {
 	remote *protocol.Mailbox
 	// fetched holds the message files fetched from the replica, by GUID.
 	fetched map[guid.GUID]*os.File
-	// actions are the deferred EXPUNGE / COPYBACK / RENUMBER of the
-	// changing pass, in order.
+	// actions are the changing pass's deferred actions, in order.
 	actions []fullAction
 }
 
+// pass is one of the two walks of mailbox_update_loop over the records:
+// Cyrus runs it without, then with its action list (kaction NULL or not).
+type pass int
+
+const (
+	// dryPass changes no record on the master: it fetches the message
+	// files the changing pass will need, so that a replica that cannot
+	// send them, or a state we refuse, stops the update before that.
+	dryPass pass = iota
+	// changingPass changes the master and defers what needs new UIDs or
+	// the replica (fullAction).
+	changingPass
+)
+
+// fullAction is one entry of Cyrus's kaction list: done in order after
+// the changing pass, once the master's LAST_UID covers the replica's.
 type fullAction struct {
-	verb string // EXPUNGE, COPYBACK, RENUMBER
+	kind actionKind
 	uid  uint32
+}
+
+// actionKind is what a fullAction does with its UID.
+type actionKind int
+
+const (
+	// actionExpunge (Cyrus's "EXPUNGE"): the replica's record is one the
+	// master purged (cyr_expire); it is expunged on the replica.
+	actionExpunge actionKind = iota
+	// actionCopyBack ("COPYBACK"): the replica's message is appended to
+	// the master under the next UID and expunged on the replica.
+	actionCopyBack
+	// actionRenumber ("RENUMBER"): the master's message is appended again
+	// under the next UID and its old record expunged.
+	actionRenumber
+)
+
+// later defers an action, on the changing pass only (Cyrus adds to
+// kaction only when it is there).
+func (fu *fullUpdater) later(p pass, kind actionKind, uid uint32) {
+	if p == changingPass {
+		fu.actions = append(fu.actions, fullAction{kind, uid})
+	}
 }
 
 // run does both passes and the deferred actions; it returns the replica
@@ -96,7 +134,7 @@ func (fu *fullUpdater) run(ctx context.Context) ([]uint32, error) {
 			"mailbox=<%s> oldhighestmodseq=<%d> newhighestmodseq=<%d>", name, h.HighestModseq, remote.HighestModseq+1)
 		w.SetHighestModseq(remote.HighestModseq)
 	}
-	if err := fu.loop(ctx, false); err != nil {
+	if err := fu.loop(ctx, dryPass); err != nil {
 		s.xsyslog(slog.LevelError, "SYNCNOTICE: failed to prepare update", "mailbox_full_update",
 			"mailbox=<%s> error=<%s>", name, errText(err))
 		return nil, err
@@ -110,7 +148,7 @@ func (fu *fullUpdater) run(ctx context.Context) ([]uint32, error) {
 	if err := fu.mailboxAnnotations(); err != nil {
 		return nil, err
 	}
-	err := fu.loop(ctx, true)
+	err := fu.loop(ctx, changingPass)
 	var expunge []uint32
 	if err == nil {
 		w.RaiseLastUID(remote.LastUID)
@@ -119,28 +157,28 @@ func (fu *fullUpdater) run(ctx context.Context) ([]uint32, error) {
 		if err != nil {
 			break
 		}
-		switch a.verb {
-		case "EXPUNGE":
+		switch a.kind {
+		case actionExpunge:
 			expunge = append(expunge, a.uid)
-		case "COPYBACK":
+		case actionCopyBack:
 			if err = fu.copyRemote(a.uid); err == nil {
 				expunge = append(expunge, a.uid)
 			}
-		case "RENUMBER":
+		case actionRenumber:
 			_, err = w.AppendCopy(a.uid)
 		}
 	}
 	return expunge, err
 }
 
-// loop is mailbox_update_loop: master and replica records walked by UID.
-// With act false nothing is changed (only files are fetched); with act
-// true the master is changed and deferred actions are collected.
+// loop is mailbox_update_loop: master and replica records walked by UID,
+// on pass p.
 //
 // cyrus: imap/sync_support.c mailbox_update_loop (3.6.1)
-func (fu *fullUpdater) loop(ctx context.Context, act bool) error {
+func (fu *fullUpdater) loop(ctx context.Context, p pass) error {
 	s, w, remote := fu.s, fu.w, fu.remote
 	name := w.Name()
+	act := p == changingPass
 	master := append([]index.Record(nil), w.Records()...)
 	rem := remote.Records
 	i, j := 0, 0
@@ -154,7 +192,7 @@ func (fu *fullUpdater) loop(ctx context.Context, act bool) error {
 			}
 			switch {
 			case rp.UID == mp.UID:
-				if err := fu.compare(ctx, mp, &rp, rannots, act); err != nil {
+				if err := fu.compare(ctx, mp, &rp, rannots, p); err != nil {
 					return err
 				}
 				i, j = i+1, j+1
@@ -162,7 +200,7 @@ func (fu *fullUpdater) loop(ctx context.Context, act bool) error {
 				if !mp.Expunged() {
 					s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on master", "mailbox_update_loop",
 						"mailbox=<%s> uid=<%d> guid=<%s>", name, mp.UID, mp.GUID)
-					fu.renumber(mp, act)
+					fu.renumber(mp, p)
 				}
 				i++
 			default:
@@ -171,7 +209,7 @@ func (fu *fullUpdater) loop(ctx context.Context, act bool) error {
 						s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
 							"mailbox=<%s> uid=<%d> guid=<%s>", name, rp.UID, rp.GUID)
 					}
-					if err := fu.copyBack(ctx, &rp, rannots, act); err != nil {
+					if err := fu.copyBack(ctx, &rp, rannots, p); err != nil {
 						return err
 					}
 				}
@@ -181,7 +219,7 @@ func (fu *fullUpdater) loop(ctx context.Context, act bool) error {
 			mp := &master[i]
 			switch {
 			case mp.UID <= remote.LastUID:
-				fu.renumber(mp, act)
+				fu.renumber(mp, p)
 			case mp.Modseq <= remote.HighestModseq && act:
 				s.xsyslog(levelNotice, "SYNCNOTICE: bumping modseq", "mailbox_update_loop",
 					"mailbox=<%s> record=<%d>", name, mp.UID)
@@ -200,7 +238,7 @@ func (fu *fullUpdater) loop(ctx context.Context, act bool) error {
 				s.xsyslog(levelNotice, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
 					"mailbox=<%s> uid=<%d>", name, rp.UID)
 			}
-			if err := fu.copyBack(ctx, &rp, rannots, act); err != nil {
+			if err := fu.copyBack(ctx, &rp, rannots, p); err != nil {
 				return err
 			}
 			j++
@@ -265,7 +303,7 @@ func (fu *fullUpdater) parseUpload(r *protocol.Record) (index.Record, []protocol
 // compare is compare_one_record for one UID present on both sides.
 //
 // cyrus: imap/sync_support.c compare_one_record (3.6.1)
-func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannots []protocol.Annot, act bool) error {
+func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannots []protocol.Annot, p pass) error {
 	s, w := fu.s, fu.w
 	if mp.Expunged() && rp.Expunged() {
 		return nil
@@ -275,14 +313,14 @@ func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannot
 			"mailbox=<%s> uid=<%d> rguid=<%s> mguid=<%s>", w.Name(), mp.UID, rp.GUID, mp.GUID)
 		// Both need new UIDs; always the lower GUID first.
 		if bytes.Compare(mp.GUID[:], rp.GUID[:]) > 0 {
-			if err := fu.copyBack(ctx, rp, rannots, act); err != nil {
+			if err := fu.copyBack(ctx, rp, rannots, p); err != nil {
 				return err
 			}
-			fu.renumber(mp, act)
+			fu.renumber(mp, p)
 			return nil
 		}
-		fu.renumber(mp, act)
-		return fu.copyBack(ctx, rp, rannots, act)
+		fu.renumber(mp, p)
+		return fu.copyBack(ctx, rp, rannots, p)
 	}
 	if !sameAnnotList(fu.masterAnnots(mp.UID), rannots) {
 		// Cyrus would write the winner's annotations into
@@ -305,7 +343,7 @@ func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannot
 		cur.CID = rp.CID
 		cur.UserFlags = rp.UserFlags
 	}
-	if !act {
+	if p == dryPass {
 		return nil
 	}
 	// no "snoozed" annotation (they are equal and refused otherwise)
@@ -364,17 +402,16 @@ func sameSet[T any, K comparable](a, b []T, key func(T) K) bool {
 }
 
 // renumber is renumber_one_record.
-func (fu *fullUpdater) renumber(mp *index.Record, act bool) {
-	if mp.Expunged() || !act {
-		return
+func (fu *fullUpdater) renumber(mp *index.Record, p pass) {
+	if !mp.Expunged() {
+		fu.later(p, actionRenumber, mp.UID)
 	}
-	fu.actions = append(fu.actions, fullAction{"RENUMBER", mp.UID})
 }
 
 // copyBack is copyback_one_record.
 //
 // cyrus: imap/sync_support.c copyback_one_record (3.6.1)
-func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots []protocol.Annot, act bool) error {
+func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots []protocol.Annot, p pass) error {
 	if rp.Expunged() {
 		return nil
 	}
@@ -382,9 +419,7 @@ func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots [
 	if rp.UID <= h.LastUID {
 		if rp.Modseq < h.DeletedModseq {
 			// stale: the master purged it (cyr_expire)
-			if act {
-				fu.actions = append(fu.actions, fullAction{"EXPUNGE", rp.UID})
-			}
+			fu.later(p, actionExpunge, rp.UID)
 			return nil
 		}
 		if len(rannots) > 0 {
@@ -393,9 +428,7 @@ func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots [
 		if err := fu.fetch(ctx, rp); err != nil {
 			return err
 		}
-		if act {
-			fu.actions = append(fu.actions, fullAction{"COPYBACK", rp.UID})
-		}
+		fu.later(p, actionCopyBack, rp.UID)
 		return nil
 	}
 	if len(rannots) > 0 {
@@ -404,7 +437,7 @@ func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots [
 	if err := fu.fetch(ctx, rp); err != nil {
 		return err
 	}
-	if !act {
+	if p == dryPass {
 		return nil
 	}
 	return fu.append(*rp)
