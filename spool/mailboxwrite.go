@@ -61,8 +61,8 @@ type MailboxWriter struct {
 	// lifecycle: the caller holds the owner's namespace lock already;
 	// silent quota changes leave the quota root's MODSEQ alone.
 	noUserLock, silent bool
-	now                             func() time.Time
-	log                             *slog.Logger
+	now                func() time.Time
+	log                *slog.Logger
 }
 
 // SetLogger makes the writer log what Cyrus's mailbox code logs while
