@@ -58,11 +58,12 @@ type MailboxWriter struct {
 	quotaBefore                     [4]int64
 	quotaDirty                      bool
 	newFiles                        []string
+	now                             func() time.Time
+	log                             *slog.Logger
+
 	// lifecycle: the caller holds the owner's namespace lock already;
 	// silent quota changes leave the quota root's MODSEQ alone.
 	noUserLock, silent bool
-	now                func() time.Time
-	log                *slog.Logger
 }
 
 // SetLogger makes the writer log what Cyrus's mailbox code logs while
