@@ -91,6 +91,7 @@ func (s *Spool) updateQuotaUsed(root, mboxname string, diff [4]int64, silent boo
 		return fmt.Errorf("spool: quota %s: %w", root, err)
 	}
 	defer nf.Close()
+	chownLike(tmp, path)
 	if err := ofd.LockExclusive(nf); err != nil {
 		return fmt.Errorf("spool: quota %s: %w", tmp, err)
 	}
