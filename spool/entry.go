@@ -84,7 +84,8 @@ type Entry struct {
 	FolderModseq uint64
 	// MTime is when the entry was last written (M, Unix seconds).
 	MTime int64
-	// ACL is the access control list (A); empty in tombstones.
+	// ACL is the access control list (A); nil in tombstones (no A field),
+	// non-nil but empty for "A %()".
 	ACL ACL
 	// History lists former names, newest first (I records only).
 	History []HistoryEntry
@@ -247,7 +248,8 @@ func parseACL(v dlist.Value) (ACL, error) {
 	if _, err := v.AsKVList(); err != nil {
 		return nil, err
 	}
-	var acl ACL
+	// An empty "A %()" stays a non-nil empty ACL so that it is written back.
+	acl := ACL{}
 	for _, kv := range v.Pairs() {
 		r, err := optString(kv.Value)
 		if err != nil {

@@ -2,11 +2,13 @@ package spool
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"time"
@@ -58,6 +60,10 @@ type MailboxWriter struct {
 	newFiles                        []string
 	now                             func() time.Time
 	log                             *slog.Logger
+
+	// lifecycle: the caller holds the owner's namespace lock already;
+	// silent quota changes leave the quota root's MODSEQ alone.
+	noUserLock, silent bool
 }
 
 // SetLogger makes the writer log what Cyrus's mailbox code logs while
@@ -81,7 +87,7 @@ func (s *Spool) OpenMailboxWriter(ctx context.Context, intname string) (*Mailbox
 
 func (w *MailboxWriter) open(ctx context.Context, intname string) error {
 	s := w.s
-	if w.owner != "" {
+	if w.owner != "" && !w.noUserLock {
 		l, err := s.Lock(ctx, UserLockName(w.owner), true)
 		if err != nil {
 			return err
@@ -208,6 +214,9 @@ func (w *MailboxWriter) nextModseq() uint64 {
 // usage is mailbox_get_usage: storage, messages, annotation storage,
 // folders.
 func (w *MailboxWriter) usage() [4]int64 {
+	if w.h.Options&index.OptMailboxDeleted != 0 {
+		return [4]int64{}
+	}
 	return [4]int64{int64(w.h.QuotaMailboxUsed), int64(w.h.Exists), int64(w.h.QuotaAnnotUsed), 1}
 }
 
@@ -489,11 +498,20 @@ func (w *MailboxWriter) openCache() error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("spool: %s: %w", w.e.Name, err)
 	}
 	end, err := f.Seek(0, io.SeekEnd)
+	if err == nil && end == 0 {
+		// a new mailbox has no cyrus.cache: Cyrus starts one with the
+		// index's generation number (cyrus: imap/mailbox.c cache_getfile)
+		chownLike(path, filepath.Dir(w.ipath))
+		gen := binary.BigEndian.AppendUint32(nil, w.h.GenerationNo)
+		if _, err = f.WriteAt(gen, 0); err == nil {
+			end = int64(len(gen))
+		}
+	}
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("spool: %s: %w", path, err)

@@ -33,7 +33,7 @@ func (w *MailboxWriter) commitQuota() error {
 	if !changed {
 		return nil
 	}
-	return w.s.UpdateQuotaUsed(w.hdr.QuotaRoot, w.e.Name, diff)
+	return w.s.updateQuotaUsed(w.hdr.QuotaRoot, w.e.Name, diff, w.silent)
 }
 
 // UpdateQuotaUsed is quota_update_useds on a quotalegacy database: under
@@ -46,6 +46,12 @@ func (w *MailboxWriter) commitQuota() error {
 // cyrus: imap/quota_db.c quota_update_useds, quota_write;
 // lib/cyrusdb_quotalegacy.c mystore, commit_subtxn (3.6.1)
 func (s *Spool) UpdateQuotaUsed(root, mboxname string, diff [4]int64) error {
+	return s.updateQuotaUsed(root, mboxname, diff, false)
+}
+
+// updateQuotaUsed is UpdateQuotaUsed; silent (a replica applying the
+// master's changes) leaves MODSEQ as it is.
+func (s *Spool) updateQuotaUsed(root, mboxname string, diff [4]int64, silent bool) error {
 	path := s.QuotaPath(root)
 	f, err := ofd.OpenExclusive(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -74,7 +80,7 @@ func (s *Spool) UpdateQuotaUsed(root, mboxname string, diff [4]int64) error {
 			q.scanUsed[i] += diff[i]
 		}
 	}
-	if s.layout.NS.UserIDOf(root) != "" {
+	if !silent && s.layout.NS.UserIDOf(root) != "" {
 		q.modseq++
 	}
 	out := q.encode()
@@ -85,6 +91,7 @@ func (s *Spool) UpdateQuotaUsed(root, mboxname string, diff [4]int64) error {
 		return fmt.Errorf("spool: quota %s: %w", root, err)
 	}
 	defer nf.Close()
+	chownLike(tmp, path)
 	if err := ofd.LockExclusive(nf); err != nil {
 		return fmt.Errorf("spool: quota %s: %w", tmp, err)
 	}

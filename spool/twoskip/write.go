@@ -182,6 +182,19 @@ func (tx *Tx) ForEach(fn func(key, value []byte) error) error {
 	return db.ForEach(fn)
 }
 
+// ForEachPrefix is ForEach over the keys starting with prefix: a seek,
+// not a walk of the whole file.
+func (tx *Tx) ForEachPrefix(prefix []byte, fn func(key, value []byte) error) error {
+	if tx.done {
+		return ErrTxDone
+	}
+	db, err := tx.snapshot()
+	if err != nil {
+		return err
+	}
+	return db.ForEachPrefix(prefix, fn)
+}
+
 // Store sets key to value, inserting or replacing. A value equal to the
 // stored one writes nothing, as in Cyrus. The key must not be empty.
 // If a write fails, the transaction ends there: the lock is released and
