@@ -63,6 +63,7 @@ type Checker struct {
 	authdaemondPath string
 	logLevel        int
 	canon           canonCfg
+	loginRealms     string
 }
 
 // New reads the SASL settings Cyrus's sync_server would use with cfg.
@@ -123,6 +124,7 @@ func New(cfg *conf.Config) (*Checker, error) {
 	c.canon.virtdomains = cfg.VirtDomains()
 	c.canon.defdomain, c.canon.hasDefdom = cfg.DefaultDomain()
 	c.canon.tolower = cfg.Switch("username_tolower")
+	c.loginRealms, _ = cfg.String("loginrealms")
 	return c, nil
 }
 
@@ -197,7 +199,10 @@ func (c *Checker) Check(ctx context.Context, authcid, password string) (string, 
 		case "":
 			continue
 		case "auxprop":
-			err = c.auxprop(ctx, user, pass)
+			var canon string
+			if canon, err = c.auxprop(ctx, user, pass); err == nil {
+				user = canon // libsasl's authid is now this one
+			}
 		case "saslauthd":
 			err = c.saslauthd(ctx, user, pass)
 		case "authdaemond":
@@ -206,7 +211,7 @@ func (c *Checker) Check(ctx context.Context, authcid, password string) (string, 
 			c.log(ctx, saslLogWarn, "AlwaysTrue Password Verifier Verified: "+user)
 		}
 		if err == nil {
-			return user, nil
+			return user, c.crossRealm(user)
 		}
 		result = err.Code
 		whys = append(whys, m+": "+err.why)
@@ -229,11 +234,18 @@ func (c *Checker) Check(ctx context.Context, authcid, password string) (string, 
 //
 // libsasl: lib/checkpw.c auxprop_verify_password; plugins/sasldb.c
 // sasldb_auxprop_lookup; common/plugin_common.c _plug_parseuser (2.1.28)
-func (c *Checker) auxprop(ctx context.Context, user, pass string) *Error {
+func (c *Checker) auxprop(ctx context.Context, user, pass string) (string, *Error) {
 	user, e := c.canon.canon(ctx, user)
 	if e != nil {
-		return e
+		return "", e
 	}
+	err := c.sasldb(ctx, user, pass)
+	return user, err
+}
+
+// sasldb is the sasldb plugin's lookup and auxprop_verify_password's
+// comparisons for a canonical userid.
+func (c *Checker) sasldb(ctx context.Context, user, pass string) *Error {
 	userid, realm, ok := strings.Cut(user, "@")
 	if !ok {
 		realm = c.serverFQDN
@@ -282,6 +294,33 @@ func (c *Checker) auxprop(ctx context.Context, user, pass string) *Error {
 		return nil
 	}
 	return &Error{Code: BadAuth, why: fmt.Sprintf("wrong password for %s in %s", name, c.sasldbPath)}
+}
+
+// crossRealm is Cyrus's refusal of a userid in another realm, after the
+// password is checked: with virtdomains off, or loginrealms set, the realm
+// after the first '@' must be one of loginrealms.
+//
+// cyrus: imap/global.c mysasl_proxy_policy (3.6.1)
+func (c *Checker) crossRealm(user string) error {
+	at := strings.IndexByte(user, '@')
+	if at < 0 || c.canon.virtdomains != "off" && c.loginRealms == "" {
+		return nil
+	}
+	realm := user[at+1:]
+	// the realm is compared with the rest of the list at each token, as
+	// Cyrus does, not with the token
+	for val := c.loginRealms; val != ""; {
+		if len(val) >= len(realm) && strings.EqualFold(val[:len(realm)], realm) &&
+			(len(val) == len(realm) || isCSpace(val[len(realm)])) {
+			return nil
+		}
+		for val != "" && !isCSpace(val[0]) {
+			val = val[1:]
+		}
+		val = strings.TrimLeft(val, cSpace)
+	}
+	return &Error{Code: BadAuth, Detail: "cross-realm login " + user + " denied",
+		why: fmt.Sprintf("userid %q: realm %q is not in loginrealms %q", user, realm, c.loginRealms)}
 }
 
 // plainSecretMatches checks a cmusaslsecretPLAIN value: 16 bytes of salt,

@@ -13,13 +13,17 @@ import (
 )
 
 // newChecker loads an imapd.conf made of lines (servername server.test,
-// unless given) with SASL_CONF_PATH pointing at an empty directory, so
-// that the machine's Cyrus.conf stays out of it.
+// loginrealms the test realms, unless given) with SASL_CONF_PATH pointing
+// at an empty directory, so that the machine's Cyrus.conf stays out of it.
 func newChecker(t *testing.T, lines ...string) (*Checker, error) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("SASL_CONF_PATH", filepath.Join(dir, "sasl"))
-	all := append([]string{"configdirectory: " + dir, "servername: server.test"}, lines...)
+	all := []string{"configdirectory: " + dir, "servername: server.test"}
+	if !strings.Contains(strings.Join(lines, "\n"), "loginrealms") {
+		all = append(all, "loginrealms: realm.test other.test many.test server.test b@c")
+	}
+	all = append(all, lines...)
 	p := filepath.Join(dir, "imapd.conf")
 	if err := os.WriteFile(p, []byte(strings.Join(all, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -203,6 +207,29 @@ type fakeAddr struct{ s string }
 
 func (a *fakeAddr) Network() string { return "tcp" }
 func (a *fakeAddr) String() string  { return a.s }
+
+// Cyrus refuses a userid of another realm once the password is right,
+// unless loginrealms names the realm or virtdomains is on.
+func TestCrossRealm(t *testing.T) {
+	db := "sasl_sasldb_path: " + abs(t, "testdata/small.db")
+	checkAll(t, mustChecker(t, db, "# no loginrealms"), []login{
+		{"alice@realm.test", "secret", BadAuth},
+		{"alice@realm.test", "wrong", BadAuth},
+		{"carol", "carolpw", OK},
+		{"carol@server.test", "carolpw", BadAuth}, // even the servername
+	})
+	checkAll(t, mustChecker(t, db, "loginrealms: other.test\tREALM.TEST"), []login{
+		{"alice@realm.test", "secret", OK}, {"alice@other.test", "other-alice", OK}})
+	checkAll(t, mustChecker(t, db, "loginrealms: realm.testx realm"), []login{{"alice@realm.test", "secret", BadAuth}})
+	checkAll(t, mustChecker(t, db, "# no loginrealms", "virtdomains: userid"), []login{{"alice@realm.test", "secret", OK}})
+	checkAll(t, mustChecker(t, db, "loginrealms: other.test", "virtdomains: userid"), []login{
+		{"alice@realm.test", "secret", BadAuth}})
+	c := mustChecker(t, db, "# no loginrealms")
+	err := c.CheckPassword(context.Background(), "", "alice@realm.test", "secret")
+	if e, ok := err.(*Error); !ok || e.ErrDetail("PLAIN") != "SASL(-13): authentication failure: cross-realm login alice@realm.test denied" {
+		t.Errorf("detail: %v", err)
+	}
+}
 
 func TestMethods(t *testing.T) {
 	for list, want := range map[string][]string{
