@@ -276,7 +276,13 @@ func TestPwcheckCyrusLogins(t *testing.T) {
 	saslpasswd(t, db, "realm.test", "x@y", []byte("xy"))
 	saslpasswd(t, db, S, "group:mail", []byte("x"))
 	addLegacy(t, db, S)
+	// the same sasldb big-endian, as a big-endian machine writes it
+	bigEndian := filepath.Join(in.ConfigDir(), "sasldb2-be")
+	if out, err := exec.Command("sh", "-c", `db5.3_dump "$1" | db5.3_load -c db_lorder=4321 "$2"`, "sh", db, bigEndian).CombinedOutput(); err != nil {
+		t.Fatalf("db5.3_dump | db5.3_load: %v %s", err, out)
+	}
 	Chown(t, db)
+	Chown(t, bigEndian)
 
 	fake := startFakeSaslauthd(t, base)
 	corrupt := filepath.Join(base, "corrupt.db")
@@ -293,6 +299,7 @@ func TestPwcheckCyrusLogins(t *testing.T) {
 		{name: "username_tolower off", extra: []string{"username_tolower: no"}},
 		{name: "virtdomains userid", extra: []string{"virtdomains: userid", "defaultdomain: realm.test"}},
 		{name: "virtdomains on", extra: []string{"virtdomains: on"}},
+		{name: "big-endian sasldb", extra: []string{"sasl_sasldb_path: " + bigEndian}},
 		{name: "no sasldb", extra: []string{"sasl_sasldb_path: " + filepath.Join(base, "none")}},
 		{name: "corrupt sasldb", extra: []string{"sasl_sasldb_path: " + corrupt}},
 		{name: "saslauthd down then auxprop", asks: false, extra: []string{
