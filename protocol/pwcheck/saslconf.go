@@ -21,9 +21,16 @@ import (
 // lib/config.c sasl_config_init (2.1.28)
 
 // DefaultSASLConfPath is libsasl's configuration path as Debian builds it
-// (CONFIGDIR); $SASL_CONF_PATH replaces it, as in libsasl, when the process
-// is not set-id.
-var DefaultSASLConfPath = "/etc/sasl2:/etc/sasl:/usr/lib/" + debianMultiarch() + "/sasl2:/usr/lib/sasl2"
+// (CONFIGDIR), set at init unless the linker set it (-X needs a variable
+// without initialiser); $SASL_CONF_PATH replaces it, as in libsasl, when
+// the process is not set-id.
+var DefaultSASLConfPath string
+
+func init() {
+	if DefaultSASLConfPath == "" {
+		DefaultSASLConfPath = "/etc/sasl2:/etc/sasl:/usr/lib/" + debianMultiarch() + "/sasl2:/usr/lib/sasl2"
+	}
+}
 
 // saslAppName is the application name Cyrus gives sasl_server_init.
 const saslAppName = "Cyrus"
