@@ -23,7 +23,7 @@ const canonBufSize = 1024
 // more are refused.
 const unixIDMax = 81
 
-// allowedChars is auth_unix's table of the bytes a userid may hold:
+// allowedChar is auth_unix's table of the bytes a userid may hold:
 // printable ASCII except % & * / : ? DEL.
 func allowedChar(c byte) bool {
 	if c < 0x20 || c >= 0x7f {
