@@ -197,14 +197,16 @@ func cutDot(s string) (before, after string, ok bool) {
 
 // UserFilePath returns the per-user file with the given suffix ("seen",
 // "sub", "counters", "dav", …) of userid: by the INBOX's uniqueid
-// (user/uuid/…/<suffix>.db) unless the INBOX is legacy-layout or missing,
-// else the legacy user/<h>/<localpart>.<suffix> (spool.md §1.4). Cyrus
-// also looks at the INBOX's former names while a user rename is under way;
-// this reader does not (it sees the state before or after the rename).
+// (user/uuid/…/<suffix>.db) unless the INBOX entry is legacy-layout or
+// missing, else the legacy user/<h>/<localpart>.<suffix> (spool.md §1.4).
+// Like Cyrus it takes the INBOX entry of any type: a deleted user's
+// tombstone still names its files. Cyrus also looks at the INBOX's former
+// names while a user rename is under way; this reader does not (it sees
+// the state before or after the rename).
 //
 // cyrus: imap/mboxname.c mboxname_conf_getpath (3.6.1)
 func (s *Spool) UserFilePath(userid, suffix string) (string, error) {
-	e, err := s.userInbox(userid)
+	e, err := s.LookupName(s.layout.NS.UserInbox(userid))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", err
 	}
