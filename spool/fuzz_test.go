@@ -1,7 +1,9 @@
 package spool
 
 import (
+	"bytes"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/twoskip"
@@ -40,5 +42,36 @@ func FuzzStores(f *testing.F) {
 		parseAnnotValue(b)
 		parseAnnotKey(b)
 		parseSieveMessage(b)
+	})
+}
+
+// FuzzWriteFormats checks that what the writers encode, the readers decode
+// back: seen records, annotation values, quota records (also re-encoding
+// whatever quota file the decoder accepts).
+func FuzzWriteFormats(f *testing.F) {
+	f.Add(int64(1795445678), uint32(2), "1:3,5", []byte("shared note"), uint64(9), []byte("%(S (1 2) M (3) AS (0) NF (1) MODSEQ 4)\n"))
+	f.Add(int64(-1), uint32(0), "", []byte{}, uint64(0), []byte("100 -1\n"))
+	f.Fuzz(func(t *testing.T, when int64, uid uint32, set string, value []byte, modseq uint64, quota []byte) {
+		if !strings.ContainsAny(set, " ") {
+			sd := Seen{UniqueID: "u", LastRead: when, LastUID: uid, LastChange: when / 2, SeenUIDs: set}
+			got, err := ParseSeen("u", FormatSeen(sd))
+			if err != nil || got != sd {
+				t.Errorf("seen %+v -> %+v %v", sd, got, err)
+			}
+		}
+		for _, del := range []bool{false, true} {
+			v, m, d, err := parseAnnotValue(EncodeAnnotValue(value, modseq, del))
+			if err != nil || m != modseq || d != del || (!del && !bytes.Equal(v, value)) || (del && len(v) != 0) {
+				t.Errorf("annotation %q %d %v -> %q %d %v %v", value, modseq, del, v, m, d, err)
+			}
+		}
+		q, err := decodeQuotaRecord("r", quota)
+		if err != nil {
+			return
+		}
+		again, err := decodeQuotaRecord("r", q.encode())
+		if err != nil || again.used != q.used || again.limit != q.limit || again.modseq != q.modseq {
+			t.Errorf("quota %q -> %q: %+v %v", quota, q.encode(), again, err)
+		}
 	})
 }

@@ -32,9 +32,9 @@ type CacheEntry struct {
 
 // AppendCopy is Cyrus's copy_local, the master's half of a renumbering:
 // the record of uid is appended again under the next UID (its message file
-// hard-linked, its cache entry shared) and the old record is expunged. It
-// returns the new UID. Records carrying message annotations are refused
-// (wrapping ErrUnsupported): their annotations would have to be copied.
+// hard-linked, its cache entry shared), its message annotations are copied
+// to the new UID (see copyAnnotations) and the old record is expunged. It
+// returns the new UID.
 //
 // cyrus: imap/sync_support.c copy_local (3.6.1)
 func (w *MailboxWriter) AppendCopy(uid uint32) (uint32, error) {
@@ -45,9 +45,6 @@ func (w *MailboxWriter) AppendCopy(uid uint32) (uint32, error) {
 	old := w.recs[i]
 	if old.Unlinked() {
 		return 0, fmt.Errorf("spool: %s: copy of uid %d: message file unlinked", w.e.Name, uid)
-	}
-	if len(w.annots[uid]) > 0 {
-		return 0, fmt.Errorf("spool: %s: copy of uid %d with message annotations: %w", w.e.Name, uid, ErrUnsupported)
 	}
 	rec := old
 	rec.UID = w.h.LastUID + 1
@@ -64,6 +61,9 @@ func (w *MailboxWriter) AppendCopy(uid uint32) (uint32, error) {
 	}
 	w.newFiles = append(w.newFiles, to)
 	if err := w.appendRecord(&rec, to); err != nil {
+		return 0, err
+	}
+	if err := w.copyAnnotations(uid, rec.UID); err != nil {
 		return 0, err
 	}
 	old.InternalFlags |= index.FlagExpunged

@@ -61,9 +61,15 @@ type MailboxWriter struct {
 	now                             func() time.Time
 	log                             *slog.Logger
 
-	// lifecycle: the caller holds the owner's namespace lock already;
-	// silent quota changes leave the quota root's MODSEQ alone.
+	// noUserLock: the caller holds the owner's namespace lock already
+	// (lifecycle); silent is SetSilent's (mailbox->silentchanges); annotTx
+	// (cyrus.annotations) and globalTx (annotations.db) are open from the
+	// first annotation change to Commit; folderModseq is what
+	// mailbox-level annotation changes raise the foldermodseq to
+	// (annotwrite.go).
 	noUserLock, silent bool
+	annotTx, globalTx  kvTx
+	folderModseq       uint64
 }
 
 // SetLogger makes the writer log what Cyrus's mailbox code logs while
@@ -202,6 +208,11 @@ func (w *MailboxWriter) indexDirty() {
 //
 // cyrus: imap/mailbox.c mailbox_modseq_dirty (3.6.1)
 func (w *MailboxWriter) nextModseq() uint64 {
+	if w.silent {
+		w.modseqDirty = true
+		w.dirty = true
+		return w.h.HighestModseq
+	}
 	if !w.modseqDirty {
 		w.lastUpdated = w.now().Unix()
 		w.modseqDirty = true
@@ -418,6 +429,7 @@ func (w *MailboxWriter) Abort() {
 }
 
 func (w *MailboxWriter) release() {
+	w.abortAnnotations()
 	if w.cache != nil {
 		w.cache.Close()
 		w.cache = nil
@@ -433,26 +445,34 @@ func (w *MailboxWriter) release() {
 }
 
 // Commit writes the changes as Cyrus's mailbox_commit does — cyrus.cache
-// synced, quota usage, the records, then the index header, fsynced — and
+// synced, annotations.db (committed by Cyrus's callers before), quota
+// usage, cyrus.annotations, cyrus.header, the records, then the index
+// header, fsynced — and
 // releases the locks. It reports whether the mailbox changed, in which
 // case the caller logs it to the sync log as mailbox_unlock_index does.
 //
 // cyrus: imap/mailbox.c mailbox_commit, mailbox_unlock_index (3.6.1)
 func (w *MailboxWriter) Commit() (changed bool, err error) {
 	defer w.release()
-	if !w.dirty {
-		return false, nil
-	}
 	if w.cache != nil {
 		if err := w.cache.Sync(); err != nil {
 			return false, w.fail(fmt.Errorf("fsync %s: %w", w.cache.Name(), err))
 		}
 	}
+	if err := w.FlushMailboxAnnotations(); err != nil {
+		return false, w.fail(err)
+	}
 	if err := w.commitQuota(); err != nil {
+		return false, w.fail(err)
+	}
+	if err := w.commitMessageAnnotations(); err != nil {
 		return false, w.fail(err)
 	}
 	if err := w.commitHeader(); err != nil {
 		return false, w.fail(err)
+	}
+	if !w.dirty {
+		return false, nil
 	}
 	positions := make([]int, 0, len(w.changed))
 	for i := range w.changed {
@@ -558,5 +578,6 @@ func (w *MailboxWriter) commitHeader() error {
 	}
 	w.h.HeaderFileCRC = w.hdr.FileCRC
 	w.headerDirty = false
+	w.dirty = true // the index header keeps the new CRC
 	return nil
 }

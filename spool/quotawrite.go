@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -49,63 +50,143 @@ func (s *Spool) UpdateQuotaUsed(root, mboxname string, diff [4]int64) error {
 	return s.updateQuotaUsed(root, mboxname, diff, false)
 }
 
-// updateQuotaUsed is UpdateQuotaUsed; silent (a replica applying the
-// master's changes) leaves MODSEQ as it is.
+// updateQuotaUsed is UpdateQuotaUsed; silent leaves the MODSEQ alone, as
+// changes applied by replication do.
 func (s *Spool) updateQuotaUsed(root, mboxname string, diff [4]int64, silent bool) error {
-	path := s.QuotaPath(root)
-	f, err := ofd.OpenExclusive(path)
-	if errors.Is(err, os.ErrNotExist) {
+	qf, err := s.lockQuotaFile(root, false)
+	if err != nil {
+		return err
+	}
+	defer qf.close()
+	q := qf.rec
+	if q == nil {
 		return fmt.Errorf("spool: quota root %s: %w", root, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("spool: quota %s: %w", root, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("spool: quota %s: %w", path, err)
-	}
-	b := make([]byte, st.Size())
-	if _, err := f.ReadAt(b, 0); err != nil {
-		return fmt.Errorf("spool: quota %s: %w", path, err)
-	}
-	q, err := decodeQuotaRecord(root, b)
-	if err != nil {
-		return fmt.Errorf("spool: %s: %w", path, err)
 	}
 	inScan := q.scanMbox != "" && mboxname <= q.scanMbox
 	for i := range diff {
-		q.used[i] += diff[i]
+		if diff[i] < 0 && -diff[i] > q.used[i] {
+			q.used[i] = 0 // quota_use: no underflow ("you may wish to run quota -f")
+		} else {
+			q.used[i] += diff[i]
+		}
 		if inScan {
 			q.scanUsed[i] += diff[i]
 		}
 	}
-	if !silent && s.layout.NS.UserIDOf(root) != "" {
+	if !silent && s.isUserRoot(root) {
 		q.modseq++
 	}
-	out := q.encode()
-	tmp := path + ".NEW"
+	return qf.write(q)
+}
+
+// isUserRoot reports whether root is a user's mailbox (not a DELETED
+// one), whose quota MODSEQ moves with every non-silent change.
+//
+// cyrus: imap/mboxname.c mboxname_isusermailbox (3.6.1)
+func (s *Spool) isUserRoot(root string) bool {
+	m := s.layout.NS.ParseInternal(root)
+	return m.LocalPart != "" && m.Deleted == 0
+}
+
+// quotaFile is a quota root's file opened and locked for a change, as
+// Cyrus's quotalegacy backend holds it during a transaction.
+type quotaFile struct {
+	root, path string
+	f          *os.File
+	// rec is the current value, nil if the root does not exist (no file,
+	// or an empty one: Cyrus reads that as no root).
+	rec *quotaRecord
+}
+
+// lockQuotaFile opens root's quota file and locks it exclusively (fcntl,
+// re-opened if it was replaced meanwhile). A missing file is created empty
+// (with its directories) when create is set, as quotalegacy's store does
+// before writing; otherwise it gives an error wrapping ErrNotFound.
+//
+// cyrus: lib/cyrusdb_quotalegacy.c myfetch, mystore (3.6.1)
+func (s *Spool) lockQuotaFile(root string, create bool) (*quotaFile, error) {
+	path := s.QuotaPath(root)
+	if create {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, fmt.Errorf("spool: quota root %s: %w", root, err)
+			}
+			f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+			if err != nil {
+				return nil, fmt.Errorf("spool: quota root %s: %w", root, err)
+			}
+			f.Close()
+			chownLike(path, s.confDir)
+		}
+	}
+	f, err := ofd.OpenExclusive(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("spool: quota root %s: %w", root, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spool: quota root %s: %w", root, err)
+	}
+	qf := &quotaFile{root: root, path: path, f: f}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: quota %s: %w", path, err)
+	}
+	if st.Size() == 0 {
+		return qf, nil
+	}
+	b := make([]byte, st.Size())
+	if _, err := f.ReadAt(b, 0); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: quota %s: %w", path, err)
+	}
+	if qf.rec, err = decodeQuotaRecord(root, b); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: %s: %w", path, err)
+	}
+	return qf, nil
+}
+
+// write replaces the file by a synced, locked <file>.NEW renamed over it
+// and releases the locks.
+//
+// cyrus: lib/cyrusdb_quotalegacy.c mystore, commit_subtxn (3.6.1)
+func (qf *quotaFile) write(q *quotaRecord) error {
+	tmp := qf.path + ".NEW"
 	os.Remove(tmp)
 	nf, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
-		return fmt.Errorf("spool: quota %s: %w", root, err)
+		return fmt.Errorf("spool: quota %s: %w", qf.root, err)
 	}
 	defer nf.Close()
-	chownLike(tmp, path)
+	chownLike(tmp, qf.path)
 	if err := ofd.LockExclusive(nf); err != nil {
 		return fmt.Errorf("spool: quota %s: %w", tmp, err)
 	}
-	if _, err := nf.Write(out); err != nil {
+	if _, err := nf.Write(q.encode()); err != nil {
 		return fmt.Errorf("spool: quota %s: %w", tmp, err)
 	}
 	if err := nf.Sync(); err != nil {
 		return fmt.Errorf("spool: quota %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("spool: quota %s: %w", root, err)
+	if err := os.Rename(tmp, qf.path); err != nil {
+		return fmt.Errorf("spool: quota %s: %w", qf.root, err)
 	}
 	return nil
 }
+
+// remove unlinks the file while it is locked.
+//
+// cyrus: lib/cyrusdb_quotalegacy.c commit_subtxn (delete) (3.6.1)
+func (qf *quotaFile) remove() error {
+	if err := os.Remove(qf.path); err != nil {
+		return fmt.Errorf("spool: quota root %s: %w", qf.root, err)
+	}
+	return nil
+}
+
+// close releases the lock.
+func (qf *quotaFile) close() { qf.f.Close() }
 
 // quotaRecord is a quota value as quota_read holds it.
 type quotaRecord struct {
