@@ -30,6 +30,10 @@ func (s *Spool) Quota(root string) (*Quota, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: quota: %w", err)
 	}
+	if len(b) == 0 {
+		// left by a writer between creating and renaming: no root yet
+		return nil, fmt.Errorf("spool: quota root %s: %w", root, ErrNotFound)
+	}
 	q, err := ParseQuota(root, b)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %s: %w", path, err)
@@ -113,7 +117,9 @@ func (s *Spool) QuotaRoots() ([]string, error) {
 			return err
 		}
 		if d.Type().IsRegular() && !strings.HasSuffix(d.Name(), ".NEW") {
-			roots = append(roots, d.Name())
+			if info, err := d.Info(); err == nil && info.Size() > 0 {
+				roots = append(roots, d.Name())
+			}
 		}
 		return nil
 	})
