@@ -127,6 +127,10 @@ type AnnotationWrite struct {
 	// changes do (annotate_state_write).
 	KeepModseq bool
 	Modseq     uint64
+	// Silent takes no new modseq and leaves the foldermodseq alone
+	// (write_entry's silent: every entry but the first of an IMAP STORE
+	// ANNOTATION). The writer's SetSilent is the mailbox-wide kind.
+	Silent bool
 	// CheckQuota refuses (ErrOverQuota) a growth of the annotation
 	// storage beyond the quota root's AS limit, as write_entry does
 	// without ignorequota (IMAP SETMETADATA, APPLY ANNOTATION, copies).
@@ -169,7 +173,7 @@ func (w *MailboxWriter) WriteAnnotation(a AnnotationWrite) error {
 			return err
 		}
 	}
-	w.annotChanged(a.UID, a.Entry, a.UserID, old, a.Value)
+	w.annotChanged(a.UID, a.Entry, a.UserID, old, a.Value, a.Silent)
 	modseq := a.Modseq
 	if !a.KeepModseq {
 		modseq = 0
@@ -226,7 +230,7 @@ func (w *MailboxWriter) annotDB(uid uint32) (kvTx, string, error) {
 // to missing or expunged records count for nothing.
 //
 // cyrus: imap/mailbox.c mailbox_annot_changed, mailbox_is_virtannot (3.6.1)
-func (w *MailboxWriter) annotChanged(uid uint32, entry, userid string, old, value []byte) {
+func (w *MailboxWriter) annotChanged(uid uint32, entry, userid string, old, value []byte, silent bool) {
 	if uid != 0 {
 		i := w.find(uid)
 		if i < 0 || w.recs[i].Expunged() {
@@ -241,9 +245,11 @@ func (w *MailboxWriter) annotChanged(uid uint32, entry, userid string, old, valu
 			}
 		}
 	}
-	w.nextModseq()
-	if uid == 0 {
-		w.folderModseq = max(w.folderModseq, w.h.HighestModseq)
+	if !silent {
+		w.nextModseq()
+		if uid == 0 {
+			w.folderModseq = max(w.folderModseq, w.h.HighestModseq)
+		}
 	}
 	w.indexDirty()
 	w.h.QuotaAnnotUsed -= min(w.h.QuotaAnnotUsed, uint32(len(old)))
