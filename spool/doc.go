@@ -6,12 +6,16 @@
 //
 // The file formats themselves are decoded by the subpackages dlist, twoskip,
 // index, header, guid and flat; this package ties them together the way
-// Cyrus does (paths, names, locks). It never writes to the spool except for
-// creating a missing empty named-lock file, exactly as Cyrus's own readers do.
+// Cyrus does (paths, names, locks). Reading never writes to the spool except
+// for creating a missing empty named-lock file, exactly as Cyrus's own
+// readers do.
 //
-// A writer is expected to live beside the reader in this package: the
-// path, name and lock helpers (Paths, LockName, NamedLock) are shared, and
-// the model types carry everything a writer needs to store.
+// The writers live beside the reader and share its path, name and lock
+// helpers: MailboxWriter (records, messages, message and mailbox
+// annotations, quota root), and the stores sync_server changes — seen
+// (SetSeen), subscriptions (Subscribe), server annotations
+// (WriteServerAnnotation), quota limits (SetQuotaLimits, RemoveQuotaRoot)
+// and user data (DeleteUserData) — each as Cyrus 3.6.1 writes it.
 //
 // Facts are from ../shared/spec/spool.md; comments cite the Cyrus 3.6.1
 // source they were checked against.

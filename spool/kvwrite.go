@@ -31,14 +31,15 @@ func (t twoskipTx) del(k []byte) error                       { return t.tx.Delet
 func (t twoskipTx) forEach(fn func(k, v []byte) error) error { return t.tx.ForEach(fn) }
 func (t twoskipTx) commit() error                            { return t.tx.Commit() }
 func (t twoskipTx) abort()                                   { t.tx.Abort() }
-func (t flatTx) get(k []byte) ([]byte, bool, error)          { v, ok := t.tx.Get(k); return v, ok, nil }
-func (t flatTx) store(k, v []byte) error                     { return t.tx.Store(k, v) }
-func (t flatTx) del(k []byte) error                          { return t.tx.Delete(k) }
-func (t flatTx) forEach(fn func(k, v []byte) error) error    { return t.tx.ForEach(fn) }
-func (t flatTx) commit() error                               { return t.tx.Commit() }
-func (t flatTx) abort()                                      { t.tx.Abort() }
 
 type flatTx struct{ tx *flat.Tx }
+
+func (t flatTx) get(k []byte) ([]byte, bool, error)       { v, ok := t.tx.Get(k); return v, ok, nil }
+func (t flatTx) store(k, v []byte) error                  { return t.tx.Store(k, v) }
+func (t flatTx) del(k []byte) error                       { return t.tx.Delete(k) }
+func (t flatTx) forEach(fn func(k, v []byte) error) error { return t.tx.ForEach(fn) }
+func (t flatTx) commit() error                            { return t.tx.Commit() }
+func (t flatTx) abort()                                   { t.tx.Abort() }
 
 // detectBackend names the format of an existing file by its magic, as
 // Cyrus's cyrusdb_detect does ("" for an empty file, which any backend

@@ -157,7 +157,7 @@ func (tx *Tx) Get(key []byte) ([]byte, bool) {
 		return nil, false
 	}
 	l := tx.lines[i]
-	return unescape(l[bytes.IndexByte(l, '\t')+1:]), true
+	return bytes.Clone(unescape(l[bytes.IndexByte(l, '\t')+1:])), true
 }
 
 // ForEach calls fn for every key and value in file order.
