@@ -145,11 +145,12 @@ var ErrOverQuota = errors.New("over quota")
 // write_entry does: an unchanged value writes nothing; otherwise the
 // change is counted in quota_annot_used (and so in the root's AS usage at
 // Commit), message annotations of a live record in SYNC_CRC_ANNOT, the
-// mailbox takes a new modseq (unless SetSilent) and a mailbox-level
-// change raises the mailbox's foldermodseq (see FolderModseq). Message
-// annotations go to the mailbox's cyrus.annotations, mailbox-level ones
-// to annotations.db; both databases stay locked until Commit (see
-// FlushMailboxAnnotations) and are written in Cyrus's commit order.
+// mailbox takes a new modseq (unless silent), and a mailbox-level change
+// raises the mailbox's foldermodseq in mailboxes.db at once, as Cyrus
+// does. Message annotations go to the mailbox's cyrus.annotations,
+// mailbox-level ones to annotations.db; both databases stay locked until
+// Commit (see FlushMailboxAnnotations) and are written in Cyrus's commit
+// order.
 //
 // cyrus: imap/annotate.c write_entry; imap/mailbox.c mailbox_annot_changed (3.6.1)
 func (w *MailboxWriter) WriteAnnotation(a AnnotationWrite) error {
@@ -173,7 +174,9 @@ func (w *MailboxWriter) WriteAnnotation(a AnnotationWrite) error {
 			return err
 		}
 	}
-	w.annotChanged(a.UID, a.Entry, a.UserID, old, a.Value, a.Silent)
+	if err := w.annotChanged(a.UID, a.Entry, a.UserID, old, a.Value, a.Silent); err != nil {
+		return err
+	}
 	modseq := a.Modseq
 	if !a.KeepModseq {
 		modseq = 0
@@ -230,11 +233,11 @@ func (w *MailboxWriter) annotDB(uid uint32) (kvTx, string, error) {
 // to missing or expunged records count for nothing.
 //
 // cyrus: imap/mailbox.c mailbox_annot_changed, mailbox_is_virtannot (3.6.1)
-func (w *MailboxWriter) annotChanged(uid uint32, entry, userid string, old, value []byte, silent bool) {
+func (w *MailboxWriter) annotChanged(uid uint32, entry, userid string, old, value []byte, silent bool) error {
 	if uid != 0 {
 		i := w.find(uid)
 		if i < 0 || w.recs[i].Expunged() {
-			return
+			return nil
 		}
 		if !w.virtAnnot(entry) {
 			if len(old) > 0 {
@@ -248,12 +251,37 @@ func (w *MailboxWriter) annotChanged(uid uint32, entry, userid string, old, valu
 	if !silent {
 		w.nextModseq()
 		if uid == 0 {
-			w.folderModseq = max(w.folderModseq, w.h.HighestModseq)
+			if err := w.s.raiseFolderModseq(w.e.Name, w.h.HighestModseq); err != nil {
+				return err
+			}
 		}
 	}
 	w.indexDirty()
 	w.h.QuotaAnnotUsed -= min(w.h.QuotaAnnotUsed, uint32(len(old)))
 	w.h.QuotaAnnotUsed += uint32(len(value))
+	return nil
+}
+
+// raiseFolderModseq is mboxlist_update_foldermodseq: the mailboxes.db
+// entry of intname takes modseq as its foldermodseq if that is higher.
+//
+// cyrus: imap/mboxlist.c mboxlist_update_foldermodseq (3.6.1)
+func (s *Spool) raiseFolderModseq(intname string, modseq uint64) error {
+	return s.withList(func(t *listTx) error {
+		e, err := t.lookup(intname)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return fmt.Errorf("spool: mailbox %s: %w", intname, ErrNotFound)
+		}
+		if e.FolderModseq >= modseq {
+			return nil
+		}
+		n := *e
+		n.FolderModseq = modseq
+		return t.update(intname, &n)
+	})
 }
 
 // virtAnnot reports whether entry is one of the annotations this index
@@ -311,12 +339,6 @@ func (w *MailboxWriter) checkAnnotQuota(diff int64) error {
 //
 // cyrus: imap/mailbox.c mailbox_modseq_dirty, mailbox_commit_quota (3.6.1)
 func (w *MailboxWriter) SetSilent() { w.silent = true }
-
-// FolderModseq returns the foldermodseq the mailbox's mailboxes.db entry
-// must be raised to after mailbox-level annotation changes (0 if none).
-// Cyrus raises it at once (mboxlist_update_foldermodseq, under the user's
-// namespace lock); the mailboxes.db writer is the caller's.
-func (w *MailboxWriter) FolderModseq() uint64 { return w.folderModseq }
 
 // FlushMailboxAnnotations commits the mailbox-level annotation changes
 // made so far to annotations.db and releases its lock, as Cyrus's

@@ -135,11 +135,11 @@ func TestMailboxAnnotations(t *testing.T) {
 	w, _ := s.OpenMailboxWriter(ctx, "user.alice")
 	w.WriteAnnotation(AnnotationWrite{Entry: "/comment", UserID: "alice", Value: []byte("private")})
 	w.WriteAnnotation(AnnotationWrite{Entry: "/comment", Value: []byte("shared")})
-	if w.FolderModseq() != 12 {
-		t.Errorf("foldermodseq %d", w.FolderModseq())
-	}
 	if _, err := w.Commit(); err != nil {
 		t.Fatal(err)
+	}
+	if e, _ := s.LookupName("user.alice"); e.FolderModseq != 12 {
+		t.Errorf("foldermodseq %d", e.FolderModseq)
 	}
 	got := dump(t, filepath.Join(dir, "annotations.db"))
 	want := aliceID + "\x00/comment\x00\x00=" + string(EncodeAnnotValue([]byte("shared"), 0, false)) + "\n" +

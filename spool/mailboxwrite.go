@@ -64,12 +64,9 @@ type MailboxWriter struct {
 	// noUserLock: the caller holds the owner's namespace lock already
 	// (lifecycle); silent is SetSilent's (mailbox->silentchanges); annotTx
 	// (cyrus.annotations) and globalTx (annotations.db) are open from the
-	// first annotation change to Commit; folderModseq is what
-	// mailbox-level annotation changes raise the foldermodseq to
-	// (annotwrite.go).
+	// first annotation change to Commit (annotwrite.go).
 	noUserLock, silent bool
 	annotTx, globalTx  kvTx
-	folderModseq       uint64
 }
 
 // SetLogger makes the writer log what Cyrus's mailbox code logs while

@@ -135,7 +135,7 @@ func (s *Spool) changeQuotaRootOf(ctx context.Context, e *Entry, root string, si
 	if err != nil {
 		return err
 	}
-	if err := w.ChangeQuotaRoot(root, silent); err != nil {
+	if err := s.changeQuotaRoot(w, root, silent); err != nil {
 		w.Abort()
 		return err
 	}
@@ -254,35 +254,4 @@ func (w *MailboxWriter) SetQuotaRoot(root string) {
 	}
 	w.hdr.QuotaRoot = root
 	w.headerDirty = true
-}
-
-// ChangeQuotaRoot moves the mailbox to quota root root ("" for none): its
-// usage (storage, messages, annotation storage, one folder) leaves its old
-// root and goes to the new one at once, and cyrus.header names the new
-// root at Commit. A mailbox already under root, or under a root below it,
-// stays where it is. silent keeps the roots' MODSEQs.
-//
-// cyrus: imap/mailbox.c mailbox_changequotaroot (3.6.1)
-func (w *MailboxWriter) ChangeQuotaRoot(root string, silent bool) error {
-	usage := w.usage()
-	if w.quotaDirty {
-		// changes made in this session reach the new root at Commit
-		usage = w.quotaBefore
-	}
-	var errs []error
-	if old := w.hdr.QuotaRoot; old != "" {
-		if root != "" && (old == root || strings.HasPrefix(old, root+".")) {
-			return nil
-		}
-		var neg [4]int64
-		for i := range usage {
-			neg[i] = -usage[i]
-		}
-		errs = append(errs, w.s.updateQuotaUsed(old, w.e.Name, neg, silent))
-	}
-	w.SetQuotaRoot(root)
-	if root != "" {
-		errs = append(errs, w.s.updateQuotaUsed(root, w.e.Name, usage, silent))
-	}
-	return errors.Join(errs...)
 }
