@@ -1,5 +1,6 @@
-// Package cyruslog is how every applet, the protocol sessions, the sync log
-// and the spool log: Cyrus's syslog lines, written through log/slog.
+// Package cyruslog is the one logger of every applet, the protocol
+// sessions, the sync log and the spool: Cyrus's syslog lines, written
+// through log/slog.
 //
 // # Line kinds
 //
@@ -29,9 +30,12 @@
 //     on an xsyslog line it is one more field before func=<…>, where
 //     Cyrus's own xsyslog lines carry their error=<…>.
 //   - No other attribute. Context attributes (user, mailbox, channel,
-//     command …) are for structured outputs (stderr, JSON); they never
-//     change a syslog line. Groups are flattened: an attribute's own key is
-//     used.
+//     command …) are for structured outputs (a JSON or text handler beside
+//     this one); they never change a syslog line. Groups are flattened: an
+//     attribute's own key is used.
+//
+// The copy on Options.Stderr (LOG_PERROR) is the same line. The attribute
+// key "xsyslog" is Xsyslog's: other callers do not use it.
 //
 // So a line whose wording must equal Cyrus's (the integration tests compare
 // ours with real Cyrus's, byte for byte) carries only what Cyrus's does:
