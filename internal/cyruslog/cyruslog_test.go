@@ -10,6 +10,8 @@ import (
 	"log/syslog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,3 +182,50 @@ func TestStrerror(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentRecords: records logged at once through one derived logger
+// each get their own error attributes (run with -race).
+func TestConcurrentRecords(t *testing.T) {
+	var stderr syncWriter
+	h := cyruslog.NewHandler(cyruslog.Options{Network: "unixgram", Addr: filepath.Join(t.TempDir(), "none"), Stderr: &stderr})
+	// three errors: their slice has room for a fourth
+	log := slog.New(h).With("error", errors.New("base"), "e0", os.ErrClosed, "e1", os.ErrClosed)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 50 {
+				log.Error("x", "e2", fmt.Errorf("%d.%d", i, j))
+			}
+		}()
+	}
+	wg.Wait()
+	want := map[string]bool{}
+	for i := range 8 {
+		for j := range 50 {
+			want[fmt.Sprintf("x error=<base> e0=<file already closed> e1=<file already closed> e2=<%d.%d>", i, j)] = true
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+		if !want[l] {
+			t.Errorf("unexpected line %q", l)
+		}
+		delete(want, l)
+	}
+	if len(want) != 0 {
+		t.Errorf("%d lines missing", len(want))
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"log/syslog"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -135,7 +136,8 @@ func (h *Handler) line(r slog.Record) string {
 		}
 		return true
 	})
-	errs := appendErrors(h.errs, rest)
+	// Clipped: concurrent records must not append into h.errs's array.
+	errs := appendErrors(slices.Clip(h.errs), rest)
 	if x == nil {
 		if len(errs) == 0 {
 			return msg
