@@ -229,3 +229,24 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 func (w *syncWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
+
+// TestLine: Line is what the handler sends.
+func TestLine(t *testing.T) {
+	var got []string
+	log := slog.New(recorder(func(r slog.Record) { got = append(got, cyruslog.Line(r)) }))
+	cyruslog.Xsyslog(log, cyruslog.LevelErr, "IOERROR: couldn't find index record", "copy_remote", "uid", uint32(4))
+	log.Log(context.Background(), cyruslog.LevelNotice, "graceful shutdown", "user", "fred")
+	log.Error("IOERROR: APPLY MAILBOX failed", "error", os.ErrClosed)
+	want := []string{"IOERROR: couldn't find index record: uid=<4> func=<copy_remote>", "graceful shutdown",
+		"IOERROR: APPLY MAILBOX failed error=<file already closed>"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+type recorder func(slog.Record)
+
+func (f recorder) Enabled(context.Context, slog.Level) bool      { return true }
+func (f recorder) Handle(_ context.Context, r slog.Record) error { f(r); return nil }
+func (f recorder) WithAttrs([]slog.Attr) slog.Handler            { return f }
+func (f recorder) WithGroup(string) slog.Handler                 { return f }

@@ -123,6 +123,11 @@ func (h *Handler) Close() error {
 	return err
 }
 
+// Line is the syslog line of r, as a Handler writes it (attributes given
+// to Logger.With aside): for handlers that record or show Cyrus's lines
+// elsewhere, such as tests.
+func Line(r slog.Record) string { return (&Handler{}).line(r) }
+
 // line is r as the syslog line reads.
 func (h *Handler) line(r slog.Record) string {
 	msg := strings.TrimRight(r.Message, "\n")
