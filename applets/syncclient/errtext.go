@@ -2,9 +2,6 @@ package syncclient
 
 import (
 	"errors"
-	"os"
-	"strings"
-	"syscall"
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
@@ -63,20 +60,11 @@ func errText(err error) string {
 	return "System I/O error: " + err.Error()
 }
 
-// strerror is %m: the C library's text of the errno inside err, which
-// glibc capitalises ("No such file or directory").
-func strerror(err error) string {
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return pe.Err.Error()
-		}
-		return err.Error()
-	}
-	s := errno.Error()
+// cString is how C's printf("%s") shows a string that may be NULL: an
+// unset channel is "(null)" in Cyrus's lines.
+func cString(s string) string {
 	if s == "" {
-		return s
+		return "(null)"
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
@@ -28,7 +29,7 @@ func TestErrText(t *testing.T) {
 			t.Errorf("errText(%v) = %q, want %q", c.err, got, c.want)
 		}
 	}
-	if got := strerror(openErr); got != "No such file or directory" {
+	if got := cyruslog.Strerror(openErr); got != "No such file or directory" {
 		t.Errorf("strerror = %q", got)
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -41,8 +41,8 @@ func (s *syncer) loadFolders(ctx context.Context, names []string) ([]*localFolde
 			continue
 		}
 		if err != nil {
-			s.xsyslog(slog.LevelError, "IOERROR: mailbox open failed", "find_reserve_all",
-				"mboxname=<%s> error=<%s>", name, errText(err))
+			cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "IOERROR: mailbox open failed", "find_reserve_all",
+				"mboxname", name, "error", errText(err))
 			return nil, err
 		}
 		out = append(out, &localFolder{entry: e, mbox: m})

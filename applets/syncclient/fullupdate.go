@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -56,7 +56,7 @@ func (s *syncer) fullUpdate(ctx context.Context, name string) error {
 	if len(expunge) > 0 {
 		e := &protocol.ApplyExpunge{MboxName: name, UniqueID: w.Entry().UniqueID, UIDs: expunge}
 		if s.do(ctx, e) != nil {
-			s.xsyslog(slog.LevelError, "SYNCERROR: failed to expunge in cleanup", "mailbox_full_update", "name=<%s>", name)
+			cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "SYNCERROR: failed to expunge in cleanup", "mailbox_full_update", "name", name)
 		}
 	}
 	return err
@@ -125,18 +125,18 @@ func (fu *fullUpdater) run(ctx context.Context) ([]uint32, error) {
 	name := w.Name()
 	h := w.Header()
 	if h.UIDValidity < remote.UIDValidity {
-		s.xsyslog(levelNotice, "SYNCNOTICE: uidvalidity higher on replica, updating", "mailbox_full_update",
-			"mailbox=<%s> olduidvalidity=<%d> newuidvalidity=<%d>", name, h.UIDValidity, remote.UIDValidity)
+		cyruslog.Xsyslog(s.log, cyruslog.LevelNotice, "SYNCNOTICE: uidvalidity higher on replica, updating", "mailbox_full_update",
+			"mailbox", name, "olduidvalidity", h.UIDValidity, "newuidvalidity", remote.UIDValidity)
 		w.SetUIDValidity(remote.UIDValidity)
 	}
 	if h.HighestModseq < remote.HighestModseq {
-		s.xsyslog(levelNotice, "SYNCNOTICE: highestmodseq higher on replica, updating", "mailbox_full_update",
-			"mailbox=<%s> oldhighestmodseq=<%d> newhighestmodseq=<%d>", name, h.HighestModseq, remote.HighestModseq+1)
+		cyruslog.Xsyslog(s.log, cyruslog.LevelNotice, "SYNCNOTICE: highestmodseq higher on replica, updating", "mailbox_full_update",
+			"mailbox", name, "oldhighestmodseq", h.HighestModseq, "newhighestmodseq", remote.HighestModseq+1)
 		w.SetHighestModseq(remote.HighestModseq)
 	}
 	if err := fu.loop(ctx, dryPass); err != nil {
-		s.xsyslog(slog.LevelError, "SYNCNOTICE: failed to prepare update", "mailbox_full_update",
-			"mailbox=<%s> error=<%s>", name, errText(err))
+		cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "SYNCNOTICE: failed to prepare update", "mailbox_full_update",
+			"mailbox", name, "error", errText(err))
 		return nil, err
 	}
 	if remote.FolderModseq > w.Entry().FolderModseq {
@@ -198,16 +198,16 @@ func (fu *fullUpdater) loop(ctx context.Context, p pass) error {
 				i, j = i+1, j+1
 			case rp.UID > mp.UID:
 				if !mp.Expunged() {
-					s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on master", "mailbox_update_loop",
-						"mailbox=<%s> uid=<%d> guid=<%s>", name, mp.UID, mp.GUID)
+					cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "SYNCNOTICE: record only exists on master", "mailbox_update_loop",
+						"mailbox", name, "uid", mp.UID, "guid", mp.GUID)
 					fu.renumber(mp, p)
 				}
 				i++
 			default:
 				if !rp.Expunged() {
 					if act {
-						s.xsyslog(slog.LevelError, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
-							"mailbox=<%s> uid=<%d> guid=<%s>", name, rp.UID, rp.GUID)
+						cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
+							"mailbox", name, "uid", rp.UID, "guid", rp.GUID)
 					}
 					if err := fu.copyBack(ctx, &rp, rannots, p); err != nil {
 						return err
@@ -221,8 +221,8 @@ func (fu *fullUpdater) loop(ctx context.Context, p pass) error {
 			case mp.UID <= remote.LastUID:
 				fu.renumber(mp, p)
 			case mp.Modseq <= remote.HighestModseq && act:
-				s.xsyslog(levelNotice, "SYNCNOTICE: bumping modseq", "mailbox_update_loop",
-					"mailbox=<%s> record=<%d>", name, mp.UID)
+				cyruslog.Xsyslog(s.log, cyruslog.LevelNotice, "SYNCNOTICE: bumping modseq", "mailbox_update_loop",
+					"mailbox", name, "record", mp.UID)
 				cur, _ := w.Record(mp.UID)
 				if err := w.Rewrite(cur); err != nil {
 					return err
@@ -235,8 +235,8 @@ func (fu *fullUpdater) loop(ctx context.Context, p pass) error {
 				return err
 			}
 			if act {
-				s.xsyslog(levelNotice, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
-					"mailbox=<%s> uid=<%d>", name, rp.UID)
+				cyruslog.Xsyslog(s.log, cyruslog.LevelNotice, "SYNCNOTICE: record only exists on replica", "mailbox_update_loop",
+					"mailbox", name, "uid", rp.UID)
 			}
 			if err := fu.copyBack(ctx, &rp, rannots, p); err != nil {
 				return err
@@ -309,8 +309,8 @@ func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannot
 		return nil
 	}
 	if mp.GUID != rp.GUID {
-		s.xsyslog(slog.LevelError, "SYNCERROR: guid mismatch", "compare_one_record",
-			"mailbox=<%s> uid=<%d> rguid=<%s> mguid=<%s>", w.Name(), mp.UID, rp.GUID, mp.GUID)
+		cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "SYNCERROR: guid mismatch", "compare_one_record",
+			"mailbox", w.Name(), "uid", mp.UID, "rguid", rp.GUID, "mguid", mp.GUID)
 		// Both need new UIDs; always the lower GUID first.
 		if bytes.Compare(mp.GUID[:], rp.GUID[:]) > 0 {
 			if err := fu.copyBack(ctx, rp, rannots, p); err != nil {
@@ -462,7 +462,7 @@ func (fu *fullUpdater) copyRemote(uid uint32) error {
 		rp.UID = fu.w.Header().LastUID + 1
 		return fu.append(rp)
 	}
-	fu.s.xsyslog(slog.LevelError, "IOERROR: couldn't find index record", "copy_remote", "uid=<%d>", uid)
+	cyruslog.Xsyslog(fu.s.log, cyruslog.LevelErr, "IOERROR: couldn't find index record", "copy_remote", "uid", uid)
 	return fmt.Errorf("%s uid %d: %w", fu.w.Name(), uid, spool.ErrNotFound)
 }
 
@@ -470,8 +470,8 @@ func (fu *fullUpdater) copyRemote(uid uint32) error {
 func (fu *fullUpdater) append(rp index.Record) error {
 	f := fu.fetched[rp.GUID]
 	if f == nil {
-		fu.s.xsyslog(slog.LevelError, "IOERROR: parse failed", "sync_append_copyfile",
-			"guid=<%s> error=<%s>", rp.GUID, "System I/O error")
+		cyruslog.Xsyslog(fu.s.log, cyruslog.LevelErr, "IOERROR: parse failed", "sync_append_copyfile",
+			"guid", rp.GUID, "error", "System I/O error")
 		return fmt.Errorf("%s uid %d: message %s was not fetched", fu.w.Name(), rp.UID, rp.GUID)
 	}
 	ce, err := buildCache(f)
@@ -490,7 +490,7 @@ func (fu *fullUpdater) append(rp index.Record) error {
 // cyrus: imap/sync_support.c fetch_file (3.6.1)
 func (fu *fullUpdater) fetch(ctx context.Context, rp *index.Record) error {
 	if fu.fetched[rp.GUID] != nil {
-		fu.s.log.Log(ctx, levelNotice, fmt.Sprintf("trying to get already uploaded %d: %s", rp.UID, rp.GUID))
+		fu.s.log.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("trying to get already uploaded %d: %s", rp.UID, rp.GUID))
 		return nil
 	}
 	f, err := os.CreateTemp("", "cyrepl-fetch-")
@@ -507,7 +507,7 @@ func (fu *fullUpdater) fetch(ctx context.Context, rp *index.Record) error {
 	if err != nil {
 		f.Close()
 		fu.s.logNo("FETCH", err)
-		fu.s.xsyslog(slog.LevelError, "IOERROR: parse response failed", "fetch_file", "error=<%s>", errText(err))
+		cyruslog.Xsyslog(fu.s.log, cyruslog.LevelErr, "IOERROR: parse response failed", "fetch_file", "error", errText(err))
 		return err
 	}
 	fu.fetched[rp.GUID] = f
@@ -550,10 +550,10 @@ func (fu *fullUpdater) mailboxAnnotations() error {
 func (fu *fullUpdater) logMismatch(mp, rp *index.Record) {
 	log := fu.s.log
 	name := fu.w.Name()
-	log.Log(context.Background(), levelNotice,
+	log.Log(context.Background(), cyruslog.LevelNotice,
 		fmt.Sprintf("SYNCNOTICE: record mismatch with replica: %s more recent on replica", name))
 	line := func(who string, r *index.Record) {
-		log.Log(context.Background(), levelNotice, fmt.Sprintf(
+		log.Log(context.Background(), cyruslog.LevelNotice, fmt.Sprintf(
 			"SYNCNOTICE: %s uid:%d modseq:%d last_updated:%d internaldate:%d flags:(%s) cid:%016x",
 			who, r.UID, r.Modseq, r.LastUpdated, r.InternalDate, fu.lastFlag(r), r.CID))
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -281,8 +282,8 @@ func connectReplica(t *testing.T, h protocol.Handler) *protocol.Client {
 	return c
 }
 
-// syslogLines records what the syncer logs, as "LEVEL message" with
-// syslog's level names.
+// syslogLines records what the syncer logs, as "LEVEL line" with
+// syslog's level names and the line as syslog gets it.
 type syslogLines struct {
 	mu    sync.Mutex
 	lines []string
@@ -293,10 +294,10 @@ func (s *syslogLines) WithAttrs([]slog.Attr) slog.Handler       { return s }
 func (s *syslogLines) WithGroup(string) slog.Handler            { return s }
 
 func (s *syslogLines) Handle(_ context.Context, r slog.Record) error {
-	level := map[slog.Level]string{slog.LevelError: "ERR", slog.LevelWarn: "WARNING", levelNotice: "NOTICE",
+	level := map[slog.Level]string{slog.LevelError: "ERR", slog.LevelWarn: "WARNING", cyruslog.LevelNotice: "NOTICE",
 		slog.LevelInfo: "INFO", slog.LevelDebug: "DEBUG"}[r.Level]
 	s.mu.Lock()
-	s.lines = append(s.lines, level+" "+r.Message)
+	s.lines = append(s.lines, level+" "+cyruslog.Line(r))
 	s.mu.Unlock()
 	return nil
 }

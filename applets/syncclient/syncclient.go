@@ -11,6 +11,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
@@ -135,7 +136,7 @@ func (r *run) main(ctx context.Context) error {
 		return err
 	}
 	if ctx.Err() != nil {
-		r.env.Log.Log(ctx, cyrus.LevelNotice, "graceful shutdown")
+		r.env.Log.Log(ctx, cyruslog.LevelNotice, "graceful shutdown")
 		return &cyrus.Fatal{Code: cyrus.ExitTempFail}
 	}
 	if r.failed {
@@ -186,7 +187,7 @@ func (r *run) objects() ([]string, error) {
 	}
 	f, err := os.Open(r.o.InputFile)
 	if err != nil {
-		r.env.Log.Log(context.Background(), cyrus.LevelNotice, fmt.Sprintf("Unable to open %s: %s", r.o.InputFile, strerror(err)))
+		r.env.Log.Log(context.Background(), cyruslog.LevelNotice, fmt.Sprintf("Unable to open %s: %s", r.o.InputFile, cyruslog.Strerror(err)))
 		return nil, &cyrus.Fatal{Code: exitFailed}
 	}
 	defer f.Close()
@@ -228,7 +229,8 @@ func (r *run) mailboxes(ctx context.Context) error {
 	for _, n := range names {
 		in, err := r.s.ns.ParseExternal(n)
 		if err != nil {
-			r.env.Log.Error(fmt.Sprintf("invalid mailbox name %s: %v", n, err), "mailbox", n)
+			// ours: Cyrus has no such line (mboxname_from_external never fails)
+			r.env.Log.Error("invalid mailbox name "+n, "error", err, "mailbox", n)
 			r.failed = true
 			continue
 		}

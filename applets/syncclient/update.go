@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -103,7 +103,7 @@ func (s *syncer) updateMailbox(ctx context.Context, lf *localFolder, remote *pro
 	name := lf.mbox.Name
 	err := s.updateOnce(ctx, lf.mbox, remote, up, false)
 	if isCode(err, protocol.CodeSyncChecksum) {
-		s.log.Log(ctx, levelNotice, fmt.Sprintf("SYNC_NOTICE: CRC failure on sync %s, recalculating counts and trying again", name))
+		s.log.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("SYNC_NOTICE: CRC failure on sync %s, recalculating counts and trying again", name))
 		err = s.updateOnce(ctx, lf.mbox, remote, up, true)
 	}
 	if s.o.NoCopyback {
@@ -121,9 +121,6 @@ func (s *syncer) updateMailbox(ctx context.Context, lf *localFolder, remote *pro
 	}
 	return s.updateOnce(ctx, lf.mbox, remote, up, true)
 }
-
-// levelNotice is syslog's LOG_NOTICE, as the applets log it.
-const levelNotice = cyrus.LevelNotice
 
 func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *protocol.Mailbox, up uploads, repeat bool) error {
 	if repeat {
@@ -153,7 +150,7 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 	if !repeat && remote != nil && m.IndexHeader.DeletedModseq > remote.HighestModseq {
 		// The master purged records (cyr_expire) past what the replica
 		// saw: a delta cannot express that, a full update can.
-		s.log.Log(ctx, levelNotice, fmt.Sprintf("inefficient replication (%d > %d) %s",
+		s.log.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("inefficient replication (%d > %d) %s",
 			m.IndexHeader.DeletedModseq, remote.HighestModseq, m.Name))
 		return errAgain
 	}
@@ -263,8 +260,8 @@ func (s *syncer) raiseUIDValidity(ctx context.Context, m *spool.Mailbox, v uint3
 	}
 	old := w.Header().UIDValidity
 	if old < v {
-		s.xsyslog(levelNotice, "SYNCNOTICE: uidvalidity higher on replica, updating", "update_mailbox_once",
-			"mailbox=<%s> olduidvalidity=<%d> newuidvalidity=<%d>", m.Name, old, v)
+		cyruslog.Xsyslog(s.log, cyruslog.LevelNotice, "SYNCNOTICE: uidvalidity higher on replica, updating", "update_mailbox_once",
+			"mailbox", m.Name, "olduidvalidity", old, "newuidvalidity", v)
 		w.SetUIDValidity(v)
 	}
 	changed, err := w.Commit()

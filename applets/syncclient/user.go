@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
@@ -51,9 +51,8 @@ func (s *syncer) doUser(ctx context.Context, userid string) error {
 			continue
 		}
 		if err != nil {
-			s.xsyslog(slog.LevelError, "IOERROR: user replication failed", "do_user_main",
-				"error=<%s> userid=<%s> channel=<%s> servername=<%s>",
-				errText(err), userid, cString(s.o.Channel), s.servername)
+			cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "IOERROR: user replication failed", "do_user_main",
+				"error", errText(err), "userid", userid, "channel", cString(s.o.Channel), "servername", s.servername)
 			return err
 		}
 		if err := s.syncSubs(ctx, userid, state.Subscriptions); err != nil {
@@ -192,7 +191,7 @@ func (s *syncer) syncQuota(ctx context.Context, root string, remote *protocol.Qu
 func (s *syncer) syncSubs(ctx context.Context, userid string, remote *protocol.LSub) error {
 	local, err := s.sp.Subscriptions(userid)
 	if err != nil {
-		s.xsyslog(slog.LevelError, "IOERROR: fetching subscriptions failed", "sync_do_user_sub", "userid=<%s>", userid)
+		cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "IOERROR: fetching subscriptions failed", "sync_do_user_sub", "userid", userid)
 		return err
 	}
 	have := map[string]bool{}
