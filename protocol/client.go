@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
 
 // Transport is the protocol a client talks to its replica.
@@ -192,7 +193,7 @@ func (c *Client) afterLogin() error {
 					return c.fail(err)
 				}
 			} else {
-				c.opts.Logger.Log(context.Background(), levelNotice, "Failed to enable compression, continuing uncompressed")
+				c.opts.Logger.Log(context.Background(), cyruslog.LevelNotice, "Failed to enable compression, continuing uncompressed")
 			}
 		}
 	}

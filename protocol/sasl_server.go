@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
 
 // loginServer is the server side of SASL LOGIN (go-sasl has only the
@@ -96,7 +98,7 @@ func (s *Session) authenticate(ctx context.Context, tag, mech string, ir *string
 	for {
 		chal, done, err := srv.Next(resp)
 		if err != nil {
-			s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("badlogin: %s %s (%s) [%v]", s.RemoteHost, mech, orNotSet(authcid), err))
+			s.opts.Logger.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("badlogin: %s %s (%s) [%v]", s.RemoteHost, mech, orNotSet(authcid), err))
 			if s.opts.FailedLoginPause > 0 {
 				select {
 				case <-time.After(s.opts.FailedLoginPause):
@@ -129,7 +131,7 @@ func (s *Session) authenticate(ctx context.Context, tag, mech string, ir *string
 	if s.conn.TLS {
 		tlsNote, protection = "+TLS", "tls protection"
 	}
-	s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("login: %s %s %s%s %s", s.RemoteHost, s.UserID, mech, tlsNote, "User logged in"),
+	s.opts.Logger.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("login: %s %s %s%s %s", s.RemoteHost, s.UserID, mech, tlsNote, "User logged in"),
 		"user", s.UserID)
 	if tag != "" {
 		return s.conn.WriteLine("%sOK [CAPABILITY %s] Success (%s)", prefix, s.imapCaps(), protection)

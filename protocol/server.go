@@ -158,7 +158,8 @@ func (s *Session) run(ctx context.Context, tag, verb, key string, arg dlist.Valu
 		if errors.As(err, &re) {
 			status = "NO " + StatusText(re.Code)
 		} else {
-			s.opts.Logger.Error(fmt.Sprintf("IOERROR: %s %s: %v", verb, key, err), "command", verb+" "+key, "user", s.UserID)
+			s.opts.Logger.Error(fmt.Sprintf("IOERROR: %s %s failed", verb, key), "error", err,
+				"command", verb+" "+key, "user", s.UserID)
 			status = "NO " + StatusText(CodeRemoteDenied)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
 
 // ServeCSync runs a csync (sync_server) session on nc until the client
@@ -146,7 +148,7 @@ func (s *Session) csyncCommand(ctx context.Context, word string, c byte) (done b
 		return false, reply("BAD Null command")
 	case s.UserID != "" && !s.IsAdmin:
 		s.eatLine(c)
-		s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("%s: %s is not an admin: %s refused", s.RemoteHost, s.UserID, cmd),
+		s.opts.Logger.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("%s: %s is not an admin: %s refused", s.RemoteHost, s.UserID, cmd),
 			"user", s.UserID, "command", cmd)
 		return false, reply("NO Permission denied")
 	}
@@ -224,7 +226,7 @@ func (s *Session) csyncCommand(ctx context.Context, word string, c byte) (done b
 	case "Get", "Apply", "Restore":
 		if s.UserID == "" {
 			s.eatLine(c)
-			s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("%s: %s before authentication refused", s.RemoteHost, cmd), "command", cmd)
+			s.opts.Logger.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("%s: %s before authentication refused", s.RemoteHost, cmd), "command", cmd)
 			return false, reply("NO Please authenticate first")
 		}
 		if c != ' ' {
@@ -233,12 +235,14 @@ func (s *Session) csyncCommand(ctx context.Context, word string, c byte) (done b
 		}
 		key, arg, err := s.decodeArg()
 		if err != nil {
-			s.opts.Logger.Error("IOERROR: received bad command", "command", cmd, "error", err)
+			// Cyrus logs no cause; ours is added as error=<…>.
+			cyruslog.Xsyslog(s.opts.Logger, cyruslog.LevelErr, "IOERROR: received bad command", "cmdloop",
+				"command", cmd, "error", err)
 			return false, reply("BAD IMAP_PROTOCOL_ERROR Failed to parse %s line", strings.ToUpper(cmd))
 		}
 		return false, s.run(ctx, "", strings.ToUpper(cmd), key, arg)
 	}
-	s.opts.Logger.Error(fmt.Sprintf("IOERROR: received bad command: command=<%s>", cmd))
+	cyruslog.Xsyslog(s.opts.Logger, cyruslog.LevelErr, "IOERROR: received bad command", "cmdloop", "command", cmd)
 	s.eatLine(c)
 	return false, reply("BAD IMAP_PROTOCOL_ERROR Unrecognized command")
 }

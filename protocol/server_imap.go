@@ -3,13 +3,11 @@ package protocol
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
-)
 
-// levelNotice is syslog's LOG_NOTICE as an slog level.
-const levelNotice = slog.Level(2)
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
+)
 
 // ServeIMAP runs the replication part of an IMAP server (what a Cyrus
 // sync_client uses of imapd): greeting, CAPABILITY, AUTHENTICATE,
@@ -103,7 +101,7 @@ func (s *Session) imapCommand(ctx context.Context, tag, cmd string, c byte) (don
 		if s.UserID == "" || !s.IsAdmin {
 			// 3.6–3.10 hide the commands from non-admins.
 			s.eatLine(c)
-			s.opts.Logger.Log(ctx, levelNotice, fmt.Sprintf("%s: %s by %q refused: not an authenticated admin", s.RemoteHost, cmd, s.UserID),
+			s.opts.Logger.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("%s: %s by %q refused: not an authenticated admin", s.RemoteHost, cmd, s.UserID),
 				"user", s.UserID, "command", cmd)
 			return false, reply("BAD Unrecognized command")
 		}
