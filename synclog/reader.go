@@ -7,10 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-)
 
-// levelNotice is syslog's LOG_NOTICE as an slog level (between Info and Warn).
-const levelNotice = slog.Level(2)
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
+)
 
 // ErrNoLog is returned by Begin when a channel has nothing to read: neither
 // log-run nor log exists (Cyrus's IMAP_AGAIN, "try again later").
@@ -62,7 +61,7 @@ func (r *Reader) Begin() (*Parser, error) {
 		}
 	}
 	if _, err := os.Stat(r.WorkFile); err == nil {
-		r.Logger.Log(context.Background(), levelNotice, fmt.Sprintf("Reprocessing sync log file %s", r.WorkFile))
+		r.Logger.Log(context.Background(), cyruslog.LevelNotice, fmt.Sprintf("Reprocessing sync log file %s", r.WorkFile))
 	} else if r.LogFile == "" {
 		r.Logger.Error("No sync log filename", "file", r.WorkFile)
 		return nil, fmt.Errorf("sync log %s: %w", r.WorkFile, err)
@@ -71,17 +70,17 @@ func (r *Reader) Begin() (*Parser, error) {
 			if errors.Is(err, os.ErrNotExist) {
 				return nil, ErrNoLog
 			}
-			r.Logger.Error(fmt.Sprintf("Failed to stat %s: %s", r.LogFile, strerror(err)))
+			r.Logger.Error(fmt.Sprintf("Failed to stat %s: %s", r.LogFile, cyruslog.Strerror(err)))
 			return nil, fmt.Errorf("sync log: %w", err)
 		}
 		if err := os.Rename(r.LogFile, r.WorkFile); err != nil {
-			r.Logger.Error(fmt.Sprintf("Rename %s -> %s failed: %s", r.LogFile, r.WorkFile, strerror(err)))
+			r.Logger.Error(fmt.Sprintf("Rename %s -> %s failed: %s", r.LogFile, r.WorkFile, cyruslog.Strerror(err)))
 			return nil, fmt.Errorf("sync log: %w", err)
 		}
 	}
 	f, err := os.OpenFile(r.WorkFile, os.O_RDWR, 0)
 	if err != nil {
-		r.Logger.Error(fmt.Sprintf("Failed to open %s: %s", r.WorkFile, strerror(err)))
+		r.Logger.Error(fmt.Sprintf("Failed to open %s: %s", r.WorkFile, cyruslog.Strerror(err)))
 		return nil, fmt.Errorf("sync log: %w", err)
 	}
 	// A barrier: a writer that opened the file before the rename and holds
@@ -89,7 +88,7 @@ func (r *Reader) Begin() (*Parser, error) {
 	// the inode change and starts a new log.
 	if err := lockFile(f, true); err != nil {
 		f.Close()
-		r.Logger.Error(fmt.Sprintf("Failed to lock %s: %s", r.WorkFile, strerror(err)))
+		r.Logger.Error(fmt.Sprintf("Failed to lock %s: %s", r.WorkFile, cyruslog.Strerror(err)))
 		return nil, fmt.Errorf("sync log: lock %s: %w", r.WorkFile, err)
 	}
 	unlockFile(f)
@@ -110,7 +109,7 @@ func (r *Reader) End() error {
 	r.f = nil
 	if r.LogFile != "" {
 		if err := os.Remove(r.WorkFile); err != nil {
-			r.Logger.Error(fmt.Sprintf("Unlink %s failed: %s", r.WorkFile, strerror(err)))
+			r.Logger.Error(fmt.Sprintf("Unlink %s failed: %s", r.WorkFile, cyruslog.Strerror(err)))
 			return fmt.Errorf("sync log: %w", err)
 		}
 	}

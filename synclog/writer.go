@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
 
 // retries is SYNC_LOG_RETRIES: how often the writer re-opens a log that was
@@ -132,13 +132,13 @@ func (w *Writer) appendTo(ctx context.Context, channel string, line []byte) erro
 		var err error
 		f, err = openLog(fname)
 		if err != nil {
-			w.Logger.Error(fmt.Sprintf("sync_log(): Unable to write to log file %s: %s", fname, strerror(err)),
+			w.Logger.Error(fmt.Sprintf("sync_log(): Unable to write to log file %s: %s", fname, cyruslog.Strerror(err)),
 				"channel", channel)
 			return fmt.Errorf("sync_log: open %s: %w", fname, err)
 		}
 		if err := lockFile(f, true); err != nil {
 			f.Close()
-			w.Logger.Error(fmt.Sprintf("sync_log(): Failed to lock %s for %s: %s", fname, line, strerror(err)),
+			w.Logger.Error(fmt.Sprintf("sync_log(): Failed to lock %s for %s: %s", fname, line, cyruslog.Strerror(err)),
 				"channel", channel)
 			return fmt.Errorf("sync_log: lock %s: %w", fname, err)
 		}
@@ -156,7 +156,7 @@ func (w *Writer) appendTo(ctx context.Context, channel string, line []byte) erro
 	defer f.Close()
 	defer unlockFile(f)
 	if _, err := f.Write(line); err != nil {
-		w.Logger.Error(fmt.Sprintf("write() to %s failed: %s", fname, strerror(err)), "channel", channel)
+		w.Logger.Error(fmt.Sprintf("write() to %s failed: %s", fname, cyruslog.Strerror(err)), "channel", channel)
 		return fmt.Errorf("sync_log: write %s: %w", fname, err)
 	}
 	// Cyrus ignores the result of this fsync; we report it, since an item
@@ -184,15 +184,4 @@ func sameInode(f *os.File, path string) bool {
 		return false
 	}
 	return a.Ino == b.Ino && a.Dev == b.Dev
-}
-
-// strerror gives the C library's text of the errno inside err.
-func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		if s := errno.Error(); s != "" {
-			return strings.ToUpper(s[:1]) + s[1:]
-		}
-	}
-	return err.Error()
 }
