@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
 
 // Service is the SASL service name Cyrus's sync_server registers.
@@ -231,9 +232,9 @@ func (c *Checker) log(ctx context.Context, level int, msg string) {
 	if c.Logger == nil || level > c.logLevel {
 		return
 	}
-	l := slog.LevelError
+	l := cyruslog.LevelErr
 	if level == saslLogWarn {
-		l = slog.LevelWarn
+		l = cyruslog.LevelWarning
 	}
 	c.Logger.Log(ctx, l, msg)
 }
