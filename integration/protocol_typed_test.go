@@ -168,9 +168,9 @@ func typedGetUser(ctx context.Context, t *testing.T, c *protocol.Client) {
 	if err != nil {
 		t.Fatalf("GET ANNOTATION: %v", err)
 	}
-	var as []*protocol.Annotation
+	var as []*protocol.MailboxAnnotation
 	for _, b := range parseAll(t, resp) {
-		as = append(as, b.(*protocol.Annotation))
+		as = append(as, b.(*protocol.MailboxAnnotation))
 	}
 	if len(as) != 2 || as[0].MboxName != "user.fred" || as[0].Entry != "/comment" {
 		t.Errorf("GET ANNOTATION user/fred: %+v", as)
@@ -209,7 +209,7 @@ func typedApply(ctx context.Context, t *testing.T, c *protocol.Client, suffix st
 		UniqueID: "typed-" + suffix + "-0123456789abcdef", Name: name, SyncCRC: 0, SyncCRCAnnot: 12345678,
 		LastUID: 0, HighestModseq: 3, UIDValidity: 1700000000, Partition: "default",
 		ACL: "bob\tlrswipkxtecdan\t", Options: "P", CreatedModseq: 2, FolderModseq: 3,
-		Annotations: []protocol.Annot{{Entry: "/comment", Modseq: 3, Data: "typed"}},
+		Annotations: []protocol.ListAnnotation{{Entry: "/comment", Modseq: 3, Data: "typed"}},
 		Records:     []protocol.Record{},
 	}
 	m.SetCyrusKeys()
@@ -276,7 +276,7 @@ func typedApply(ctx context.Context, t *testing.T, c *protocol.Client, suffix st
 	}
 
 	steps := []protocol.Request{
-		&protocol.ApplyAnnotation{Annotation: &protocol.Annotation{MboxName: name, Entry: "/comment", UserID: "", Data: `\Sent ünïcode`}},
+		&protocol.ApplyAnnotation{Annotation: &protocol.MailboxAnnotation{MboxName: name, Entry: "/comment", UserID: "", Data: `\Sent ünïcode`}},
 		&protocol.ApplySub{UserID: "bob", MboxName: name},
 		&protocol.ApplySeen{Seen: &protocol.Seen{UserID: "bob", UniqueID: "typed-seen-" + suffix, LastRead: 1700000001,
 			LastUID: 7, LastChange: 1700000002, SeenUIDs: "1:5,7"}},
@@ -287,7 +287,7 @@ func typedApply(ctx context.Context, t *testing.T, c *protocol.Client, suffix st
 		}
 	}
 	as, err := c.GetAnnotations(ctx, strings.ReplaceAll(name, ".", "/"))
-	if err != nil || !slices.ContainsFunc(as, func(a *protocol.Annotation) bool { return a.Data == `\Sent ünïcode` }) {
+	if err != nil || !slices.ContainsFunc(as, func(a *protocol.MailboxAnnotation) bool { return a.Data == `\Sent ünïcode` }) {
 		t.Errorf("annotation read back: %v %+v", err, as)
 	}
 	meta, err := c.GetMeta(ctx, "bob")
@@ -331,8 +331,8 @@ func names(ms []*protocol.Mailbox) []string {
 	return out
 }
 
-func hasAnnot(as []protocol.Annot, entry, userid, value string) bool {
-	return slices.ContainsFunc(as, func(a protocol.Annot) bool {
+func hasAnnot(as []protocol.ListAnnotation, entry, userid, value string) bool {
+	return slices.ContainsFunc(as, func(a protocol.ListAnnotation) bool {
 		return a.Entry == entry && a.UserID == userid && a.Data == value
 	})
 }
@@ -351,7 +351,7 @@ func sameRecord(a, b *protocol.Record) bool {
 		return false
 	}
 	for _, an := range a.Annotations {
-		if !slices.ContainsFunc(b.Annotations, func(o protocol.Annot) bool {
+		if !slices.ContainsFunc(b.Annotations, func(o protocol.ListAnnotation) bool {
 			return o.Entry == an.Entry && o.UserID == an.UserID && o.Data == an.Data && o.Modseq == an.Modseq
 		}) {
 			return false

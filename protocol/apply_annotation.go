@@ -3,12 +3,12 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyAnnotation is `APPLY ANNOTATION %(MBOXNAME m ENTRY e USERID u VALUE
-// v)`: set one mailbox annotation (protocol.md §4.4.8).
+// v)`: set one mailbox annotation.
 //
 // cyrus: imap/sync_support.c folder_setannotation, sync_apply_annotation (3.6.1)
 type ApplyAnnotation struct {
 	// Annotation is the argument.
-	Annotation *Annotation
+	Annotation *MailboxAnnotation
 }
 
 // Verb returns "APPLY".
@@ -22,7 +22,7 @@ func (a *ApplyAnnotation) Value() dlist.Value { return a.Annotation.Value() }
 
 // ParseApplyAnnotation decodes the argument of APPLY ANNOTATION.
 func ParseApplyAnnotation(v dlist.Value) (*ApplyAnnotation, error) {
-	an, err := ParseAnnotation(v)
+	an, err := ParseMailboxAnnotation(v)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,13 @@ type ApplyUnannotation struct {
 	Extra []Extra
 }
 
-var unannotationKeys = []string{"MBOXNAME", "ENTRY", "USERID"}
+// unannotationTable: all keys are required, as sync_apply_unannotation
+// requires them.
+var unannotationTable = newTable("UNANNOTATION", func(a *ApplyUnannotation) *[]Extra { return &a.Extra },
+	strKey("MBOXNAME", func(a *ApplyUnannotation) *string { return &a.MboxName }).required(),
+	strKey("ENTRY", func(a *ApplyUnannotation) *string { return &a.Entry }).required(),
+	strKey("USERID", func(a *ApplyUnannotation) *string { return &a.UserID }).required(),
+)
 
 // Verb returns "APPLY".
 func (a *ApplyUnannotation) Verb() string { return "APPLY" }
@@ -53,16 +59,9 @@ func (a *ApplyUnannotation) Verb() string { return "APPLY" }
 func (a *ApplyUnannotation) Key() string { return "UNANNOTATION" }
 
 // Value encodes the kvlist in Cyrus's order.
-func (a *ApplyUnannotation) Value() dlist.Value {
-	return strKV(a.Extra, unannotationKeys, a.MboxName, a.Entry, a.UserID)
-}
+func (a *ApplyUnannotation) Value() dlist.Value { return unannotationTable.encode(a, nil) }
 
 // ParseApplyUnannotation decodes the argument of APPLY UNANNOTATION.
 func ParseApplyUnannotation(v dlist.Value) (*ApplyUnannotation, error) {
-	a := &ApplyUnannotation{}
-	var err error
-	if a.Extra, err = parseStrKV("UNANNOTATION", v, unannotationKeys, &a.MboxName, &a.Entry, &a.UserID); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return parse(unannotationTable, v)
 }

@@ -3,8 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyCapabilities is `APPLY CAPABILITIES (<feature> …)`: ask for features
-// (SIEVE-MAILBOX, 3.8+ REPLICATION-ARCHIVE); the reply is an ENABLED item
-// (protocol.md §3.4).
+// (SIEVE-MAILBOX, 3.8+ REPLICATION-ARCHIVE); the reply is an ENABLED item.
 //
 // cyrus: imap/sync_support.c sync_do_enable, sync_apply_capabilities (3.6.1)
 type ApplyCapabilities struct {

@@ -3,8 +3,8 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyForce is `APPLY FORCE %()`: relax the replica's consistency checks
-// for the rest of the session (sync_client -O; protocol.md §4.4.13). The
-// server ignores the argument.
+// for the rest of the session (sync_client -O). The server ignores the
+// argument.
 //
 // cyrus: imap/sync_support.c sync_apply_force (3.6.1)
 type ApplyForce struct {

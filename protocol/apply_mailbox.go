@@ -4,7 +4,7 @@ import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyMailbox is `APPLY MAILBOX %(…)` or, with Local, `APPLY
 // LOCAL_MAILBOX %(…)` (no mupdate push): create or update a mailbox and
-// its records (protocol.md §4.4.3).
+// its records.
 //
 // cyrus: imap/sync_support.c sync_apply_mailbox (3.6.1)
 type ApplyMailbox struct {

@@ -7,7 +7,7 @@ import (
 )
 
 // ApplyMessage is `APPLY MESSAGE (%{partition guid size} …)`: message files
-// uploaded into the replica's per-connection cache (protocol.md §4.4.1).
+// uploaded into the replica's per-connection cache.
 // NIL elements (files the sender could not read) are kept as Nil Messages.
 //
 // cyrus: imap/sync_support.c sync_apply_message, sync_send_file (3.6.1)

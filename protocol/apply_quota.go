@@ -3,7 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyQuota is `APPLY QUOTA %(ROOT r LIMIT n … MODSEQ m)`: set a quota
-// root's limits (protocol.md §4.4.7).
+// root's limits.
 //
 // cyrus: imap/sync_support.c update_quota_work, sync_apply_quota (3.6.1)
 type ApplyQuota struct {

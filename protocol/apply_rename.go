@@ -4,7 +4,7 @@ import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyRename is `APPLY RENAME %(OLDMBOXNAME a NEWMBOXNAME b PARTITION p
 // UIDVALIDITY n)` or LOCAL_RENAME: rename a mailbox, or move it to
-// another partition when both names are equal (protocol.md §4.4.4).
+// another partition when both names are equal.
 //
 // cyrus: imap/sync_support.c folder_rename, sync_apply_rename (3.6.1)
 type ApplyRename struct {
@@ -30,50 +30,25 @@ func (a *ApplyRename) Verb() string { return "APPLY" }
 // Key returns "RENAME" or "LOCAL_RENAME".
 func (a *ApplyRename) Key() string { return localKey(a.Local, "RENAME") }
 
+// renameTable: UIDVALIDITY is optional (NoUIDValidity), the other keys are
+// required, as sync_apply_rename requires them.
+var renameTable = newTable("RENAME", func(a *ApplyRename) *[]Extra { return &a.Extra },
+	strKey("OLDMBOXNAME", func(a *ApplyRename) *string { return &a.OldName }).required(),
+	strKey("NEWMBOXNAME", func(a *ApplyRename) *string { return &a.NewName }).required(),
+	strKey("PARTITION", func(a *ApplyRename) *string { return &a.Partition }).required(),
+	u32Key("UIDVALIDITY", func(a *ApplyRename) *uint32 { return &a.UIDValidity }).when(cond[ApplyRename]{
+		has:  func(a *ApplyRename) bool { return !a.NoUIDValidity },
+		mark: func(a *ApplyRename) { a.NoUIDValidity = false },
+	}),
+)
+
 // Value encodes the kvlist in Cyrus's order.
-func (a *ApplyRename) Value() dlist.Value {
-	w := newKVWriter(4, a.Extra)
-	w.add("OLDMBOXNAME", dlist.String(a.OldName))
-	w.add("NEWMBOXNAME", dlist.String(a.NewName))
-	w.add("PARTITION", dlist.String(a.Partition))
-	if !a.NoUIDValidity {
-		w.add("UIDVALIDITY", dlist.Uint32(a.UIDValidity))
-	}
-	return w.value()
-}
+func (a *ApplyRename) Value() dlist.Value { return renameTable.encode(a, nil) }
 
 // ParseApplyRename decodes the argument of APPLY RENAME.
 func ParseApplyRename(v dlist.Value) (*ApplyRename, error) {
 	a := &ApplyRename{NoUIDValidity: true}
-	r := kvReader{}
-	if !r.begin("RENAME", v) {
-		return nil, r.result()
-	}
-	for _, kv := range v.Pairs() {
-		switch kv.Key {
-		case "OLDMBOXNAME":
-			if r.first(0, kv) {
-				a.OldName = r.str(kv)
-			}
-		case "NEWMBOXNAME":
-			if r.first(1, kv) {
-				a.NewName = r.str(kv)
-			}
-		case "PARTITION":
-			if r.first(2, kv) {
-				a.Partition = r.str(kv)
-			}
-		case "UIDVALIDITY":
-			if r.first(3, kv) {
-				a.UIDValidity, a.NoUIDValidity = r.u32(kv), false
-			}
-		default:
-			r.keep(kv)
-		}
-	}
-	r.require([]string{"OLDMBOXNAME", "NEWMBOXNAME", "PARTITION"}, 0, 1, 2)
-	a.Extra = r.extra
-	if err := r.result(); err != nil {
+	if err := renameTable.parseInto(a, v, nil); err != nil {
 		return nil, err
 	}
 	return a, nil

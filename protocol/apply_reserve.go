@@ -9,7 +9,7 @@ import (
 
 // ApplyReserve is `APPLY RESERVE %(PARTITION p MBOXNAME (m …) GUID (g …))`:
 // the replica stages the files it already has; the reply's MISSING item
-// lists the others (protocol.md §4.4.2).
+// lists the others.
 //
 // cyrus: imap/sync_support.c sync_reserve_partition, sync_apply_reserve (3.6.1)
 type ApplyReserve struct {
@@ -29,50 +29,18 @@ func (a *ApplyReserve) Verb() string { return "APPLY" }
 // Key returns "RESERVE".
 func (a *ApplyReserve) Key() string { return "RESERVE" }
 
-// Value encodes the kvlist in Cyrus's order.
-func (a *ApplyReserve) Value() dlist.Value {
-	w := newKVWriter(3, a.Extra)
-	w.add("PARTITION", dlist.String(a.Partition))
-	w.add("MBOXNAME", strValues(a.MboxNames))
-	w.add("GUID", guidValues(a.GUIDs))
-	return w.value()
-}
+// reserveTable: all keys are required, as sync_apply_reserve requires them.
+var reserveTable = newTable("RESERVE", func(a *ApplyReserve) *[]Extra { return &a.Extra },
+	strKey("PARTITION", func(a *ApplyReserve) *string { return &a.Partition }).required(),
+	strsKey("MBOXNAME", func(a *ApplyReserve) *[]string { return &a.MboxNames }).required(),
+	guidsKey("GUID", func(a *ApplyReserve) *[]guid.GUID { return &a.GUIDs }).required(),
+)
 
-// ParseApplyReserve decodes the argument of APPLY RESERVE; all keys are
-// required.
-func ParseApplyReserve(v dlist.Value) (*ApplyReserve, error) {
-	a := &ApplyReserve{}
-	r := kvReader{}
-	if !r.begin("RESERVE", v) {
-		return nil, r.result()
-	}
-	for _, kv := range v.Pairs() {
-		switch kv.Key {
-		case "PARTITION":
-			if r.first(0, kv) {
-				a.Partition = r.str(kv)
-			}
-		case "MBOXNAME":
-			if r.first(1, kv) {
-				a.MboxNames = r.strList(kv)
-			}
-		case "GUID":
-			if r.first(2, kv) {
-				var err error
-				a.GUIDs, err = parseGUIDList("GUID", kv.Value)
-				r.fail(kv.Key, err)
-			}
-		default:
-			r.keep(kv)
-		}
-	}
-	r.require([]string{"PARTITION", "MBOXNAME", "GUID"}, 0, 1, 2)
-	a.Extra = r.extra
-	if err := r.result(); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
+// Value encodes the kvlist in Cyrus's order.
+func (a *ApplyReserve) Value() dlist.Value { return reserveTable.encode(a, nil) }
+
+// ParseApplyReserve decodes the argument of APPLY RESERVE.
+func ParseApplyReserve(v dlist.Value) (*ApplyReserve, error) { return parse(reserveTable, v) }
 
 // Reserve sends APPLY RESERVE and returns the GUIDs the replica is missing.
 func (c *Client) Reserve(ctx context.Context, a *ApplyReserve) ([]guid.GUID, error) {

@@ -5,8 +5,7 @@ import (
 )
 
 // ApplySeen is `APPLY SEEN %(USERID u UNIQUEID id LASTREAD t LASTUID n
-// LASTCHANGE t SEENUIDS s)`: write one seen database entry (protocol.md
-// §4.4.9).
+// LASTCHANGE t SEENUIDS s)`: write one seen database entry.
 //
 // cyrus: imap/sync_support.c update_seen_work, sync_apply_seen (3.6.1)
 type ApplySeen struct {
@@ -23,14 +22,15 @@ func (a *ApplySeen) Key() string { return "SEEN" }
 // Value encodes the entry.
 func (a *ApplySeen) Value() dlist.Value { return a.Seen.Value() }
 
-// ParseApplySeen decodes the argument of APPLY SEEN; USERID is required.
+// applySeenTable is seenTable with USERID required, as sync_apply_seen
+// requires it.
+var applySeenTable = seenTable.requiring("USERID")
+
+// ParseApplySeen decodes the argument of APPLY SEEN.
 func ParseApplySeen(v dlist.Value) (*ApplySeen, error) {
-	s, err := ParseSeen(v)
+	s, err := parse(applySeenTable, v)
 	if err != nil {
 		return nil, err
-	}
-	if !v.Has("USERID") {
-		return nil, &FieldError{Item: "SEEN", Key: "USERID", Err: &dlist.MissingKeyError{Key: "USERID"}}
 	}
 	return &ApplySeen{Seen: s}, nil
 }

@@ -3,8 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplySieve is `APPLY SIEVE %(USERID u FILENAME f LAST_UPDATE t CONTENT
-// c)`: upload a legacy sieve script (only without SIEVE-MAILBOX;
-// protocol.md §4.4.11).
+// c)`: upload a legacy sieve script (only without SIEVE-MAILBOX).
 //
 // cyrus: imap/sync_support.c sieve_upload, sync_apply_sieve (3.6.1)
 type ApplySieve struct {
@@ -22,17 +21,15 @@ func (a *ApplySieve) Key() string { return "SIEVE" }
 // Value encodes the script.
 func (a *ApplySieve) Value() dlist.Value { return a.Sieve.Value() }
 
-// ParseApplySieve decodes the argument of APPLY SIEVE; all four keys are
-// required.
+// applySieveTable is sieveTable with the four keys of APPLY SIEVE
+// required, as sync_apply_sieve requires them.
+var applySieveTable = sieveTable.requiring("USERID", "LAST_UPDATE", "CONTENT")
+
+// ParseApplySieve decodes the argument of APPLY SIEVE.
 func ParseApplySieve(v dlist.Value) (*ApplySieve, error) {
-	s, err := ParseSieve(v)
+	s, err := parse(applySieveTable, v)
 	if err != nil {
 		return nil, err
-	}
-	for _, k := range []string{"USERID", "LAST_UPDATE", "CONTENT"} {
-		if !v.Has(k) {
-			return nil, &FieldError{Item: "SIEVE", Key: k, Err: &dlist.MissingKeyError{Key: k}}
-		}
 	}
 	return &ApplySieve{Sieve: s}, nil
 }
@@ -64,19 +61,19 @@ func (a *ApplyUnsieve) Key() string {
 	return "UNSIEVE"
 }
 
+// unsieveTable: both keys are required, as sync_apply_unsieve and
+// sync_apply_activate_sieve require them.
+var unsieveTable = newTable("UNSIEVE", func(a *ApplyUnsieve) *[]Extra { return &a.Extra },
+	strKey("USERID", func(a *ApplyUnsieve) *string { return &a.UserID }).required(),
+	strKey("FILENAME", func(a *ApplyUnsieve) *string { return &a.FileName }).required(),
+)
+
 // Value encodes %(USERID u FILENAME f).
-func (a *ApplyUnsieve) Value() dlist.Value { return strKV(a.Extra, userFileKeys, a.UserID, a.FileName) }
+func (a *ApplyUnsieve) Value() dlist.Value { return unsieveTable.encode(a, nil) }
 
 // ParseApplyUnsieve decodes the argument of APPLY UNSIEVE or
 // ACTIVATE_SIEVE (Activate is left false: the key tells).
-func ParseApplyUnsieve(v dlist.Value) (*ApplyUnsieve, error) {
-	a := &ApplyUnsieve{}
-	var err error
-	if a.Extra, err = parseStrKV("UNSIEVE", v, userFileKeys, &a.UserID, &a.FileName); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
+func ParseApplyUnsieve(v dlist.Value) (*ApplyUnsieve, error) { return parse(unsieveTable, v) }
 
 // ApplyUnactivateSieve is `APPLY UNACTIVATE_SIEVE %(USERID u)`: deactivate
 // the user's script.
@@ -89,7 +86,11 @@ type ApplyUnactivateSieve struct {
 	Extra []Extra
 }
 
-var userKeys = []string{"USERID"}
+// unactivateSieveTable: USERID is required, as sync_apply_unactivate_sieve
+// requires it.
+var unactivateSieveTable = newTable("UNACTIVATE_SIEVE", func(a *ApplyUnactivateSieve) *[]Extra { return &a.Extra },
+	strKey("USERID", func(a *ApplyUnactivateSieve) *string { return &a.UserID }).required(),
+)
 
 // Verb returns "APPLY".
 func (a *ApplyUnactivateSieve) Verb() string { return "APPLY" }
@@ -98,14 +99,9 @@ func (a *ApplyUnactivateSieve) Verb() string { return "APPLY" }
 func (a *ApplyUnactivateSieve) Key() string { return "UNACTIVATE_SIEVE" }
 
 // Value encodes %(USERID u).
-func (a *ApplyUnactivateSieve) Value() dlist.Value { return strKV(a.Extra, userKeys, a.UserID) }
+func (a *ApplyUnactivateSieve) Value() dlist.Value { return unactivateSieveTable.encode(a, nil) }
 
 // ParseApplyUnactivateSieve decodes the argument of APPLY UNACTIVATE_SIEVE.
 func ParseApplyUnactivateSieve(v dlist.Value) (*ApplyUnactivateSieve, error) {
-	a := &ApplyUnactivateSieve{}
-	var err error
-	if a.Extra, err = parseStrKV("UNACTIVATE_SIEVE", v, userKeys, &a.UserID); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return parse(unactivateSieveTable, v)
 }

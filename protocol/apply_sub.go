@@ -3,7 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplySub is `APPLY SUB %(USERID u MBOXNAME m)` or, with Unsub, `APPLY
-// UNSUB %(…)`: (un)subscribe a user to a mailbox (protocol.md §4.4.10).
+// UNSUB %(…)`: (un)subscribe a user to a mailbox.
 //
 // cyrus: imap/sync_support.c sync_set_sub, sync_apply_changesub (3.6.1)
 type ApplySub struct {
@@ -17,7 +17,11 @@ type ApplySub struct {
 	Extra []Extra
 }
 
-var subKeys = []string{"USERID", "MBOXNAME"}
+// subTable: both keys are required, as sync_apply_changesub requires them.
+var subTable = newTable("SUB", func(a *ApplySub) *[]Extra { return &a.Extra },
+	strKey("USERID", func(a *ApplySub) *string { return &a.UserID }).required(),
+	strKey("MBOXNAME", func(a *ApplySub) *string { return &a.MboxName }).required(),
+)
 
 // Verb returns "APPLY".
 func (a *ApplySub) Verb() string { return "APPLY" }
@@ -31,15 +35,8 @@ func (a *ApplySub) Key() string {
 }
 
 // Value encodes %(USERID u MBOXNAME m).
-func (a *ApplySub) Value() dlist.Value { return strKV(a.Extra, subKeys, a.UserID, a.MboxName) }
+func (a *ApplySub) Value() dlist.Value { return subTable.encode(a, nil) }
 
 // ParseApplySub decodes the argument of APPLY SUB or UNSUB (Unsub is left
 // false: the key tells, see ParseRequest).
-func ParseApplySub(v dlist.Value) (*ApplySub, error) {
-	a := &ApplySub{}
-	var err error
-	if a.Extra, err = parseStrKV("SUB", v, subKeys, &a.UserID, &a.MboxName); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
+func ParseApplySub(v dlist.Value) (*ApplySub, error) { return parse(subTable, v) }

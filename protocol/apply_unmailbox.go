@@ -3,7 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyUnmailbox is `APPLY UNMAILBOX <mboxname>` or LOCAL_UNMAILBOX: delete
-// a mailbox on the replica (protocol.md §4.4.5).
+// a mailbox on the replica.
 //
 // cyrus: imap/sync_support.c sync_do_folder_delete, sync_apply_unmailbox (3.6.1)
 type ApplyUnmailbox struct {

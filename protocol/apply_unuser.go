@@ -3,7 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ApplyUnuser is `APPLY UNUSER <userid>` or LOCAL_UNUSER: delete a user's
-// mailboxes and data on the replica (protocol.md §4.4.12).
+// mailboxes and data on the replica.
 //
 // cyrus: imap/sync_support.c do_unuser, sync_apply_unuser (3.6.1)
 type ApplyUnuser struct {

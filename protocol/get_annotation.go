@@ -8,7 +8,7 @@ import (
 )
 
 // GetAnnotation is `GET ANNOTATION <mboxname>`: an ANNOTATION item per
-// mailbox-level annotation ("" = server annotations) (protocol.md §4.3).
+// mailbox-level annotation ("" = server annotations).
 //
 // cyrus: imap/sync_support.c sync_get_annotation (3.6.1)
 type GetAnnotation struct {
@@ -35,17 +35,17 @@ func ParseGetAnnotation(v dlist.Value) (*GetAnnotation, error) {
 }
 
 // GetAnnotations sends GET ANNOTATION and decodes the reply.
-func (c *Client) GetAnnotations(ctx context.Context, mboxname string) ([]*Annotation, error) {
+func (c *Client) GetAnnotations(ctx context.Context, mboxname string) ([]*MailboxAnnotation, error) {
 	resp, err := c.Do(ctx, &GetAnnotation{MboxName: mboxname})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Annotation, 0, len(resp.Items))
+	out := make([]*MailboxAnnotation, 0, len(resp.Items))
 	for _, it := range resp.Items {
 		if it.Key != "ANNOTATION" {
 			return nil, fmt.Errorf("protocol: unexpected %s item in a GET ANNOTATION reply", it.Key)
 		}
-		a, err := ParseAnnotation(it.Value)
+		a, err := ParseMailboxAnnotation(it.Value)
 		if err != nil {
 			return nil, err
 		}

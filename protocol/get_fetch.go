@@ -11,7 +11,7 @@ import (
 
 // GetFetch is `GET FETCH %(MBOXNAME m PARTITION p UNIQUEID u GUID g UID n)`:
 // the client copies back a message only the replica has. The reply is a
-// MESSAGE item (protocol.md §4.3).
+// MESSAGE item.
 //
 // cyrus: imap/sync_support.c fetch_file, sync_get_message (3.6.1)
 type GetFetch struct {
@@ -35,59 +35,20 @@ func (g *GetFetch) Verb() string { return "GET" }
 // Key returns "FETCH".
 func (g *GetFetch) Key() string { return "FETCH" }
 
+// fetchTable: all keys are required, as sync_get_message requires them.
+var fetchTable = newTable("FETCH", func(g *GetFetch) *[]Extra { return &g.Extra },
+	strKey("MBOXNAME", func(g *GetFetch) *string { return &g.MboxName }).required(),
+	strKey("PARTITION", func(g *GetFetch) *string { return &g.Partition }).required(),
+	strKey("UNIQUEID", func(g *GetFetch) *string { return &g.UniqueID }).required(),
+	guidKey("GUID", func(g *GetFetch) *guid.GUID { return &g.GUID }).required(),
+	u32Key("UID", func(g *GetFetch) *uint32 { return &g.UID }).required(),
+)
+
 // Value encodes the kvlist in Cyrus's order.
-func (g *GetFetch) Value() dlist.Value {
-	w := newKVWriter(5, g.Extra)
-	w.add("MBOXNAME", dlist.String(g.MboxName))
-	w.add("PARTITION", dlist.String(g.Partition))
-	w.add("UNIQUEID", dlist.String(g.UniqueID))
-	w.add("GUID", dlist.GUID(g.GUID))
-	w.add("UID", dlist.Uint32(g.UID))
-	return w.value()
-}
+func (g *GetFetch) Value() dlist.Value { return fetchTable.encode(g, nil) }
 
-var fetchKeys = []string{"MBOXNAME", "PARTITION", "UNIQUEID", "GUID", "UID"}
-
-// ParseGetFetch decodes the argument of GET FETCH; all keys are required.
-func ParseGetFetch(v dlist.Value) (*GetFetch, error) {
-	g := &GetFetch{}
-	r := kvReader{}
-	if !r.begin("FETCH", v) {
-		return nil, r.result()
-	}
-	for _, kv := range v.Pairs() {
-		switch kv.Key {
-		case "MBOXNAME":
-			if r.first(0, kv) {
-				g.MboxName = r.str(kv)
-			}
-		case "PARTITION":
-			if r.first(1, kv) {
-				g.Partition = r.str(kv)
-			}
-		case "UNIQUEID":
-			if r.first(2, kv) {
-				g.UniqueID = r.str(kv)
-			}
-		case "GUID":
-			if r.first(3, kv) {
-				g.GUID = r.guid(kv)
-			}
-		case "UID":
-			if r.first(4, kv) {
-				g.UID = r.u32(kv)
-			}
-		default:
-			r.keep(kv)
-		}
-	}
-	r.require(fetchKeys, 0, 1, 2, 3, 4)
-	g.Extra = r.extra
-	if err := r.result(); err != nil {
-		return nil, err
-	}
-	return g, nil
-}
+// ParseGetFetch decodes the argument of GET FETCH.
+func ParseGetFetch(v dlist.Value) (*GetFetch, error) { return parse(fetchTable, v) }
 
 // Fetch sends GET FETCH and copies the message file the replica returns
 // to w, its SHA-1 checked against the file literal's GUID by the decoder.

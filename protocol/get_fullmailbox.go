@@ -8,7 +8,7 @@ import (
 )
 
 // GetFullMailbox is `GET FULLMAILBOX <mboxname>`: one MAILBOX item with
-// every index record, expunged ones included (protocol.md §4.3, §5.7).
+// every index record, expunged ones included.
 //
 // cyrus: imap/sync_support.c sync_get_fullmailbox (3.6.1)
 type GetFullMailbox struct {

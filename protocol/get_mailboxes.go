@@ -8,7 +8,7 @@ import (
 )
 
 // GetMailboxes is `GET MAILBOXES (<mboxname> …)`: a MAILBOX item (without
-// RECORD) for each name that exists (protocol.md §4.3).
+// RECORD) for each name that exists.
 //
 // cyrus: imap/sync_support.c sync_get_mailboxes (3.6.1)
 type GetMailboxes struct {

@@ -7,7 +7,7 @@ import (
 )
 
 // GetMeta is `GET META <userid>`: a user's SEEN items, LSUB and legacy
-// SIEVE items (protocol.md §4.3).
+// SIEVE items.
 //
 // cyrus: imap/sync_support.c sync_get_meta (3.6.1)
 type GetMeta struct {

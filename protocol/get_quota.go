@@ -3,7 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // GetQuota is `GET QUOTA <root>`: a QUOTA item if the root exists
-// (protocol.md §4.3; not sent by sync_client).
+// (not sent by sync_client).
 //
 // cyrus: imap/sync_support.c sync_get_quota (3.6.1)
 type GetQuota struct {

@@ -3,7 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // GetUniqueIDs is `GET UNIQUEIDS (<uniqueid> …)`: like GET MAILBOXES, by
-// mailbox uniqueid (protocol.md §4.3; not sent by sync_client 3.6–3.12).
+// mailbox uniqueid (not sent by sync_client 3.6–3.12).
 //
 // cyrus: imap/sync_support.c sync_get_uniqueids (3.6.1)
 type GetUniqueIDs struct {

@@ -10,7 +10,7 @@ import (
 // GetUser is `GET USER <userid>`: the replica's state of a user. The reply
 // has a MAILBOX item per mailbox, a QUOTA per quota root, then (if the user
 // has a mailbox) SEEN items, an LSUB and, without SIEVE-MAILBOX, SIEVE
-// items (protocol.md §4.3).
+// items.
 //
 // cyrus: imap/sync_support.c sync_get_user (3.6.1)
 type GetUser struct {

@@ -3,7 +3,7 @@ package protocol
 import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // Enabled is the `* ENABLED (<feature> …)` reply item of APPLY
-// CAPABILITIES: the features the server turned on (protocol.md §3.4).
+// CAPABILITIES: the features the server turned on.
 //
 // cyrus: imap/sync_support.c sync_apply_capabilities (3.6.1)
 type Enabled struct {

@@ -6,7 +6,7 @@ import (
 )
 
 // LSub is the `* LSUB (<mboxname> …)` reply item of GET USER and GET
-// META: all of a user's subscriptions (protocol.md §4.6.5).
+// META: all of a user's subscriptions.
 //
 // cyrus: imap/sync_support.c user_getsub (3.6.1)
 type LSub struct {

@@ -6,7 +6,7 @@ import (
 
 // Mailbox is the MAILBOX kvlist: a `* MAILBOX` reply item of GET USER,
 // MAILBOXES, UNIQUEIDS and FULLMAILBOX, and the argument of APPLY MAILBOX
-// and RESTORE MAILBOX (protocol.md §4.6.1). Which optional keys are on the
+// and RESTORE MAILBOX. Which optional keys are on the
 // wire is in Present: Cyrus sends zeros for some keys and omits others
 // depending on the case (intermediate, partial, GET or APPLY), so values
 // alone cannot tell.
@@ -18,12 +18,14 @@ type Mailbox struct {
 	UniqueID string
 	// Name is MBOXNAME, the internal mailbox name (user.fred.Sent).
 	Name string
-	// Type is MBOXTYPE (protocol.md §4.7.1), "" for plain email; see
-	// spool.ParseMBType.
+	// Type is MBOXTYPE, "" for plain email; see spool.ParseMBType.
+	// cyrus: imap/mboxlist.c mboxlist_mbtype_to_string (3.6.1)
 	Type string
-	// SyncCRC is SYNC_CRC (protocol.md §5.2).
+	// SyncCRC is SYNC_CRC.
+	// cyrus: imap/mailbox.c mailbox_synccrcs, crc_basic (3.6.1)
 	SyncCRC uint32
-	// SyncCRCAnnot is SYNC_CRC_ANNOT (protocol.md §5.3).
+	// SyncCRCAnnot is SYNC_CRC_ANNOT.
+	// cyrus: imap/mailbox.c mailbox_synccrcs, crc_annot, crc_virtannot (3.6.1)
 	SyncCRCAnnot uint32
 	// LastUID is LAST_UID, the highest UID ever assigned.
 	LastUID uint32
@@ -49,9 +51,11 @@ type Mailbox struct {
 	UIDValidity uint32
 	// Partition is PARTITION, the target partition.
 	Partition string
-	// ACL is the Cyrus ACL string "id TAB rights TAB …" (§4.7.4).
+	// ACL is the Cyrus ACL string "id TAB rights TAB …".
+	// cyrus: lib/acl_afs.c cyrus_acl_set (3.6.1)
 	ACL string
-	// Options are OPTIONS letters P, S, D, A (§4.7.2), possibly "".
+	// Options are OPTIONS letters P, S, D, A, possibly "".
+	// cyrus: imap/sync_support.c sync_encode_options (3.6.1)
 	Options string
 	// QuotaRoot is QUOTAROOT, informational.
 	QuotaRoot string
@@ -61,11 +65,12 @@ type Mailbox struct {
 	FolderModseq uint64
 	// Annotations are the mailbox annotations (ANNOTATIONS); nil when the
 	// key is absent.
-	Annotations []Annot
+	Annotations []ListAnnotation
 	// UserFlags is USERFLAGS (3.12+): the mailbox's user flag names in slot
 	// order; nil when the key is absent.
 	UserFlags []string
-	// SinceModseq is SINCE_MODSEQ, an APPLY precondition (§5.6).
+	// SinceModseq is SINCE_MODSEQ, an APPLY precondition.
+	// cyrus: imap/sync_support.c sync_apply_mailbox (3.6.1)
 	SinceModseq uint64
 	// SinceCRC is SINCE_CRC.
 	SinceCRC uint32
@@ -166,200 +171,56 @@ func hasByte(s string, c byte) bool {
 	return false
 }
 
-// mailboxField is one MAILBOX key: its bit in Present (0: always sent),
-// how to read it and how to write it.
-type mailboxField struct {
-	key string
-	bit MailboxKeys
-	str bool // a string key, which may come as NIL
-	get func(*Mailbox) dlist.Value
-	set func(*Mailbox, *kvReader, dlist.KV)
+// mbKey is the presence of an optional MAILBOX key: its bit in Present
+// and, for a string that came as NIL, in NilKeys.
+func mbKey(k MailboxKeys) cond[Mailbox] {
+	c := bitCond(func(m *Mailbox) *MailboxKeys { return &m.Present }, k)
+	c.isNil = func(m *Mailbox) bool { return m.NilKeys&k != 0 }
+	c.markNil = func(m *Mailbox) { m.NilKeys |= k }
+	return c
 }
 
-func mbStr(p func(*Mailbox) *string) (func(*Mailbox) dlist.Value, func(*Mailbox, *kvReader, dlist.KV)) {
-	return func(m *Mailbox) dlist.Value { return dlist.String(*p(m)) },
-		func(m *Mailbox, r *kvReader, kv dlist.KV) { *p(m) = r.str(kv) }
-}
+// mailboxTable: UNIQUEID and MBOXNAME are required (intermediate mailboxes
+// carry little else) and always sent; the keys with a bit in
+// MailboxKeys are read if present and sent as Present says; ANNOTATIONS,
+// USERFLAGS and RECORD are sent when their slice is non-nil.
+//
+// cyrus: imap/sync_support.c sync_prepare_dlists, sync_mailbox_byentry,
+// sync_apply_mailbox (3.6.1; USERGROUPS, USERFLAGS 3.12.3)
+var mailboxTable = newTable("MAILBOX", func(m *Mailbox) *[]Extra { return &m.Extra },
+	strKey("UNIQUEID", func(m *Mailbox) *string { return &m.UniqueID }).required(),
+	strKey("MBOXNAME", func(m *Mailbox) *string { return &m.Name }).required(),
+	nilStrKey("MBOXTYPE", func(m *Mailbox) *string { return &m.Type }).when(mbKey(KeyMboxType)),
+	u32Key("SYNC_CRC", func(m *Mailbox) *uint32 { return &m.SyncCRC }).when(mbKey(KeySyncCRC)),
+	u32Key("SYNC_CRC_ANNOT", func(m *Mailbox) *uint32 { return &m.SyncCRCAnnot }).when(mbKey(KeySyncCRCAnnot)),
+	u32Key("LAST_UID", func(m *Mailbox) *uint32 { return &m.LastUID }).when(mbKey(KeyLastUID)),
+	u64Key("HIGHESTMODSEQ", func(m *Mailbox) *uint64 { return &m.HighestModseq }).when(mbKey(KeyHighestModseq)),
+	u32Key("RECENTUID", func(m *Mailbox) *uint32 { return &m.RecentUID }).when(mbKey(KeyRecentUID)),
+	dateKey("RECENTTIME", func(m *Mailbox) *int64 { return &m.RecentTime }).when(mbKey(KeyRecentTime)),
+	dateKey("LAST_APPENDDATE", func(m *Mailbox) *int64 { return &m.LastAppendDate }).when(mbKey(KeyLastAppendDate)),
+	dateKey("POP3_LAST_LOGIN", func(m *Mailbox) *int64 { return &m.POP3LastLogin }).when(mbKey(KeyPOP3LastLogin)),
+	dateKey("POP3_SHOW_AFTER", func(m *Mailbox) *int64 { return &m.POP3ShowAfter }).when(mbKey(KeyPOP3ShowAfter)),
+	u64Key("XCONVMODSEQ", func(m *Mailbox) *uint64 { return &m.XConvModseq }).when(mbKey(KeyXConvModseq)),
+	u64Key("RACLMODSEQ", func(m *Mailbox) *uint64 { return &m.RACLModseq }).when(mbKey(KeyRACLModseq)),
+	nilStrKey("USERGROUPS", func(m *Mailbox) *string { return &m.UserGroups }).when(mbKey(KeyUserGroups)),
+	u32Key("UIDVALIDITY", func(m *Mailbox) *uint32 { return &m.UIDValidity }).when(mbKey(KeyUIDValidity)),
+	nilStrKey("PARTITION", func(m *Mailbox) *string { return &m.Partition }).when(mbKey(KeyPartition)),
+	nilStrKey("ACL", func(m *Mailbox) *string { return &m.ACL }).when(mbKey(KeyACL)),
+	nilStrKey("OPTIONS", func(m *Mailbox) *string { return &m.Options }).when(mbKey(KeyOptions)),
+	nilStrKey("QUOTAROOT", func(m *Mailbox) *string { return &m.QuotaRoot }).when(mbKey(KeyQuotaRoot)),
+	u64Key("CREATEDMODSEQ", func(m *Mailbox) *uint64 { return &m.CreatedModseq }).when(mbKey(KeyCreatedModseq)),
+	u64Key("FOLDERMODSEQ", func(m *Mailbox) *uint64 { return &m.FolderModseq }).when(mbKey(KeyFolderModseq)),
+	itemsKey("ANNOTATIONS", func(m *Mailbox) *[]ListAnnotation { return &m.Annotations }, listAnnotationTable).omitZero(),
+	flagsKey("USERFLAGS", func(m *Mailbox) *[]string { return &m.UserFlags }).omitZero(),
+	u64Key("SINCE_MODSEQ", func(m *Mailbox) *uint64 { return &m.SinceModseq }).when(mbKey(KeySinceModseq)),
+	u32Key("SINCE_CRC", func(m *Mailbox) *uint32 { return &m.SinceCRC }).when(mbKey(KeySinceCRC)),
+	u32Key("SINCE_CRC_ANNOT", func(m *Mailbox) *uint32 { return &m.SinceCRCAnnot }).when(mbKey(KeySinceCRCAnnot)),
+	itemsKey("RECORD", func(m *Mailbox) *[]Record { return &m.Records }, recordTable).omitZero(),
+)
 
-func mbU32(p func(*Mailbox) *uint32) (func(*Mailbox) dlist.Value, func(*Mailbox, *kvReader, dlist.KV)) {
-	return func(m *Mailbox) dlist.Value { return dlist.Uint32(*p(m)) },
-		func(m *Mailbox, r *kvReader, kv dlist.KV) { *p(m) = r.u32(kv) }
-}
-
-func mbU64(p func(*Mailbox) *uint64) (func(*Mailbox) dlist.Value, func(*Mailbox, *kvReader, dlist.KV)) {
-	return func(m *Mailbox) dlist.Value { return dlist.Uint64(*p(m)) },
-		func(m *Mailbox, r *kvReader, kv dlist.KV) { *p(m) = r.u64(kv) }
-}
-
-func mbDate(p func(*Mailbox) *int64) (func(*Mailbox) dlist.Value, func(*Mailbox, *kvReader, dlist.KV)) {
-	return func(m *Mailbox) dlist.Value { return date(*p(m)) },
-		func(m *Mailbox, r *kvReader, kv dlist.KV) { *p(m) = r.date(kv) }
-}
-
-func field(key string, bit MailboxKeys, get func(*Mailbox) dlist.Value, set func(*Mailbox, *kvReader, dlist.KV)) mailboxField {
-	return mailboxField{key: key, bit: bit, get: get, set: set}
-}
-
-// mailboxFields are the MAILBOX keys in Cyrus's emission order.
-var mailboxFields []mailboxField
-
-// mailboxIndex maps a key to its position in mailboxFields.
-var mailboxIndex = map[string]int{}
-
-func init() {
-	strKeys := map[string]bool{"MBOXTYPE": true, "USERGROUPS": true, "PARTITION": true, "ACL": true, "OPTIONS": true, "QUOTAROOT": true}
-	f := func(key string, bit MailboxKeys, g func(*Mailbox) dlist.Value, s func(*Mailbox, *kvReader, dlist.KV)) {
-		mailboxIndex[key] = len(mailboxFields)
-		mailboxFields = append(mailboxFields, field(key, bit, g, s))
-		mailboxFields[len(mailboxFields)-1].str = strKeys[key]
-	}
-	g, s := mbStr(func(m *Mailbox) *string { return &m.UniqueID })
-	f("UNIQUEID", 0, g, s)
-	g, s = mbStr(func(m *Mailbox) *string { return &m.Name })
-	f("MBOXNAME", 0, g, s)
-	g, s = mbStr(func(m *Mailbox) *string { return &m.Type })
-	f("MBOXTYPE", KeyMboxType, g, s)
-	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.SyncCRC })
-	f("SYNC_CRC", KeySyncCRC, g, s)
-	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.SyncCRCAnnot })
-	f("SYNC_CRC_ANNOT", KeySyncCRCAnnot, g, s)
-	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.LastUID })
-	f("LAST_UID", KeyLastUID, g, s)
-	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.HighestModseq })
-	f("HIGHESTMODSEQ", KeyHighestModseq, g, s)
-	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.RecentUID })
-	f("RECENTUID", KeyRecentUID, g, s)
-	g, s = mbDate(func(m *Mailbox) *int64 { return &m.RecentTime })
-	f("RECENTTIME", KeyRecentTime, g, s)
-	g, s = mbDate(func(m *Mailbox) *int64 { return &m.LastAppendDate })
-	f("LAST_APPENDDATE", KeyLastAppendDate, g, s)
-	g, s = mbDate(func(m *Mailbox) *int64 { return &m.POP3LastLogin })
-	f("POP3_LAST_LOGIN", KeyPOP3LastLogin, g, s)
-	g, s = mbDate(func(m *Mailbox) *int64 { return &m.POP3ShowAfter })
-	f("POP3_SHOW_AFTER", KeyPOP3ShowAfter, g, s)
-	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.XConvModseq })
-	f("XCONVMODSEQ", KeyXConvModseq, g, s)
-	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.RACLModseq })
-	f("RACLMODSEQ", KeyRACLModseq, g, s)
-	g, s = mbStr(func(m *Mailbox) *string { return &m.UserGroups })
-	f("USERGROUPS", KeyUserGroups, g, s)
-	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.UIDValidity })
-	f("UIDVALIDITY", KeyUIDValidity, g, s)
-	g, s = mbStr(func(m *Mailbox) *string { return &m.Partition })
-	f("PARTITION", KeyPartition, g, s)
-	g, s = mbStr(func(m *Mailbox) *string { return &m.ACL })
-	f("ACL", KeyACL, g, s)
-	g, s = mbStr(func(m *Mailbox) *string { return &m.Options })
-	f("OPTIONS", KeyOptions, g, s)
-	g, s = mbStr(func(m *Mailbox) *string { return &m.QuotaRoot })
-	f("QUOTAROOT", KeyQuotaRoot, g, s)
-	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.CreatedModseq })
-	f("CREATEDMODSEQ", KeyCreatedModseq, g, s)
-	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.FolderModseq })
-	f("FOLDERMODSEQ", KeyFolderModseq, g, s)
-	f("ANNOTATIONS", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) {
-		var err error
-		m.Annotations, err = parseAnnots(r.list(kv), nil)
-		r.fail(kv.Key, err)
-	})
-	f("USERFLAGS", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) { m.UserFlags = r.flagList(kv, nil) })
-	g, s = mbU64(func(m *Mailbox) *uint64 { return &m.SinceModseq })
-	f("SINCE_MODSEQ", KeySinceModseq, g, s)
-	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.SinceCRC })
-	f("SINCE_CRC", KeySinceCRC, g, s)
-	g, s = mbU32(func(m *Mailbox) *uint32 { return &m.SinceCRCAnnot })
-	f("SINCE_CRC_ANNOT", KeySinceCRCAnnot, g, s)
-	f("RECORD", 0, nil, func(m *Mailbox, r *kvReader, kv dlist.KV) {
-		items := r.list(kv)
-		m.Records = make([]Record, len(items))
-		ar := newArena(items)
-		for i, it := range items {
-			if err := m.Records[i].parse(it, ar); err != nil {
-				r.fail(kv.Key, err)
-				m.Records = nil
-				return
-			}
-		}
-	})
-	if len(mailboxFields) > 64 {
-		panic("protocol: too many MAILBOX keys")
-	}
-}
-
-// ParseMailbox decodes a MAILBOX kvlist. UNIQUEID and MBOXNAME are
-// required (intermediate mailboxes carry little else); every other known
-// key is read if present and recorded in Present; unknown keys are kept in
-// Extra.
-func ParseMailbox(v dlist.Value) (*Mailbox, error) { return parseMailbox(v, true) }
-
-// parseMailbox is ParseMailbox; RESTORE does not require UNIQUEID.
-func parseMailbox(v dlist.Value, uniqueID bool) (*Mailbox, error) {
-	m := &Mailbox{}
-	r := kvReader{}
-	if !r.begin("MAILBOX", v) {
-		return nil, r.result()
-	}
-	for _, kv := range v.Pairs() {
-		i, ok := mailboxIndex[kv.Key]
-		if !ok {
-			r.keep(kv)
-			continue
-		}
-		if r.first(uint(i), kv) {
-			f := &mailboxFields[i]
-			f.set(m, &r, kv)
-			m.Present |= f.bit
-			if kv.Value.IsNil() && f.str {
-				m.NilKeys |= f.bit
-			}
-		}
-	}
-	if uniqueID {
-		r.require([]string{"UNIQUEID"}, 0)
-	}
-	r.require([]string{"MBOXNAME"}, 1)
-	m.Extra = r.extra
-	if err := r.result(); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
+// ParseMailbox decodes a MAILBOX kvlist: every known key present is read
+// and, if optional, recorded in Present; unknown keys are kept in Extra.
+func ParseMailbox(v dlist.Value) (*Mailbox, error) { return parse(mailboxTable, v) }
 
 // Value encodes the mailbox with the keys in Cyrus's order.
-func (m *Mailbox) Value() dlist.Value {
-	w := newKVWriter(len(mailboxFields), m.Extra)
-	for i := range mailboxFields {
-		f := &mailboxFields[i]
-		switch f.key {
-		case "ANNOTATIONS":
-			if m.Annotations != nil {
-				w.add(f.key, annotsValue(m.Annotations))
-			}
-		case "USERFLAGS":
-			if m.UserFlags != nil {
-				items := make([]dlist.Value, len(m.UserFlags))
-				for j, u := range m.UserFlags {
-					items[j] = dlist.Flag(u)
-				}
-				w.add(f.key, dlist.List(items...))
-			}
-		case "RECORD":
-			if m.Records != nil {
-				items := make([]dlist.Value, len(m.Records))
-				ar := newEncArena(m.Records)
-				for j := range m.Records {
-					items[j] = m.Records[j].value(ar)
-				}
-				w.add(f.key, dlist.List(items...))
-			}
-		default:
-			switch {
-			case f.bit != 0 && m.NilKeys&f.bit != 0:
-				w.add(f.key, dlist.Nil())
-			case f.bit == 0 || m.Present&f.bit != 0:
-				w.add(f.key, f.get(m))
-			}
-		}
-	}
-	return w.value()
-}
+func (m *Mailbox) Value() dlist.Value { return mailboxTable.encode(m, nil) }

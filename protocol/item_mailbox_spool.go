@@ -75,7 +75,7 @@ func MailboxFromSpool(m *spool.Mailbox, records bool) *Mailbox {
 		POP3ShowAfter: m.POP3ShowAfter, UIDValidity: m.UIDValidity, Partition: m.Partition,
 		ACL: m.ACL.String(), Options: EncodeOptions(m.Options), QuotaRoot: m.QuotaRoot,
 		CreatedModseq: m.CreatedModseq, FolderModseq: m.FolderModseq,
-		Annotations: annotsFromSpool(m.Annotations),
+		Annotations: ListAnnotationsFromSpool(m.Annotations),
 	}
 	if t := m.Type &^ spool.TypeLegacyDirs; t != 0 {
 		out.Type = t.String()

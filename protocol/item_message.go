@@ -8,11 +8,11 @@ import (
 )
 
 // Message is the `* MESSAGE` reply item of GET FETCH: one message file as
-// a file literal, or NIL when the server's copy failed its checks
-// (protocol.md §4.3, §2.8). The content itself went to the Decoder's
-// FileFunc while the line was read.
+// a file literal, or NIL when the server's copy failed its checks. The
+// content itself went to the Decoder's FileFunc while the line was read.
 //
-// cyrus: imap/sync_support.c sync_get_message (3.6.1)
+// cyrus: imap/sync_support.c sync_get_message, imap/dlist.c
+// dlist_parse (file literals) (3.6.1)
 type Message struct {
 	// Nil is set for `* MESSAGE NIL`.
 	Nil bool

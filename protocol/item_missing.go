@@ -6,7 +6,7 @@ import (
 )
 
 // Missing is the `* MISSING (<guid> …)` reply item of APPLY RESERVE: the
-// GUIDs the replica did not find and wants uploaded (protocol.md §4.4.2).
+// GUIDs the replica did not find and wants uploaded.
 //
 // cyrus: imap/sync_support.c sync_apply_reserve (3.6.1)
 type Missing struct {
@@ -28,29 +28,3 @@ func ParseMissing(v dlist.Value) (*Missing, error) {
 
 // Value encodes the list.
 func (m *Missing) Value() dlist.Value { return guidValues(m.GUIDs) }
-
-// parseGUIDList reads a list of GUIDs.
-func parseGUIDList(item string, v dlist.Value) ([]guid.GUID, error) {
-	items, err := v.AsList()
-	if err != nil {
-		return nil, &FieldError{Item: item, Err: err}
-	}
-	out := make([]guid.GUID, len(items))
-	for i, it := range items {
-		g, err := it.AsGUID()
-		if err != nil {
-			return nil, &FieldError{Item: item, Err: err}
-		}
-		out[i] = g
-	}
-	return out, nil
-}
-
-// guidValues encodes a list of GUIDs.
-func guidValues(gs []guid.GUID) dlist.Value {
-	items := make([]dlist.Value, len(gs))
-	for i, g := range gs {
-		items[i] = dlist.GUID(g)
-	}
-	return dlist.List(items...)
-}

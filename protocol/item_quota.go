@@ -8,7 +8,7 @@ import (
 )
 
 // Quota is a quota root's limits: the `* QUOTA` reply item of GET USER and
-// GET QUOTA, and the argument of APPLY QUOTA (protocol.md §4.6.4).
+// GET QUOTA, and the argument of APPLY QUOTA.
 // Both the 3.6 resource names (X-ANNOTATION-STORAGE, X-NUM-FOLDERS) and
 // the RFC 9208 names of 3.10+ (ANNOTATION-STORAGE, MAILBOX) are read, the
 // latter preferred.
@@ -34,130 +34,99 @@ type Quota struct {
 	Extra []Extra
 }
 
-// legacyQuotaNames and rfcQuotaNames are the resource keys by resource.
-//
-// cyrus: imap/quota_db.c quota_names (3.6.1), legacy_quota_names (3.10.3)
-var (
-	legacyQuotaNames = [4]string{"STORAGE", "MESSAGE", "X-ANNOTATION-STORAGE", "X-NUM-FOLDERS"}
-	rfcQuotaNames    = [4]string{"STORAGE", "MESSAGE", "ANNOTATION-STORAGE", "MAILBOX"}
-)
-
 // unlimitedLimit is how LIMIT carries "no storage limit": the unsigned
 // image of -1.
 const unlimitedLimit = math.MaxUint32
 
+// quotaWire is a QUOTA kvlist key by key: each resource name of both
+// vocabularies has its own slot, which Quota's Limits merge. Res is in
+// Cyrus's emission order: STORAGE, MESSAGE, then for annotation storage
+// and folders the RFC 9208 name (3.10+ only) before the legacy one.
+type quotaWire struct {
+	Root      string
+	Limit     uint32
+	Res       [6]uint32
+	HasRes    uint8 // bit i: Res[i] is on the wire
+	Modseq    uint64
+	HasModseq bool
+	Extra     []Extra
+}
+
+// quotaRes are the slots in quotaWire.Res of each resource (in the order
+// of spool.QuotaResources) by its legacy and its RFC 9208 name; STORAGE
+// and MESSAGE are the same in both vocabularies.
+//
+// cyrus: imap/quota_db.c quota_names (3.6.1), legacy_quota_names (3.10.3)
+var quotaRes = [4]struct{ legacy, rfc int }{{0, 0}, {1, 1}, {3, 2}, {5, 4}}
+
+func resKey(key string, i int) field[quotaWire] {
+	return u32Key(key, func(q *quotaWire) *uint32 { return &q.Res[i] }).
+		when(bitCond(func(q *quotaWire) *uint8 { return &q.HasRes }, 1<<i))
+}
+
+// quotaTable: ROOT is required; LIMIT is always sent; each resource key is
+// sent when its limit is set; MODSEQ when HasModseq.
+//
+// cyrus: imap/sync_support.c sync_encode_quota_limits,
+// sync_decode_quota_limits, sync_apply_quota (3.6.1, 3.10.3)
+var quotaTable = newTable("QUOTA", func(q *quotaWire) *[]Extra { return &q.Extra },
+	strKey("ROOT", func(q *quotaWire) *string { return &q.Root }).required(),
+	u32Key("LIMIT", func(q *quotaWire) *uint32 { return &q.Limit }),
+	resKey("STORAGE", 0),
+	resKey("MESSAGE", 1),
+	resKey("ANNOTATION-STORAGE", 2),
+	resKey("X-ANNOTATION-STORAGE", 3),
+	resKey("MAILBOX", 4),
+	resKey("X-NUM-FOLDERS", 5),
+	u64Key("MODSEQ", func(q *quotaWire) *uint64 { return &q.Modseq }).when(flagCond(func(q *quotaWire) *bool { return &q.HasModseq })),
+)
+
 // Key returns "QUOTA".
 func (q *Quota) Key() string { return "QUOTA" }
 
-// ParseQuota decodes a QUOTA kvlist. ROOT is required; resources start
-// unlimited, LIMIT sets storage, each resource key overrides.
+// ParseQuota decodes a QUOTA kvlist. Resources start unlimited, LIMIT
+// sets storage, each resource key overrides, an RFC 9208 name over the
+// legacy one.
 func ParseQuota(v dlist.Value) (*Quota, error) {
-	q := &Quota{Limits: [4]int64{-1, -1, -1, -1}}
-	r := kvReader{}
-	if !r.begin("QUOTA", v) {
-		return nil, r.result()
-	}
-	var legacy, rfc [4]int64
-	var hasLegacy, hasRFC [4]bool
-	limit := int64(-1)
-	for _, kv := range v.Pairs() {
-		switch kv.Key {
-		case "ROOT":
-			if r.first(0, kv) {
-				q.Root = r.str(kv)
-			}
-		case "LIMIT":
-			if r.first(1, kv) {
-				if n := r.u32(kv); n != unlimitedLimit {
-					limit = int64(n)
-				}
-			}
-		case "MODSEQ":
-			if r.first(2, kv) {
-				q.Modseq, q.HasModseq = r.u64(kv), true
-			}
-		default:
-			res, bit := quotaKey(kv.Key)
-			if res < 0 {
-				r.keep(kv)
-				continue
-			}
-			if !r.first(bit, kv) {
-				continue
-			}
-			n := int64(r.u32(kv))
-			if bit >= 7 {
-				rfc[res], hasRFC[res] = n, true
-				q.RFC9208 = true
-			} else {
-				legacy[res], hasLegacy[res] = n, true
-			}
-		}
-	}
-	r.require([]string{"ROOT"}, 0)
-	q.Limits[0] = limit
-	for i := range q.Limits {
-		switch {
-		case hasRFC[i]:
-			q.Limits[i] = rfc[i]
-		case hasLegacy[i]:
-			q.Limits[i] = legacy[i]
-		}
-	}
-	q.Extra = r.extra
-	if err := r.result(); err != nil {
+	w := quotaWire{Limit: unlimitedLimit}
+	if err := quotaTable.parseInto(&w, v, nil); err != nil {
 		return nil, err
+	}
+	q := &Quota{Root: w.Root, Limits: [4]int64{-1, -1, -1, -1}, Modseq: w.Modseq, HasModseq: w.HasModseq, Extra: w.Extra}
+	if w.Limit != unlimitedLimit {
+		q.Limits[0] = int64(w.Limit)
+	}
+	for i, s := range quotaRes {
+		switch {
+		case w.HasRes&(1<<s.rfc) != 0:
+			q.Limits[i] = int64(w.Res[s.rfc])
+			if s.rfc != s.legacy {
+				q.RFC9208 = true
+			}
+		case w.HasRes&(1<<s.legacy) != 0:
+			q.Limits[i] = int64(w.Res[s.legacy])
+		}
 	}
 	return q, nil
 }
 
-// quotaKey returns the resource index and reader bit of a resource key, or
-// -1. STORAGE and MESSAGE are the same in both vocabularies.
-func quotaKey(key string) (res int, bit uint) {
-	switch key {
-	case "STORAGE":
-		return 0, 3
-	case "MESSAGE":
-		return 1, 4
-	case "X-ANNOTATION-STORAGE":
-		return 2, 5
-	case "X-NUM-FOLDERS":
-		return 3, 6
-	case "ANNOTATION-STORAGE":
-		return 2, 7
-	case "MAILBOX":
-		return 3, 8
-	}
-	return -1, 0
-}
-
 // Value encodes %(ROOT r LIMIT n <resource n>… MODSEQ m).
 func (q *Quota) Value() dlist.Value {
-	w := newKVWriter(8, q.Extra)
-	w.add("ROOT", dlist.String(q.Root))
-	if q.Limits[0] < 0 {
-		w.add("LIMIT", dlist.Uint32(unlimitedLimit))
-	} else {
-		w.add("LIMIT", dlist.Uint32(uint32(q.Limits[0])))
+	w := quotaWire{Root: q.Root, Limit: unlimitedLimit, Modseq: q.Modseq, HasModseq: q.HasModseq, Extra: q.Extra}
+	if q.Limits[0] >= 0 {
+		w.Limit = uint32(q.Limits[0])
 	}
 	for i, l := range q.Limits {
 		if l < 0 {
 			continue
 		}
-		n := dlist.Uint32(uint32(l))
+		s := quotaRes[i]
+		w.Res[s.legacy], w.HasRes = uint32(l), w.HasRes|1<<s.legacy
 		if q.RFC9208 {
-			w.add(rfcQuotaNames[i], n)
-			if legacyQuotaNames[i] != rfcQuotaNames[i] {
-				w.add(legacyQuotaNames[i], n)
-			}
-		} else {
-			w.add(legacyQuotaNames[i], n)
+			w.Res[s.rfc], w.HasRes = uint32(l), w.HasRes|1<<s.rfc
 		}
 	}
-	if q.HasModseq {
-		w.add("MODSEQ", dlist.Uint64(q.Modseq))
-	}
-	return w.value()
+	return quotaTable.encode(&w, nil)
 }
 
 // QuotaFromSpool returns the QUOTA Cyrus 3.6 sends for q.

@@ -1,8 +1,6 @@
 package protocol
 
 import (
-	"encoding/hex"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -12,7 +10,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/index"
 )
 
-// Record is one message of a MAILBOX's RECORD list (protocol.md §4.6.2).
+// Record is one message of a MAILBOX's RECORD list.
 //
 // cyrus: imap/sync_support.c sync_prepare_dlists, parse_upload (3.6.1)
 type Record struct {
@@ -33,7 +31,7 @@ type Record struct {
 	GUID guid.GUID
 	// Annotations are the ANNOTATIONS, pseudo-annotations included; nil
 	// when the key is absent (a non-nil empty slice sends "ANNOTATIONS ()").
-	Annotations []Annot
+	Annotations []ListAnnotation
 	// Extra holds keys of newer Cyrus versions.
 	Extra []Extra
 }
@@ -42,38 +40,28 @@ type Record struct {
 // wire; this is the name Cyrus gives them).
 func (r *Record) Key() string { return "RECORD" }
 
-// Bits of Record keys in kvReader.seen.
-const (
-	recUID = iota
-	recModseq
-	recLastUpdated
-	recFlags
-	recInternalDate
-	recSize
-	recGUID
-	recAnnotations
-)
+// recordTable: every key but ANNOTATIONS is required, as parse_upload
+// requires them. The records of one RECORD list share arenas.
+//
+// cyrus: imap/sync_support.c sync_prepare_dlists, parse_upload (3.6.1)
+var recordTable = newTable("RECORD", func(r *Record) *[]Extra { return &r.Extra },
+	u32Key("UID", func(r *Record) *uint32 { return &r.UID }).required(),
+	u64Key("MODSEQ", func(r *Record) *uint64 { return &r.Modseq }).required(),
+	dateKey("LAST_UPDATED", func(r *Record) *int64 { return &r.LastUpdated }).required(),
+	flagsKey("FLAGS", func(r *Record) *[]string { return &r.Flags }).required(),
+	dateKey("INTERNALDATE", func(r *Record) *int64 { return &r.InternalDate }).required(),
+	u32Key("SIZE", func(r *Record) *uint32 { return &r.Size }).required(),
+	guidKey("GUID", func(r *Record) *guid.GUID { return &r.GUID }).required(),
+	itemsKey("ANNOTATIONS", func(r *Record) *[]ListAnnotation { return &r.Annotations }, listAnnotationTable).omitZero(),
+).withArenas(newArena, newEncArena)
 
-var recordRequired = []string{"UID", "MODSEQ", "LAST_UPDATED", "FLAGS", "INTERNALDATE", "SIZE", "GUID"}
+// ParseRecord decodes one RECORD kvlist.
+func ParseRecord(v dlist.Value) (*Record, error) { return parse(recordTable, v) }
 
-// ParseRecord decodes one RECORD kvlist. All keys but ANNOTATIONS are
-// required, as Cyrus's parse_upload requires them.
-func ParseRecord(v dlist.Value) (*Record, error) {
-	rec := &Record{}
-	if err := rec.parse(v, nil); err != nil {
-		return nil, err
-	}
-	return rec, nil
-}
+// Value encodes the record in Cyrus's key order.
+func (r *Record) Value() dlist.Value { return recordTable.encode(r, nil) }
 
-// arena holds backing storage shared by the records of one RECORD list,
-// so that parsing 10,000 records does not allocate 20,000 small slices.
-type arena struct {
-	flags  []string
-	annots []Annot
-}
-
-// newArena sizes an arena for the records of items.
+// newArena sizes a parse arena for the records of items.
 func newArena(items []dlist.Value) *arena {
 	var nf, na int
 	for _, it := range items {
@@ -84,131 +72,21 @@ func newArena(items []dlist.Value) *arena {
 			na += a.Len()
 		}
 	}
-	return &arena{flags: make([]string, 0, nf), annots: make([]Annot, 0, na)}
+	return &arena{flags: make([]string, 0, nf), annots: make([]ListAnnotation, 0, na)}
 }
 
-func (rec *Record) parse(v dlist.Value, ar *arena) error {
-	r := kvReader{}
-	if !r.begin("RECORD", v) {
-		return r.result()
-	}
-	for _, kv := range v.Pairs() {
-		switch kv.Key {
-		case "UID":
-			if r.first(recUID, kv) {
-				rec.UID = r.u32(kv)
-			}
-		case "MODSEQ":
-			if r.first(recModseq, kv) {
-				rec.Modseq = r.u64(kv)
-			}
-		case "LAST_UPDATED":
-			if r.first(recLastUpdated, kv) {
-				rec.LastUpdated = r.date(kv)
-			}
-		case "FLAGS":
-			if r.first(recFlags, kv) {
-				rec.Flags = r.flagList(kv, ar)
-			}
-		case "INTERNALDATE":
-			if r.first(recInternalDate, kv) {
-				rec.InternalDate = r.date(kv)
-			}
-		case "SIZE":
-			if r.first(recSize, kv) {
-				rec.Size = r.u32(kv)
-			}
-		case "GUID":
-			if r.first(recGUID, kv) {
-				rec.GUID = r.guid(kv)
-			}
-		case "ANNOTATIONS":
-			if r.first(recAnnotations, kv) {
-				var err error
-				rec.Annotations, err = parseAnnots(r.list(kv), ar)
-				r.fail(kv.Key, err)
-			}
-		default:
-			r.keep(kv)
-		}
-	}
-	r.require(recordRequired, recUID, recModseq, recLastUpdated, recFlags, recInternalDate, recSize, recGUID)
-	rec.Extra = r.extra
-	return r.result()
-}
-
-// Value encodes the record in Cyrus's key order.
-func (r *Record) Value() dlist.Value { return r.value(nil) }
-
-// encArena holds backing storage shared by the encoded records of one
-// RECORD list.
-type encArena struct {
-	kvs  []dlist.KV
-	vals []dlist.Value
-}
-
-// newEncArena sizes an encArena for recs.
-func newEncArena(recs []Record) *encArena {
-	nkv, nval := 0, 0
+// newEncArena sizes an encode arena for recs, encoded with t.
+func newEncArena(t *table[Record], recs []Record) *encArena {
+	nkv, nval := 0, len(recs)
 	for i := range recs {
 		r := &recs[i]
-		nkv += 8 + len(r.Extra)
+		nkv += len(t.fields) + len(r.Extra)
 		nval += len(r.Flags) + len(r.Annotations)
 		for j := range r.Annotations {
-			nkv += 4 + len(r.Annotations[j].Extra)
+			nkv += len(listAnnotationTable.fields) + len(r.Annotations[j].Extra)
 		}
 	}
 	return &encArena{kvs: make([]dlist.KV, 0, nkv), vals: make([]dlist.Value, 0, nval)}
-}
-
-// kv returns an empty slice with room for n pairs.
-func (a *encArena) kv(n int) []dlist.KV {
-	if a == nil || cap(a.kvs)-len(a.kvs) < n {
-		return make([]dlist.KV, 0, n)
-	}
-	l := len(a.kvs)
-	a.kvs = a.kvs[:l+n]
-	return a.kvs[l : l : l+n]
-}
-
-// val returns a slice of n values.
-func (a *encArena) val(n int) []dlist.Value {
-	if a == nil || cap(a.vals)-len(a.vals) < n {
-		return make([]dlist.Value, n)
-	}
-	l := len(a.vals)
-	a.vals = a.vals[:l+n]
-	return a.vals[l : l+n : l+n]
-}
-
-func (r *Record) value(ar *encArena) dlist.Value {
-	w := newKVWriterBuf(ar.kv(8+len(r.Extra)), r.Extra)
-	w.add("UID", dlist.Uint32(r.UID))
-	w.add("MODSEQ", dlist.Uint64(r.Modseq))
-	w.add("LAST_UPDATED", date(r.LastUpdated))
-	flags := ar.val(len(r.Flags))
-	for i, f := range r.Flags {
-		flags[i] = dlist.Flag(f)
-	}
-	w.add("FLAGS", dlist.List(flags...))
-	w.add("INTERNALDATE", date(r.InternalDate))
-	w.add("SIZE", dlist.Uint32(r.Size))
-	w.add("GUID", guidValue(&r.GUID))
-	if r.Annotations != nil {
-		items := ar.val(len(r.Annotations))
-		for i := range r.Annotations {
-			items[i] = r.Annotations[i].value(ar)
-		}
-		w.add("ANNOTATIONS", dlist.List(items...))
-	}
-	return w.value()
-}
-
-// guidValue returns the 40 lower-case hex digits of g with one allocation.
-func guidValue(g *guid.GUID) dlist.Value {
-	var b [2 * guid.Size]byte
-	hex.Encode(b[:], g[:])
-	return dlist.String(string(b[:]))
 }
 
 // systemFlags maps the lower-cased system flag names to their bits.
@@ -288,9 +166,9 @@ func RecordFromSpool(r *spool.Record, version uint32) Record {
 	if out.Flags == nil {
 		out.Flags = []string{}
 	}
-	out.Annotations = annotsFromSpool(r.Annotations)
+	out.Annotations = ListAnnotationsFromSpool(r.Annotations)
 	pseudo := func(entry string, v dlist.Value) {
-		out.Annotations = append(out.Annotations, Annot{Entry: entry, Data: v.Text()})
+		out.Annotations = append(out.Annotations, ListAnnotation{Entry: entry, Data: v.Text()})
 	}
 	if r.CID != 0 && version >= 13 {
 		pseudo(spool.AnnotThrID, dlist.Hex64(r.CID))
@@ -301,24 +179,5 @@ func RecordFromSpool(r *spool.Record, version uint32) Record {
 	if r.CreatedModseq != 0 && version >= 16 {
 		pseudo(spool.AnnotCreatedModseq, dlist.Uint64(r.CreatedModseq))
 	}
-	return out
-}
-
-// annotsFromSpool converts stored annotations (not tombstones) to Annots
-// sorted as Cyrus's annotation DB iterates them; nil if there are none.
-func annotsFromSpool(in []spool.Annotation) []Annot {
-	var out []Annot
-	for _, a := range in {
-		if a.Deleted || len(a.Value) == 0 {
-			continue
-		}
-		out = append(out, Annot{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Entry != out[j].Entry {
-			return out[i].Entry < out[j].Entry
-		}
-		return out[i].UserID < out[j].UserID
-	})
 	return out
 }

@@ -6,8 +6,7 @@ import (
 )
 
 // Seen is one entry of a user's seen database: the `* SEEN` reply item of
-// GET USER and GET META, and (with UserID) the argument of APPLY SEEN
-// (protocol.md §4.4.9, §4.6.5).
+// GET USER and GET META, and (with UserID) the argument of APPLY SEEN.
 //
 // cyrus: imap/sync_support.c print_seen, update_seen_work,
 // sync_apply_seen (3.6.1)
@@ -32,67 +31,25 @@ type Seen struct {
 // Key returns "SEEN".
 func (s *Seen) Key() string { return "SEEN" }
 
-var seenKeys = []string{"USERID", "UNIQUEID", "LASTREAD", "LASTUID", "LASTCHANGE", "SEENUIDS"}
+// seenTable: USERID is sent when set (APPLY SEEN only); the other keys
+// are required.
+//
+// cyrus: imap/sync_support.c print_seen, update_seen_work,
+// sync_apply_seen (3.6.1)
+var seenTable = newTable("SEEN", func(s *Seen) *[]Extra { return &s.Extra },
+	strKey("USERID", func(s *Seen) *string { return &s.UserID }).omitZero(),
+	strKey("UNIQUEID", func(s *Seen) *string { return &s.UniqueID }).required(),
+	dateKey("LASTREAD", func(s *Seen) *int64 { return &s.LastRead }).required(),
+	u32Key("LASTUID", func(s *Seen) *uint32 { return &s.LastUID }).required(),
+	dateKey("LASTCHANGE", func(s *Seen) *int64 { return &s.LastChange }).required(),
+	strKey("SEENUIDS", func(s *Seen) *string { return &s.SeenUIDs }).required(),
+)
 
-// ParseSeen decodes a SEEN kvlist. USERID is optional; the others are
-// required.
-func ParseSeen(v dlist.Value) (*Seen, error) {
-	s := &Seen{}
-	r := kvReader{}
-	if !r.begin("SEEN", v) {
-		return nil, r.result()
-	}
-	for _, kv := range v.Pairs() {
-		switch kv.Key {
-		case "USERID":
-			if r.first(0, kv) {
-				s.UserID = r.str(kv)
-			}
-		case "UNIQUEID":
-			if r.first(1, kv) {
-				s.UniqueID = r.str(kv)
-			}
-		case "LASTREAD":
-			if r.first(2, kv) {
-				s.LastRead = r.date(kv)
-			}
-		case "LASTUID":
-			if r.first(3, kv) {
-				s.LastUID = r.u32(kv)
-			}
-		case "LASTCHANGE":
-			if r.first(4, kv) {
-				s.LastChange = r.date(kv)
-			}
-		case "SEENUIDS":
-			if r.first(5, kv) {
-				s.SeenUIDs = r.str(kv)
-			}
-		default:
-			r.keep(kv)
-		}
-	}
-	r.require(seenKeys[1:], 1, 2, 3, 4, 5)
-	s.Extra = r.extra
-	if err := r.result(); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
+// ParseSeen decodes a SEEN kvlist.
+func ParseSeen(v dlist.Value) (*Seen, error) { return parse(seenTable, v) }
 
 // Value encodes the entry in Cyrus's order.
-func (s *Seen) Value() dlist.Value {
-	w := newKVWriter(6, s.Extra)
-	if s.UserID != "" {
-		w.add("USERID", dlist.String(s.UserID))
-	}
-	w.add("UNIQUEID", dlist.String(s.UniqueID))
-	w.add("LASTREAD", date(s.LastRead))
-	w.add("LASTUID", dlist.Uint32(s.LastUID))
-	w.add("LASTCHANGE", date(s.LastChange))
-	w.add("SEENUIDS", dlist.String(s.SeenUIDs))
-	return w.value()
-}
+func (s *Seen) Value() dlist.Value { return seenTable.encode(s, nil) }
 
 // SeenFromSpool converts a seen database entry of userid ("" for the reply
 // item form).

@@ -20,7 +20,7 @@ var itemParsers = map[string]func(dlist.Value) (Body, error){
 	"SEEN":       func(v dlist.Value) (Body, error) { return nilBody(ParseSeen(v)) },
 	"LSUB":       func(v dlist.Value) (Body, error) { return nilBody(ParseLSub(v)) },
 	"SIEVE":      func(v dlist.Value) (Body, error) { return nilBody(ParseSieve(v)) },
-	"ANNOTATION": func(v dlist.Value) (Body, error) { return nilBody(ParseAnnotation(v)) },
+	"ANNOTATION": func(v dlist.Value) (Body, error) { return nilBody(ParseMailboxAnnotation(v)) },
 	"MISSING":    func(v dlist.Value) (Body, error) { return nilBody(ParseMissing(v)) },
 	"MESSAGE":    func(v dlist.Value) (Body, error) { return nilBody(ParseMessage(v)) },
 	"ENABLED":    func(v dlist.Value) (Body, error) { return nilBody(ParseEnabled(v)) },
@@ -35,7 +35,7 @@ func nilBody[T Body](b T, err error) (Body, error) {
 }
 
 // ParseItem decodes a `* KEY value` reply item into its typed value:
-// *Mailbox, *Quota, *Seen, *LSub, *Sieve, *Annotation, *Missing,
+// *Mailbox, *Quota, *Seen, *LSub, *Sieve, *MailboxAnnotation, *Missing,
 // *Message or *Enabled.
 func ParseItem(it Item) (Body, error) {
 	p, ok := itemParsers[it.Key]
@@ -147,7 +147,7 @@ var ErrUnknownCommand = fmt.Errorf("protocol: unknown sub-command")
 
 // ParseRequest decodes the argument of a GET, APPLY or RESTORE command into
 // its typed value. Verb and key are matched case-insensitively, as the
-// Cyrus server upper-cases them (protocol.md §4).
+// Cyrus server upper-cases them.
 //
 // cyrus: imap/sync_support.c sync_apply, sync_get, sync_restore (3.6.1)
 func ParseRequest(verb, key string, v dlist.Value) (Request, error) {

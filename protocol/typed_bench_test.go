@@ -23,7 +23,7 @@ func benchTypedMailbox(n int) *Mailbox {
 		m.Records[i] = Record{
 			UID: uid, Modseq: uint64(i + 5), LastUpdated: 1795446242, Flags: flags[i%4],
 			InternalDate: 1795446242, Size: 621, GUID: guid.Sum([]byte(strconv.Itoa(i))),
-			Annotations: []Annot{
+			Annotations: []ListAnnotation{
 				{Entry: "/vendor/cmu/cyrus-imapd/savedate", Data: "1795446242"},
 				{Entry: "/vendor/cmu/cyrus-imapd/createdmodseq", Data: strconv.Itoa(i + 2)},
 			},

@@ -253,7 +253,7 @@ func (fu *fullUpdater) loop(ctx context.Context, p pass) error {
 // their pseudo-annotations, the other annotations returned.
 //
 // cyrus: imap/sync_support.c parse_upload, sync_getflags, decode_annotations (3.6.1)
-func (fu *fullUpdater) parseUpload(r *protocol.Record) (index.Record, []protocol.Annot, error) {
+func (fu *fullUpdater) parseUpload(r *protocol.Record) (index.Record, []protocol.ListAnnotation, error) {
 	rec := index.Record{UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, InternalDate: r.InternalDate,
 		Size: uint64(r.Size), GUID: r.GUID}
 	for _, f := range r.Flags {
@@ -284,7 +284,7 @@ func (fu *fullUpdater) parseUpload(r *protocol.Record) (index.Record, []protocol
 		rec.UserFlags[n/32] |= 1 << (n % 32)
 	}
 	version := fu.w.Header().MinorVersion
-	var annots []protocol.Annot
+	var annots []protocol.ListAnnotation
 	for _, a := range r.Annotations {
 		switch {
 		case a.Entry == spool.AnnotThrID && version >= 13:
@@ -303,7 +303,7 @@ func (fu *fullUpdater) parseUpload(r *protocol.Record) (index.Record, []protocol
 // compare is compare_one_record for one UID present on both sides.
 //
 // cyrus: imap/sync_support.c compare_one_record (3.6.1)
-func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannots []protocol.Annot, p pass) error {
+func (fu *fullUpdater) compare(ctx context.Context, mp, rp *index.Record, rannots []protocol.ListAnnotation, p pass) error {
 	s, w := fu.s, fu.w
 	if mp.Expunged() && rp.Expunged() {
 		return nil
@@ -368,20 +368,20 @@ func sameIndexRecord(mp, rp *index.Record) bool {
 
 // masterAnnots are the stored, non-deleted annotations of a master record
 // in the sync form.
-func (fu *fullUpdater) masterAnnots(uid uint32) []protocol.Annot {
-	var out []protocol.Annot
+func (fu *fullUpdater) masterAnnots(uid uint32) []protocol.ListAnnotation {
+	var out []protocol.ListAnnotation
 	for _, a := range fu.w.Annotations(uid) {
 		if a.Deleted || len(a.Value) == 0 {
 			continue
 		}
-		out = append(out, protocol.Annot{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
+		out = append(out, protocol.ListAnnotation{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
 	}
 	return out
 }
 
 // sameAnnotList is diff_annotations == 0: entries, userids and values.
-func sameAnnotList(a, b []protocol.Annot) bool {
-	return sameSet(a, b, func(x protocol.Annot) [3]string { return [3]string{x.Entry, x.UserID, x.Data} })
+func sameAnnotList(a, b []protocol.ListAnnotation) bool {
+	return sameSet(a, b, func(x protocol.ListAnnotation) [3]string { return [3]string{x.Entry, x.UserID, x.Data} })
 }
 
 func sameSet[T any, K comparable](a, b []T, key func(T) K) bool {
@@ -411,7 +411,7 @@ func (fu *fullUpdater) renumber(mp *index.Record, p pass) {
 // copyBack is copyback_one_record.
 //
 // cyrus: imap/sync_support.c copyback_one_record (3.6.1)
-func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots []protocol.Annot, p pass) error {
+func (fu *fullUpdater) copyBack(ctx context.Context, rp *index.Record, rannots []protocol.ListAnnotation, p pass) error {
 	if rp.Expunged() {
 		return nil
 	}
@@ -530,10 +530,10 @@ func (fu *fullUpdater) mailboxAnnotations() error {
 	if err != nil {
 		return err
 	}
-	var mine []protocol.Annot
+	var mine []protocol.ListAnnotation
 	for _, a := range local {
 		if !a.Deleted && len(a.Value) > 0 {
-			mine = append(mine, protocol.Annot{Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
+			mine = append(mine, protocol.ListAnnotation{Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
 		}
 	}
 	if sameAnnotList(mine, fu.remote.Annotations) {

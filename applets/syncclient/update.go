@@ -72,7 +72,7 @@ func (s *syncer) unchanged(local *protocol.Mailbox, m *spool.Mailbox, remote *pr
 // crcEqual is mailbox_crceq: 0 on either side means "not known", equal.
 func crcEqual(a, b uint32) bool { return a == 0 || b == 0 || a == b }
 
-func sameAnnots(a, b []protocol.Annot) bool {
+func sameAnnots(a, b []protocol.ListAnnotation) bool {
 	if len(a) != len(b) {
 		return false
 	}

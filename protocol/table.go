@@ -1,0 +1,420 @@
+package protocol
+
+import (
+	"fmt"
+
+	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/spool/guid"
+)
+
+// A table declares one kvlist item: its keys in the order Cyrus emits
+// them, and for each its kind, whether it is required, when it is sent and
+// the Go field it binds to. parseInto and encode read and write every
+// kvlist item from its table, so the rules of the wire live here once:
+// the first of duplicate keys wins (the others are kept as Extra), unknown
+// keys are kept as Extra and put back after the known key they followed,
+// and errors are *FieldError naming the item and the key.
+//
+// cyrus: imap/dlist.c dlist_getchild (3.6.1)
+type table[T any] struct {
+	// item names the item in errors ("RECORD").
+	item string
+	// extra binds the item's Extra.
+	extra  func(*T) *[]Extra
+	fields []field[T]
+	// Hooks for lists of T nested in another item: listArena gives the
+	// parse arena the elements of one list share, listEncArena the encode
+	// arena, alloc takes the elements from a parse arena.
+	listArena    func(items []dlist.Value) *arena
+	listEncArena func(t *table[T], xs []T) *encArena
+	alloc        func(ar *arena, n int) []T
+}
+
+// kind is how a key's value is read and written.
+type kind uint8
+
+const (
+	kindString    kind = iota // a string; NIL reads as "" (dlist_toatom)
+	kindNilString             // a string whose NIL is remembered (cond.markNil) and sent again
+	kindUint32                // a number of 32 bits
+	kindUint64                // a number of 64 bits
+	kindDate                  // a time_t, sent as its unsigned image (dlist_setdate)
+	kindGUID                  // 40 hex digits
+	kindBool                  // a number, 1 for true
+	kindBytes                 // a binary-safe string
+	kindFlags                 // a list of flags, printed raw
+	kindStrings               // a list of strings
+	kindGUIDs                 // a list of GUIDs
+	kindUint32s               // a list of 32-bit numbers
+	kindItems                 // a list of kvlist items, each by its own table
+)
+
+// send says when encode sends a key.
+type send uint8
+
+const (
+	sendAlways  send = iota
+	sendNonZero      // when the field is not its zero value ("", 0, nil)
+	sendPresent      // when the key's cond says so (Mailbox.Present, …)
+)
+
+// field is one key of a table.
+type field[T any] struct {
+	key  string
+	kind kind
+	req  bool
+	send send
+	cond cond[T]
+	// acc binds the Go field: a func(*T) *V, V the Go type of kind (for
+	// kindItems, list reads and writes it).
+	acc  any
+	list *nestedList[T]
+}
+
+// cond ties an optional key to the item's record of which keys are on the
+// wire: has tells encode to send the key, mark records that parse met it.
+// isNil and markNil do the same for a key that came (is sent) as NIL.
+type cond[T any] struct {
+	has     func(*T) bool
+	mark    func(*T)
+	isNil   func(*T) bool
+	markNil func(*T)
+}
+
+// nestedList reads and writes a list of items of another table. (read
+// returns its error rather than taking the kvReader, which would then
+// escape to the heap for every item parsed.)
+type nestedList[T any] struct {
+	read  func(x *T, v dlist.Value, ar *arena) error
+	write func(x *T, ar *encArena) dlist.Value
+	isNil func(x *T) bool
+}
+
+func keyOf[T, V any](key string, k kind, acc func(*T) *V) field[T] {
+	return field[T]{key: key, kind: k, acc: acc}
+}
+
+func strKey[T any](key string, acc func(*T) *string) field[T] {
+	return keyOf(key, kindString, acc)
+}
+
+func nilStrKey[T any](key string, acc func(*T) *string) field[T] {
+	return keyOf(key, kindNilString, acc)
+}
+
+func u32Key[T any](key string, acc func(*T) *uint32) field[T] { return keyOf(key, kindUint32, acc) }
+func u64Key[T any](key string, acc func(*T) *uint64) field[T] { return keyOf(key, kindUint64, acc) }
+func dateKey[T any](key string, acc func(*T) *int64) field[T] { return keyOf(key, kindDate, acc) }
+func boolKey[T any](key string, acc func(*T) *bool) field[T]  { return keyOf(key, kindBool, acc) }
+func bytesKey[T any](key string, acc func(*T) *[]byte) field[T] {
+	return keyOf(key, kindBytes, acc)
+}
+func guidKey[T any](key string, acc func(*T) *guid.GUID) field[T] {
+	return keyOf(key, kindGUID, acc)
+}
+func flagsKey[T any](key string, acc func(*T) *[]string) field[T] {
+	return keyOf(key, kindFlags, acc)
+}
+func strsKey[T any](key string, acc func(*T) *[]string) field[T] {
+	return keyOf(key, kindStrings, acc)
+}
+func guidsKey[T any](key string, acc func(*T) *[]guid.GUID) field[T] {
+	return keyOf(key, kindGUIDs, acc)
+}
+func u32sKey[T any](key string, acc func(*T) *[]uint32) field[T] {
+	return keyOf(key, kindUint32s, acc)
+}
+
+// itemsKey is a list of kvlist items of table et (ANNOTATIONS, RECORD).
+func itemsKey[T, E any](key string, acc func(*T) *[]E, et *table[E]) field[T] {
+	f := keyOf(key, kindItems, acc)
+	f.list = &nestedList[T]{
+		read: func(x *T, v dlist.Value, ar *arena) error {
+			var err error
+			*acc(x), err = et.parseList(v, ar)
+			return err
+		},
+		write: func(x *T, ar *encArena) dlist.Value { return et.encodeList(*acc(x), ar) },
+		isNil: func(x *T) bool { return *acc(x) == nil },
+	}
+	return f
+}
+
+// required makes parsing fail without the key.
+func (f field[T]) required() field[T] { f.req = true; return f }
+
+// omitZero sends the key only when its field is not the zero value: a
+// non-empty string, a non-nil slice (parsing "()" gives a non-nil one).
+func (f field[T]) omitZero() field[T] { f.send = sendNonZero; return f }
+
+// when sends the key only as c says, and makes parsing mark it in c.
+func (f field[T]) when(c cond[T]) field[T] { f.send, f.cond = sendPresent, c; return f }
+
+// bitCond is the presence of a key as bit k of the item's set (Sieve.Present).
+func bitCond[T any, K ~uint8 | ~uint32](set func(*T) *K, k K) cond[T] {
+	return cond[T]{
+		has:  func(x *T) bool { return *set(x)&k != 0 },
+		mark: func(x *T) { *set(x) |= k },
+	}
+}
+
+// flagCond is the presence of a key as a bool of the item (Quota.HasModseq).
+func flagCond[T any](p func(*T) *bool) cond[T] {
+	return cond[T]{has: func(x *T) bool { return *p(x) }, mark: func(x *T) { *p(x) = true }}
+}
+
+// newTable declares item with its keys in emission order.
+func newTable[T any](item string, extra func(*T) *[]Extra, fields ...field[T]) *table[T] {
+	if len(fields) > 64 {
+		panic(fmt.Sprintf("protocol: %s: more than 64 keys", item))
+	}
+	for _, f := range fields {
+		if f.kind == kindNilString && (f.cond.isNil == nil || f.cond.markNil == nil) {
+			panic(fmt.Sprintf("protocol: %s: NIL-able key %s without a record of NIL", item, f.key))
+		}
+	}
+	return &table[T]{item: item, extra: extra, fields: fields}
+}
+
+// withArenas makes lists of T share parse and encode arenas.
+func (t *table[T]) withArenas(parse func([]dlist.Value) *arena, enc func(*table[T], []T) *encArena) *table[T] {
+	t.listArena, t.listEncArena = parse, enc
+	return t
+}
+
+// allocFrom takes the elements of a list of T from the parse arena.
+func (t *table[T]) allocFrom(alloc func(ar *arena, n int) []T) *table[T] {
+	t.alloc = alloc
+	return t
+}
+
+// requiring returns a copy of t that also requires keys (APPLY SEEN
+// requires the USERID that a SEEN reply item lacks).
+func (t *table[T]) requiring(keys ...string) *table[T] { return t.withRequired(true, keys) }
+
+// relaxing returns a copy of t that does not require keys.
+func (t *table[T]) relaxing(keys ...string) *table[T] { return t.withRequired(false, keys) }
+
+func (t *table[T]) withRequired(req bool, keys []string) *table[T] {
+	c := *t
+	c.fields = append([]field[T](nil), t.fields...)
+	for _, k := range keys {
+		i := c.index(k, 0)
+		if i < 0 {
+			panic(fmt.Sprintf("protocol: %s has no key %s", t.item, k))
+		}
+		c.fields[i].req = req
+	}
+	return &c
+}
+
+// index returns the position of key, trying hint first (keys mostly come
+// in table order), or -1.
+func (t *table[T]) index(key string, hint int) int {
+	if hint < len(t.fields) && t.fields[hint].key == key {
+		return hint
+	}
+	for i := range t.fields {
+		if t.fields[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// parse decodes kvlist v into a new T.
+func parse[T any](t *table[T], v dlist.Value) (*T, error) {
+	x := new(T)
+	if err := t.parseInto(x, v, nil); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// parseInto decodes kvlist v into x, which may hold defaults. Elements of
+// nested lists take their storage from ar when it has room.
+func (t *table[T]) parseInto(x *T, v dlist.Value, ar *arena) error {
+	r := kvReader{}
+	if !r.begin(t.item, v) {
+		return r.result()
+	}
+	next := 0
+	for _, kv := range v.Pairs() {
+		i := t.index(kv.Key, next)
+		if i < 0 {
+			r.keep(kv)
+			continue
+		}
+		next = i + 1
+		if r.first(uint(i), kv) {
+			t.fields[i].read(x, &r, kv, ar)
+		}
+	}
+	for i := range t.fields {
+		if f := &t.fields[i]; f.req && r.seen&(1<<i) == 0 {
+			r.fail(f.key, &dlist.MissingKeyError{Key: f.key})
+		}
+	}
+	*t.extra(x) = r.extra
+	return r.result()
+}
+
+// at returns the Go field f binds in x.
+func at[V, T any](f *field[T], x *T) *V { return f.acc.(func(*T) *V)(x) }
+
+func (f *field[T]) read(x *T, r *kvReader, kv dlist.KV, ar *arena) {
+	switch f.kind {
+	case kindString:
+		*at[string](f, x) = r.str(kv)
+	case kindNilString:
+		*at[string](f, x) = r.str(kv)
+		if kv.Value.IsNil() {
+			f.cond.markNil(x)
+		}
+	case kindUint32:
+		*at[uint32](f, x) = r.u32(kv)
+	case kindUint64:
+		*at[uint64](f, x) = r.u64(kv)
+	case kindDate:
+		*at[int64](f, x) = r.date(kv)
+	case kindGUID:
+		*at[guid.GUID](f, x) = r.guid(kv)
+	case kindBool:
+		*at[bool](f, x) = r.u32(kv) != 0
+	case kindBytes:
+		*at[[]byte](f, x) = []byte(r.str(kv))
+	case kindFlags:
+		*at[[]string](f, x) = r.flags(kv, ar)
+	case kindStrings:
+		*at[[]string](f, x) = r.strings(kv.Key, kv.Value)
+	case kindGUIDs:
+		*at[[]guid.GUID](f, x) = r.guids(kv.Key, kv.Value)
+	case kindUint32s:
+		*at[[]uint32](f, x) = r.u32s(kv)
+	case kindItems:
+		r.fail(kv.Key, f.list.read(x, kv.Value, ar))
+	}
+	if f.cond.mark != nil {
+		f.cond.mark(x)
+	}
+}
+
+// encode returns x as a kvlist in table order, its Extras put back.
+// Lists of nested items take their storage from ar when it has room.
+func (t *table[T]) encode(x *T, ar *encArena) dlist.Value {
+	extra := *t.extra(x)
+	w := kvWriter{kvs: ar.kv(len(t.fields) + len(extra)), extra: extra}
+	w.start()
+	for i := range t.fields {
+		f := &t.fields[i]
+		switch {
+		case f.cond.isNil != nil && f.cond.isNil(x):
+			w.add(f.key, dlist.Nil())
+		case f.sent(x):
+			w.add(f.key, f.value(x, ar))
+		}
+	}
+	return w.value()
+}
+
+func (f *field[T]) sent(x *T) bool {
+	switch f.send {
+	case sendNonZero:
+		return !f.zero(x)
+	case sendPresent:
+		return f.cond.has(x)
+	}
+	return true
+}
+
+func (f *field[T]) zero(x *T) bool {
+	switch f.kind {
+	case kindString, kindNilString:
+		return *at[string](f, x) == ""
+	case kindUint32:
+		return *at[uint32](f, x) == 0
+	case kindUint64:
+		return *at[uint64](f, x) == 0
+	case kindDate:
+		return *at[int64](f, x) == 0
+	case kindGUID:
+		return at[guid.GUID](f, x).IsZero()
+	case kindBool:
+		return !*at[bool](f, x)
+	case kindBytes:
+		return *at[[]byte](f, x) == nil
+	case kindFlags, kindStrings:
+		return *at[[]string](f, x) == nil
+	case kindGUIDs:
+		return *at[[]guid.GUID](f, x) == nil
+	case kindUint32s:
+		return *at[[]uint32](f, x) == nil
+	}
+	return f.list.isNil(x)
+}
+
+func (f *field[T]) value(x *T, ar *encArena) dlist.Value {
+	switch f.kind {
+	case kindString, kindNilString:
+		return dlist.String(*at[string](f, x))
+	case kindUint32:
+		return dlist.Uint32(*at[uint32](f, x))
+	case kindUint64:
+		return dlist.Uint64(*at[uint64](f, x))
+	case kindDate:
+		return dateValue(*at[int64](f, x))
+	case kindGUID:
+		return guidValue(at[guid.GUID](f, x))
+	case kindBool:
+		if *at[bool](f, x) {
+			return dlist.Uint32(1)
+		}
+		return dlist.Uint32(0)
+	case kindBytes:
+		return dlist.Bytes(*at[[]byte](f, x))
+	case kindFlags:
+		return flagValues(*at[[]string](f, x), ar)
+	case kindStrings:
+		return strValues(*at[[]string](f, x))
+	case kindGUIDs:
+		return guidValues(*at[[]guid.GUID](f, x))
+	case kindUint32s:
+		return u32Values(*at[[]uint32](f, x))
+	}
+	return f.list.write(x, ar)
+}
+
+// parseList reads a list of T items.
+func (t *table[T]) parseList(v dlist.Value, ar *arena) ([]T, error) {
+	items, err := v.AsList()
+	if err != nil {
+		return nil, err
+	}
+	if t.listArena != nil {
+		ar = t.listArena(items)
+	}
+	var out []T
+	if t.alloc != nil {
+		out = t.alloc(ar, len(items))
+	} else {
+		out = make([]T, len(items))
+	}
+	for i, it := range items {
+		if err := t.parseInto(&out[i], it, ar); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// encodeList writes a list of T items.
+func (t *table[T]) encodeList(xs []T, ar *encArena) dlist.Value {
+	if t.listEncArena != nil {
+		ar = t.listEncArena(t, xs)
+	}
+	items := ar.val(len(xs))
+	for i := range xs {
+		items[i] = t.encode(&xs[i], ar)
+	}
+	return dlist.List(items...)
+}
