@@ -1,11 +1,6 @@
 package protocol
 
-import (
-	"sort"
-
-	"github.com/cyrus-replication/cyrus-replication/dlist"
-	"github.com/cyrus-replication/cyrus-replication/spool"
-)
+import "github.com/cyrus-replication/cyrus-replication/dlist"
 
 // ListAnnotation is one element of an ANNOTATIONS list: in a RECORD
 // (message annotations and the pseudo-annotations thrid, savedate,
@@ -47,30 +42,3 @@ func ParseListAnnotation(v dlist.Value) (*ListAnnotation, error) {
 
 // Value encodes %(ENTRY e USERID u MODSEQ m VALUE v).
 func (a *ListAnnotation) Value() dlist.Value { return listAnnotationTable.encode(a, nil) }
-
-// toSpool converts a to a stored annotation of message uid (0: mailbox).
-func (a *ListAnnotation) toSpool(uid uint32) spool.Annotation {
-	return spool.Annotation{UID: uid, Entry: a.Entry, UserID: a.UserID, Value: []byte(a.Data), Modseq: a.Modseq}
-}
-
-// ListAnnotationsFromSpool converts stored annotations (not tombstones) to
-// an ANNOTATIONS list sorted as Cyrus's annotation DB iterates them: by
-// entry, then user id; nil if there are none.
-//
-// cyrus: imap/sync_support.c read_annotations, encode_annotations (3.6.1)
-func ListAnnotationsFromSpool(in []spool.Annotation) []ListAnnotation {
-	var out []ListAnnotation
-	for _, a := range in {
-		if a.Deleted || len(a.Value) == 0 {
-			continue
-		}
-		out = append(out, ListAnnotation{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Entry != out[j].Entry {
-			return out[i].Entry < out[j].Entry
-		}
-		return out[i].UserID < out[j].UserID
-	})
-	return out
-}

@@ -1,11 +1,19 @@
 package protocol
 
 import (
+	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/index"
 )
+
+// The mailbox family of items (MAILBOX, its RECORDs and their ANNOTATIONS
+// lists) converts to and from the spool model here; the other items'
+// conversions are beside them (Quota, Seen, LSub). spool/ never imports
+// protocol/, so every conversion between the two lives on this side.
 
 // syncOptions are the option bits replication carries, with their letters
 // in Cyrus's order.
@@ -129,5 +137,125 @@ func (m *Mailbox) ToSpool() *spool.Mailbox {
 			}
 		}
 	}
+	return out
+}
+
+// systemFlags maps the lower-cased system flag names to their bits.
+//
+// cyrus: imap/sync_support.c sync_getflags (3.6.1)
+var systemFlags = map[string]spool.Flags{
+	`\seen`: index.FlagSeen, `\expunged`: index.FlagExpunged, `\answered`: index.FlagAnswered,
+	`\flagged`: index.FlagFlagged, `\deleted`: index.FlagDeleted, `\draft`: index.FlagDraft,
+}
+
+// System returns the system and internal (\Expunged) flag bits. Like Cyrus
+// it matches system flags case-insensitively and ignores unknown ones.
+func (r *Record) System() spool.Flags {
+	var f spool.Flags
+	for _, name := range r.Flags {
+		if strings.HasPrefix(name, `\`) {
+			f |= systemFlags[strings.ToLower(name)]
+		}
+	}
+	return f
+}
+
+// UserFlags returns the user flags: every flag not starting with `\`.
+func (r *Record) UserFlags() []string {
+	var out []string
+	for _, name := range r.Flags {
+		if !strings.HasPrefix(name, `\`) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Expunged reports whether the record carries Cyrus's \Expunged.
+func (r *Record) Expunged() bool { return r.System()&index.FlagExpunged != 0 }
+
+// ToSpool converts the record to the spool model: flags split into bits
+// and user flags, the pseudo-annotations (thrid, savedate, createdmodseq)
+// into CID, SaveDate and CreatedModseq, the other annotations into
+// Annotations. With a mailbox of a recent index version (≥ 16), the spool
+// CRC functions then give what the sender computed.
+//
+// cyrus: imap/sync_support.c decode_annotations (3.6.1)
+func (r *Record) ToSpool() spool.Record {
+	out := spool.Record{
+		UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, InternalDate: r.InternalDate,
+		Size: uint64(r.Size), GUID: r.GUID, System: r.System(), UserFlags: r.UserFlags(),
+	}
+	for _, a := range r.Annotations {
+		switch a.Entry {
+		case spool.AnnotThrID:
+			out.CID, _ = strconv.ParseUint(a.Data, 16, 64)
+			continue
+		case spool.AnnotSaveDate:
+			out.SaveDate, _ = strconv.ParseInt(a.Data, 10, 64)
+			continue
+		case spool.AnnotCreatedModseq:
+			out.CreatedModseq, _ = strconv.ParseUint(a.Data, 10, 64)
+			continue
+		}
+		out.Annotations = append(out.Annotations, a.toSpool(r.UID))
+	}
+	return out
+}
+
+// RecordFromSpool returns the RECORD Cyrus sends for r of a mailbox with
+// cyrus.index minor version version: flags in Cyrus's order, the stored
+// annotations (tombstones left out) sorted by entry, user id and value,
+// then the pseudo-annotations the version carries.
+//
+// cyrus: imap/sync_support.c sync_prepare_dlists, encode_annotations (3.6.1)
+func RecordFromSpool(r *spool.Record, version uint32) Record {
+	out := Record{
+		UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, Flags: r.FlagNames(),
+		InternalDate: r.InternalDate, Size: uint32(r.Size), GUID: r.GUID,
+	}
+	if out.Flags == nil {
+		out.Flags = []string{}
+	}
+	out.Annotations = ListAnnotationsFromSpool(r.Annotations)
+	pseudo := func(entry string, v dlist.Value) {
+		out.Annotations = append(out.Annotations, ListAnnotation{Entry: entry, Data: v.Text()})
+	}
+	if r.CID != 0 && version >= 13 {
+		pseudo(spool.AnnotThrID, dlist.Hex64(r.CID))
+	}
+	if r.SaveDate != 0 && version >= 15 {
+		pseudo(spool.AnnotSaveDate, dlist.Uint32(uint32(r.SaveDate)))
+	}
+	if r.CreatedModseq != 0 && version >= 16 {
+		pseudo(spool.AnnotCreatedModseq, dlist.Uint64(r.CreatedModseq))
+	}
+	return out
+}
+
+// toSpool converts a to a stored annotation of message uid (0: mailbox).
+func (a *ListAnnotation) toSpool(uid uint32) spool.Annotation {
+	return spool.Annotation{UID: uid, Entry: a.Entry, UserID: a.UserID, Value: []byte(a.Data), Modseq: a.Modseq}
+}
+
+// ListAnnotationsFromSpool converts stored annotations (not tombstones) to
+// an ANNOTATIONS list sorted as Cyrus's annotation DB iterates them: by
+// entry, then user id; nil if there are none.
+//
+// cyrus: imap/sync_support.c read_annotations, encode_annotations (3.6.1)
+func ListAnnotationsFromSpool(in []spool.Annotation) []ListAnnotation {
+	var out []ListAnnotation
+	for _, a := range in {
+		if a.Deleted || len(a.Value) == 0 {
+			continue
+		}
+		out = append(out, ListAnnotation{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Entry != out[j].Entry {
+			return out[i].Entry < out[j].Entry
+		}
+		return out[i].UserID < out[j].UserID
+	})
 	return out
 }

@@ -369,14 +369,7 @@ func sameIndexRecord(mp, rp *index.Record) bool {
 // masterAnnots are the stored, non-deleted annotations of a master record
 // in the sync form.
 func (fu *fullUpdater) masterAnnots(uid uint32) []protocol.ListAnnotation {
-	var out []protocol.ListAnnotation
-	for _, a := range fu.w.Annotations(uid) {
-		if a.Deleted || len(a.Value) == 0 {
-			continue
-		}
-		out = append(out, protocol.ListAnnotation{Entry: a.Entry, UserID: a.UserID, Modseq: a.Modseq, Data: string(a.Value)})
-	}
-	return out
+	return protocol.ListAnnotationsFromSpool(fu.w.Annotations(uid))
 }
 
 // sameAnnotList is diff_annotations == 0: entries, userids and values.
@@ -530,13 +523,7 @@ func (fu *fullUpdater) mailboxAnnotations() error {
 	if err != nil {
 		return err
 	}
-	var mine []protocol.ListAnnotation
-	for _, a := range local {
-		if !a.Deleted && len(a.Value) > 0 {
-			mine = append(mine, protocol.ListAnnotation{Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
-		}
-	}
-	if sameAnnotList(mine, fu.remote.Annotations) {
+	if sameAnnotList(protocol.ListAnnotationsFromSpool(local), fu.remote.Annotations) {
 		return nil
 	}
 	return fmt.Errorf("%s: mailbox annotations differ on the replica: %w", fu.w.Name(), spool.ErrUnsupported)
