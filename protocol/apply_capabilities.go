@@ -22,9 +22,5 @@ func (a *ApplyCapabilities) Value() dlist.Value { return strValues(a.Features) }
 
 // ParseApplyCapabilities decodes the argument of APPLY CAPABILITIES.
 func ParseApplyCapabilities(v dlist.Value) (*ApplyCapabilities, error) {
-	f, err := parseStringList("CAPABILITIES", v)
-	if err != nil {
-		return nil, err
-	}
-	return &ApplyCapabilities{Features: f}, nil
+	return parseBare("CAPABILITIES", v, parseStringList, func(a *ApplyCapabilities) *[]string { return &a.Features })
 }

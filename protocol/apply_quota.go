@@ -48,9 +48,5 @@ func (a *ApplyUnquota) Value() dlist.Value { return dlist.String(a.Root) }
 
 // ParseApplyUnquota decodes the argument of APPLY UNQUOTA.
 func ParseApplyUnquota(v dlist.Value) (*ApplyUnquota, error) {
-	s, err := parseString("UNQUOTA", v)
-	if err != nil {
-		return nil, err
-	}
-	return &ApplyUnquota{Root: s}, nil
+	return parseBare("UNQUOTA", v, parseString, func(a *ApplyUnquota) *string { return &a.Root })
 }

@@ -24,9 +24,5 @@ func (a *ApplyUnmailbox) Value() dlist.Value { return dlist.String(a.Name) }
 
 // ParseApplyUnmailbox decodes the argument of APPLY UNMAILBOX.
 func ParseApplyUnmailbox(v dlist.Value) (*ApplyUnmailbox, error) {
-	s, err := parseString("UNMAILBOX", v)
-	if err != nil {
-		return nil, err
-	}
-	return &ApplyUnmailbox{Name: s}, nil
+	return parseBare("UNMAILBOX", v, parseString, func(a *ApplyUnmailbox) *string { return &a.Name })
 }

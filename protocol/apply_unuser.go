@@ -24,9 +24,5 @@ func (a *ApplyUnuser) Value() dlist.Value { return dlist.String(a.UserID) }
 
 // ParseApplyUnuser decodes the argument of APPLY UNUSER.
 func ParseApplyUnuser(v dlist.Value) (*ApplyUnuser, error) {
-	s, err := parseString("UNUSER", v)
-	if err != nil {
-		return nil, err
-	}
-	return &ApplyUnuser{UserID: s}, nil
+	return parseBare("UNUSER", v, parseString, func(a *ApplyUnuser) *string { return &a.UserID })
 }

@@ -27,11 +27,7 @@ func (g *GetAnnotation) Value() dlist.Value { return dlist.String(g.MboxName) }
 
 // ParseGetAnnotation decodes the argument of GET ANNOTATION.
 func ParseGetAnnotation(v dlist.Value) (*GetAnnotation, error) {
-	s, err := parseString("ANNOTATION", v)
-	if err != nil {
-		return nil, err
-	}
-	return &GetAnnotation{MboxName: s}, nil
+	return parseBare("ANNOTATION", v, parseString, func(g *GetAnnotation) *string { return &g.MboxName })
 }
 
 // GetAnnotations sends GET ANNOTATION and decodes the reply.

@@ -27,11 +27,7 @@ func (g *GetFullMailbox) Value() dlist.Value { return dlist.String(g.Name) }
 
 // ParseGetFullMailbox decodes the argument of GET FULLMAILBOX.
 func ParseGetFullMailbox(v dlist.Value) (*GetFullMailbox, error) {
-	s, err := parseString("FULLMAILBOX", v)
-	if err != nil {
-		return nil, err
-	}
-	return &GetFullMailbox{Name: s}, nil
+	return parseBare("FULLMAILBOX", v, parseString, func(g *GetFullMailbox) *string { return &g.Name })
 }
 
 // GetFullMailbox sends GET FULLMAILBOX and decodes the MAILBOX item.

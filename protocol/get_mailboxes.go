@@ -27,11 +27,7 @@ func (g *GetMailboxes) Value() dlist.Value { return strValues(g.Names) }
 
 // ParseGetMailboxes decodes the argument of GET MAILBOXES.
 func ParseGetMailboxes(v dlist.Value) (*GetMailboxes, error) {
-	n, err := parseStringList("MAILBOXES", v)
-	if err != nil {
-		return nil, err
-	}
-	return &GetMailboxes{Names: n}, nil
+	return parseBare("MAILBOXES", v, parseStringList, func(g *GetMailboxes) *[]string { return &g.Names })
 }
 
 // ParseMailboxItems decodes a reply made of MAILBOX items only.

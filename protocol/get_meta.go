@@ -26,11 +26,7 @@ func (g *GetMeta) Value() dlist.Value { return dlist.String(g.UserID) }
 
 // ParseGetMeta decodes the argument of GET META.
 func ParseGetMeta(v dlist.Value) (*GetMeta, error) {
-	s, err := parseString("META", v)
-	if err != nil {
-		return nil, err
-	}
-	return &GetMeta{UserID: s}, nil
+	return parseBare("META", v, parseString, func(g *GetMeta) *string { return &g.UserID })
 }
 
 // GetMeta sends GET META and decodes the reply.

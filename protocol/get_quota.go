@@ -22,9 +22,5 @@ func (g *GetQuota) Value() dlist.Value { return dlist.String(g.Root) }
 
 // ParseGetQuota decodes the argument of GET QUOTA.
 func ParseGetQuota(v dlist.Value) (*GetQuota, error) {
-	s, err := parseString("QUOTA", v)
-	if err != nil {
-		return nil, err
-	}
-	return &GetQuota{Root: s}, nil
+	return parseBare("QUOTA", v, parseString, func(g *GetQuota) *string { return &g.Root })
 }

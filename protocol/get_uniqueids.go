@@ -22,9 +22,5 @@ func (g *GetUniqueIDs) Value() dlist.Value { return strValues(g.UniqueIDs) }
 
 // ParseGetUniqueIDs decodes the argument of GET UNIQUEIDS.
 func ParseGetUniqueIDs(v dlist.Value) (*GetUniqueIDs, error) {
-	n, err := parseStringList("UNIQUEIDS", v)
-	if err != nil {
-		return nil, err
-	}
-	return &GetUniqueIDs{UniqueIDs: n}, nil
+	return parseBare("UNIQUEIDS", v, parseStringList, func(g *GetUniqueIDs) *[]string { return &g.UniqueIDs })
 }

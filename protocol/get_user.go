@@ -29,11 +29,7 @@ func (g *GetUser) Value() dlist.Value { return dlist.String(g.UserID) }
 
 // ParseGetUser decodes the argument of GET USER.
 func ParseGetUser(v dlist.Value) (*GetUser, error) {
-	s, err := parseString("USER", v)
-	if err != nil {
-		return nil, err
-	}
-	return &GetUser{UserID: s}, nil
+	return parseBare("USER", v, parseString, func(g *GetUser) *string { return &g.UserID })
 }
 
 // UserState is the typed reply of GET USER and GET META.

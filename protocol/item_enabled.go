@@ -16,11 +16,7 @@ func (e *Enabled) Key() string { return "ENABLED" }
 
 // ParseEnabled decodes a list of feature names.
 func ParseEnabled(v dlist.Value) (*Enabled, error) {
-	f, err := parseStringList("ENABLED", v)
-	if err != nil {
-		return nil, err
-	}
-	return &Enabled{Features: f}, nil
+	return parseBare("ENABLED", v, parseStringList, func(e *Enabled) *[]string { return &e.Features })
 }
 
 // Value encodes the list (possibly "()": a server must always send it).

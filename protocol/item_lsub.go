@@ -19,11 +19,7 @@ func (l *LSub) Key() string { return "LSUB" }
 
 // ParseLSub decodes a list of mailbox names.
 func ParseLSub(v dlist.Value) (*LSub, error) {
-	names, err := parseStringList("LSUB", v)
-	if err != nil {
-		return nil, err
-	}
-	return &LSub{Names: names}, nil
+	return parseBare("LSUB", v, parseStringList, func(l *LSub) *[]string { return &l.Names })
 }
 
 // Value encodes the list.

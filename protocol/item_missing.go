@@ -19,11 +19,7 @@ func (m *Missing) Key() string { return "MISSING" }
 
 // ParseMissing decodes a list of GUIDs.
 func ParseMissing(v dlist.Value) (*Missing, error) {
-	gs, err := parseGUIDList("MISSING", v)
-	if err != nil {
-		return nil, err
-	}
-	return &Missing{GUIDs: gs}, nil
+	return parseBare("MISSING", v, parseGUIDList, func(m *Missing) *[]guid.GUID { return &m.GUIDs })
 }
 
 // Value encodes the list.

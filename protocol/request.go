@@ -15,23 +15,27 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 
 // itemParsers decode the reply items by key.
 var itemParsers = map[string]func(dlist.Value) (Body, error){
-	"MAILBOX":    func(v dlist.Value) (Body, error) { return nilBody(ParseMailbox(v)) },
-	"QUOTA":      func(v dlist.Value) (Body, error) { return nilBody(ParseQuota(v)) },
-	"SEEN":       func(v dlist.Value) (Body, error) { return nilBody(ParseSeen(v)) },
-	"LSUB":       func(v dlist.Value) (Body, error) { return nilBody(ParseLSub(v)) },
-	"SIEVE":      func(v dlist.Value) (Body, error) { return nilBody(ParseSieve(v)) },
-	"ANNOTATION": func(v dlist.Value) (Body, error) { return nilBody(ParseMailboxAnnotation(v)) },
-	"MISSING":    func(v dlist.Value) (Body, error) { return nilBody(ParseMissing(v)) },
-	"MESSAGE":    func(v dlist.Value) (Body, error) { return nilBody(ParseMessage(v)) },
-	"ENABLED":    func(v dlist.Value) (Body, error) { return nilBody(ParseEnabled(v)) },
+	"MAILBOX":    body(ParseMailbox),
+	"QUOTA":      body(ParseQuota),
+	"SEEN":       body(ParseSeen),
+	"LSUB":       body(ParseLSub),
+	"SIEVE":      body(ParseSieve),
+	"ANNOTATION": body(ParseMailboxAnnotation),
+	"MISSING":    body(ParseMissing),
+	"MESSAGE":    body(ParseMessage),
+	"ENABLED":    body(ParseEnabled),
 }
 
-// nilBody turns a typed nil into a nil interface on error.
-func nilBody[T Body](b T, err error) (Body, error) {
-	if err != nil {
-		return nil, err
+// body adapts a typed parser to itemParsers (a nil interface on error,
+// not a typed nil).
+func body[T Body](p func(dlist.Value) (T, error)) func(dlist.Value) (Body, error) {
+	return func(v dlist.Value) (Body, error) {
+		b, err := p(v)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
-	return b, nil
 }
 
 // ParseItem decodes a `* KEY value` reply item into its typed value:
@@ -47,98 +51,62 @@ func ParseItem(it Item) (Body, error) {
 
 // requestParsers decode command arguments by "VERB KEY".
 var requestParsers = map[string]func(dlist.Value) (Request, error){
-	"GET USER":        func(v dlist.Value) (Request, error) { return nilReq(ParseGetUser(v)) },
-	"GET META":        func(v dlist.Value) (Request, error) { return nilReq(ParseGetMeta(v)) },
-	"GET MAILBOXES":   func(v dlist.Value) (Request, error) { return nilReq(ParseGetMailboxes(v)) },
-	"GET UNIQUEIDS":   func(v dlist.Value) (Request, error) { return nilReq(ParseGetUniqueIDs(v)) },
-	"GET FULLMAILBOX": func(v dlist.Value) (Request, error) { return nilReq(ParseGetFullMailbox(v)) },
-	"GET QUOTA":       func(v dlist.Value) (Request, error) { return nilReq(ParseGetQuota(v)) },
-	"GET ANNOTATION":  func(v dlist.Value) (Request, error) { return nilReq(ParseGetAnnotation(v)) },
-	"GET FETCH":       func(v dlist.Value) (Request, error) { return nilReq(ParseGetFetch(v)) },
-	"GET FETCH_SIEVE": func(v dlist.Value) (Request, error) { return nilReq(ParseGetFetchSieve(v)) },
+	"GET USER":        req(ParseGetUser),
+	"GET META":        req(ParseGetMeta),
+	"GET MAILBOXES":   req(ParseGetMailboxes),
+	"GET UNIQUEIDS":   req(ParseGetUniqueIDs),
+	"GET FULLMAILBOX": req(ParseGetFullMailbox),
+	"GET QUOTA":       req(ParseGetQuota),
+	"GET ANNOTATION":  req(ParseGetAnnotation),
+	"GET FETCH":       req(ParseGetFetch),
+	"GET FETCH_SIEVE": req(ParseGetFetchSieve),
 
-	"APPLY MESSAGE": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyMessage(v)) },
-	"APPLY RESERVE": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyReserve(v)) },
-	"APPLY MAILBOX": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyMailbox(v)) },
-	"APPLY LOCAL_MAILBOX": func(v dlist.Value) (Request, error) {
-		a, err := ParseApplyMailbox(v)
-		if err != nil {
-			return nil, err
-		}
-		a.Local = true
-		return a, nil
-	},
-	"APPLY RENAME": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyRename(v)) },
-	"APPLY LOCAL_RENAME": func(v dlist.Value) (Request, error) {
-		a, err := ParseApplyRename(v)
-		if err != nil {
-			return nil, err
-		}
-		a.Local = true
-		return a, nil
-	},
-	"APPLY UNMAILBOX": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyUnmailbox(v)) },
-	"APPLY LOCAL_UNMAILBOX": func(v dlist.Value) (Request, error) {
-		a, err := ParseApplyUnmailbox(v)
-		if err != nil {
-			return nil, err
-		}
-		a.Local = true
-		return a, nil
-	},
-	"APPLY EXPUNGE":      func(v dlist.Value) (Request, error) { return nilReq(ParseApplyExpunge(v)) },
-	"APPLY QUOTA":        func(v dlist.Value) (Request, error) { return nilReq(ParseApplyQuota(v)) },
-	"APPLY UNQUOTA":      func(v dlist.Value) (Request, error) { return nilReq(ParseApplyUnquota(v)) },
-	"APPLY ANNOTATION":   func(v dlist.Value) (Request, error) { return nilReq(ParseApplyAnnotation(v)) },
-	"APPLY UNANNOTATION": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyUnannotation(v)) },
-	"APPLY SEEN":         func(v dlist.Value) (Request, error) { return nilReq(ParseApplySeen(v)) },
-	"APPLY SUB":          func(v dlist.Value) (Request, error) { return nilReq(ParseApplySub(v)) },
-	"APPLY UNSUB": func(v dlist.Value) (Request, error) {
-		a, err := ParseApplySub(v)
-		if err != nil {
-			return nil, err
-		}
-		a.Unsub = true
-		return a, nil
-	},
-	"APPLY SIEVE":   func(v dlist.Value) (Request, error) { return nilReq(ParseApplySieve(v)) },
-	"APPLY UNSIEVE": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyUnsieve(v)) },
-	"APPLY ACTIVATE_SIEVE": func(v dlist.Value) (Request, error) {
-		a, err := ParseApplyUnsieve(v)
-		if err != nil {
-			return nil, err
-		}
-		a.Activate = true
-		return a, nil
-	},
-	"APPLY UNACTIVATE_SIEVE": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyUnactivateSieve(v)) },
-	"APPLY UNUSER":           func(v dlist.Value) (Request, error) { return nilReq(ParseApplyUnuser(v)) },
-	"APPLY LOCAL_UNUSER": func(v dlist.Value) (Request, error) {
-		a, err := ParseApplyUnuser(v)
-		if err != nil {
-			return nil, err
-		}
-		a.Local = true
-		return a, nil
-	},
-	"APPLY FORCE":        func(v dlist.Value) (Request, error) { return nilReq(ParseApplyForce(v)) },
-	"APPLY CAPABILITIES": func(v dlist.Value) (Request, error) { return nilReq(ParseApplyCapabilities(v)) },
-	"RESTORE MAILBOX":    func(v dlist.Value) (Request, error) { return nilReq(ParseRestoreMailbox(v)) },
-	"RESTORE LOCAL_MAILBOX": func(v dlist.Value) (Request, error) {
-		a, err := ParseRestoreMailbox(v)
-		if err != nil {
-			return nil, err
-		}
-		a.Local = true
-		return a, nil
-	},
+	"APPLY MESSAGE":          req(ParseApplyMessage),
+	"APPLY RESERVE":          req(ParseApplyReserve),
+	"APPLY MAILBOX":          req(ParseApplyMailbox),
+	"APPLY LOCAL_MAILBOX":    variant(ParseApplyMailbox, func(a *ApplyMailbox) { a.Local = true }),
+	"APPLY RENAME":           req(ParseApplyRename),
+	"APPLY LOCAL_RENAME":     variant(ParseApplyRename, func(a *ApplyRename) { a.Local = true }),
+	"APPLY UNMAILBOX":        req(ParseApplyUnmailbox),
+	"APPLY LOCAL_UNMAILBOX":  variant(ParseApplyUnmailbox, func(a *ApplyUnmailbox) { a.Local = true }),
+	"APPLY EXPUNGE":          req(ParseApplyExpunge),
+	"APPLY QUOTA":            req(ParseApplyQuota),
+	"APPLY UNQUOTA":          req(ParseApplyUnquota),
+	"APPLY ANNOTATION":       req(ParseApplyAnnotation),
+	"APPLY UNANNOTATION":     req(ParseApplyUnannotation),
+	"APPLY SEEN":             req(ParseApplySeen),
+	"APPLY SUB":              req(ParseApplySub),
+	"APPLY UNSUB":            variant(ParseApplySub, func(a *ApplySub) { a.Unsub = true }),
+	"APPLY SIEVE":            req(ParseApplySieve),
+	"APPLY UNSIEVE":          req(ParseApplyUnsieve),
+	"APPLY ACTIVATE_SIEVE":   variant(ParseApplyUnsieve, func(a *ApplyUnsieve) { a.Activate = true }),
+	"APPLY UNACTIVATE_SIEVE": req(ParseApplyUnactivateSieve),
+	"APPLY UNUSER":           req(ParseApplyUnuser),
+	"APPLY LOCAL_UNUSER":     variant(ParseApplyUnuser, func(a *ApplyUnuser) { a.Local = true }),
+	"APPLY FORCE":            req(ParseApplyForce),
+	"APPLY CAPABILITIES":     req(ParseApplyCapabilities),
+	"RESTORE MAILBOX":        req(ParseRestoreMailbox),
+	"RESTORE LOCAL_MAILBOX":  variant(ParseRestoreMailbox, func(a *RestoreMailbox) { a.Local = true }),
 }
 
-func nilReq[T Request](r T, err error) (Request, error) {
-	if err != nil {
-		return nil, err
+// req adapts a typed parser to requestParsers.
+func req[T Request](p func(dlist.Value) (T, error)) func(dlist.Value) (Request, error) {
+	return variant(p, nil)
+}
+
+// variant is req for the key that selects a variant of a command
+// (LOCAL_MAILBOX, UNSUB, ACTIVATE_SIEVE): set marks it on the parsed value.
+func variant[T Request](p func(dlist.Value) (T, error), set func(T)) func(dlist.Value) (Request, error) {
+	return func(v dlist.Value) (Request, error) {
+		r, err := p(v)
+		if err != nil {
+			return nil, err
+		}
+		if set != nil {
+			set(r)
+		}
+		return r, nil
 	}
-	return r, nil
 }
 
 // ErrUnknownCommand is wrapped by ParseRequest's error for a sub-command

@@ -58,6 +58,19 @@ func (e *FieldError) Error() string {
 // Unwrap returns the underlying dlist error.
 func (e *FieldError) Unwrap() error { return e.Err }
 
+// parseBare decodes an argument or item that is one value, not a kvlist
+// (GET USER fred, LSUB (a b)): read converts it (parseString, …), acc
+// binds it in a new T.
+func parseBare[T, V any](item string, v dlist.Value, read func(string, dlist.Value) (V, error), acc func(*T) *V) (*T, error) {
+	val, err := read(item, v)
+	if err != nil {
+		return nil, err
+	}
+	x := new(T)
+	*acc(x) = val
+	return x, nil
+}
+
 // parseString reads a plain string argument (GET USER fred).
 func parseString(item string, v dlist.Value) (string, error) {
 	s, err := v.AsString()
