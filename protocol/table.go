@@ -90,40 +90,29 @@ type nestedList[T any] struct {
 	isNil func(x *T) bool
 }
 
+// The keys of each kind: the key's name and the accessor of the Go field
+// it binds.
+
 func keyOf[T, V any](key string, k kind, acc func(*T) *V) field[T] {
 	return field[T]{key: key, kind: k, acc: acc}
 }
 
-func strKey[T any](key string, acc func(*T) *string) field[T] {
-	return keyOf(key, kindString, acc)
-}
-
+func strKey[T any](key string, acc func(*T) *string) field[T] { return keyOf(key, kindString, acc) }
 func nilStrKey[T any](key string, acc func(*T) *string) field[T] {
 	return keyOf(key, kindNilString, acc)
 }
-
-func u32Key[T any](key string, acc func(*T) *uint32) field[T] { return keyOf(key, kindUint32, acc) }
-func u64Key[T any](key string, acc func(*T) *uint64) field[T] { return keyOf(key, kindUint64, acc) }
-func dateKey[T any](key string, acc func(*T) *int64) field[T] { return keyOf(key, kindDate, acc) }
-func boolKey[T any](key string, acc func(*T) *bool) field[T]  { return keyOf(key, kindBool, acc) }
-func bytesKey[T any](key string, acc func(*T) *[]byte) field[T] {
-	return keyOf(key, kindBytes, acc)
-}
-func guidKey[T any](key string, acc func(*T) *guid.GUID) field[T] {
-	return keyOf(key, kindGUID, acc)
-}
-func flagsKey[T any](key string, acc func(*T) *[]string) field[T] {
-	return keyOf(key, kindFlags, acc)
-}
-func strsKey[T any](key string, acc func(*T) *[]string) field[T] {
-	return keyOf(key, kindStrings, acc)
-}
+func u32Key[T any](key string, acc func(*T) *uint32) field[T]     { return keyOf(key, kindUint32, acc) }
+func u64Key[T any](key string, acc func(*T) *uint64) field[T]     { return keyOf(key, kindUint64, acc) }
+func dateKey[T any](key string, acc func(*T) *int64) field[T]     { return keyOf(key, kindDate, acc) }
+func guidKey[T any](key string, acc func(*T) *guid.GUID) field[T] { return keyOf(key, kindGUID, acc) }
+func boolKey[T any](key string, acc func(*T) *bool) field[T]      { return keyOf(key, kindBool, acc) }
+func bytesKey[T any](key string, acc func(*T) *[]byte) field[T]   { return keyOf(key, kindBytes, acc) }
+func flagsKey[T any](key string, acc func(*T) *[]string) field[T] { return keyOf(key, kindFlags, acc) }
+func strsKey[T any](key string, acc func(*T) *[]string) field[T]  { return keyOf(key, kindStrings, acc) }
 func guidsKey[T any](key string, acc func(*T) *[]guid.GUID) field[T] {
 	return keyOf(key, kindGUIDs, acc)
 }
-func u32sKey[T any](key string, acc func(*T) *[]uint32) field[T] {
-	return keyOf(key, kindUint32s, acc)
-}
+func u32sKey[T any](key string, acc func(*T) *[]uint32) field[T] { return keyOf(key, kindUint32s, acc) }
 
 // itemsKey is a list of kvlist items of table et (ANNOTATIONS, RECORD).
 func itemsKey[T, E any](key string, acc func(*T) *[]E, et *table[E]) field[T] {

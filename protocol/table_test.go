@@ -247,3 +247,30 @@ func TestTableDeclarationChecks(t *testing.T) {
 	})
 	mustPanic("unknown key", func() { tTable.requiring("NOPE") })
 }
+
+// TestQuotaVocabularies checks QUOTA's wire view: LIMIT then each
+// resource key overriding, an RFC 9208 name preferred to the legacy one
+// whichever comes first, RFC9208 set when one came.
+func TestQuotaVocabularies(t *testing.T) {
+	for _, c := range []struct {
+		line   string
+		limits [4]int64
+		rfc    bool
+	}{
+		{"%(ROOT r)", [4]int64{-1, -1, -1, -1}, false},
+		{"%(ROOT r LIMIT 4294967295)", [4]int64{-1, -1, -1, -1}, false},
+		{"%(ROOT r LIMIT 5)", [4]int64{5, -1, -1, -1}, false},
+		{"%(ROOT r LIMIT 5 STORAGE 6 MESSAGE 7)", [4]int64{6, 7, -1, -1}, false},
+		{"%(ROOT r X-ANNOTATION-STORAGE 1 ANNOTATION-STORAGE 2 X-NUM-FOLDERS 3)", [4]int64{-1, -1, 2, 3}, true},
+		{"%(ROOT r MAILBOX 4 X-NUM-FOLDERS 3 X-ANNOTATION-STORAGE 1)", [4]int64{-1, -1, 1, 4}, true},
+	} {
+		v, err := dlist.Unmarshal([]byte(c.line), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := ParseQuota(v)
+		if err != nil || q.Limits != c.limits || q.RFC9208 != c.rfc {
+			t.Errorf("%s: %+v, %v; want limits %v, RFC9208 %v", c.line, q, err, c.limits, c.rfc)
+		}
+	}
+}
