@@ -22,6 +22,8 @@ type table[T any] struct {
 	// extra binds the item's Extra.
 	extra  func(*T) *[]Extra
 	fields []field[T]
+	// required has bit i set if fields[i] is required.
+	required uint64
 	// Hooks for lists of T nested in another item: listArena gives the
 	// parse arena the elements of one list share, listEncArena the encode
 	// arena, alloc takes the elements from a parse arena.
@@ -162,7 +164,18 @@ func newTable[T any](item string, extra func(*T) *[]Extra, fields ...field[T]) *
 			panic(fmt.Sprintf("protocol: %s: NIL-able key %s without a record of NIL", item, f.key))
 		}
 	}
-	return &table[T]{item: item, extra: extra, fields: fields}
+	t := &table[T]{item: item, extra: extra, fields: fields}
+	t.setRequired()
+	return t
+}
+
+func (t *table[T]) setRequired() {
+	t.required = 0
+	for i := range t.fields {
+		if t.fields[i].req {
+			t.required |= 1 << i
+		}
+	}
 }
 
 // withArenas makes lists of T share parse and encode arenas.
@@ -194,6 +207,7 @@ func (t *table[T]) withRequired(req bool, keys []string) *table[T] {
 		}
 		c.fields[i].req = req
 	}
+	c.setRequired()
 	return &c
 }
 
@@ -239,9 +253,11 @@ func (t *table[T]) parseInto(x *T, v dlist.Value, ar *arena) error {
 			t.fields[i].read(x, &r, kv, ar)
 		}
 	}
-	for i := range t.fields {
-		if f := &t.fields[i]; f.req && r.seen&(1<<i) == 0 {
-			r.fail(f.key, &dlist.MissingKeyError{Key: f.key})
+	if missing := t.required &^ r.seen; missing != 0 {
+		for i := range t.fields {
+			if f := &t.fields[i]; missing&(1<<i) != 0 {
+				r.fail(f.key, &dlist.MissingKeyError{Key: f.key})
+			}
 		}
 	}
 	*t.extra(x) = r.extra
