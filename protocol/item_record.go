@@ -56,16 +56,22 @@ func ParseRecord(v dlist.Value) (*Record, error) { return parse(recordTable, v) 
 // Value encodes the record in Cyrus's key order.
 func (r *Record) Value() dlist.Value { return recordTable.encode(r, nil) }
 
-// newArena sizes a parse arena for the records of items.
-func newArena(items []dlist.Value) *arena {
+// newArena sizes a parse arena for the records of items, parsed with t.
+// It looks for FLAGS and ANNOTATIONS where t has them first (records come
+// with their keys in that order), then anywhere.
+func newArena(t *table[Record], items []dlist.Value) *arena {
+	fi, ai := t.index("FLAGS", 0), t.index("ANNOTATIONS", 0)
+	get := func(it dlist.Value, i int, key string) int {
+		if p := it.Pairs(); i < len(p) && p[i].Key == key {
+			return p[i].Value.Len()
+		}
+		v, _ := it.Get(key)
+		return v.Len()
+	}
 	var nf, na int
 	for _, it := range items {
-		if f, ok := it.Get("FLAGS"); ok {
-			nf += f.Len()
-		}
-		if a, ok := it.Get("ANNOTATIONS"); ok {
-			na += a.Len()
-		}
+		nf += get(it, fi, "FLAGS")
+		na += get(it, ai, "ANNOTATIONS")
 	}
 	return &arena{flags: make([]string, 0, nf), annots: make([]ListAnnotation, 0, na)}
 }

@@ -27,7 +27,7 @@ type table[T any] struct {
 	// Hooks for lists of T nested in another item: listArena gives the
 	// parse arena the elements of one list share, listEncArena the encode
 	// arena, alloc takes the elements from a parse arena.
-	listArena    func(items []dlist.Value) *arena
+	listArena    func(t *table[T], items []dlist.Value) *arena
 	listEncArena func(t *table[T], xs []T) *encArena
 	alloc        func(ar *arena, n int) []T
 }
@@ -67,10 +67,24 @@ type field[T any] struct {
 	req  bool
 	send send
 	cond cond[T]
-	// acc binds the Go field: a func(*T) *V, V the Go type of kind (for
+	// to binds the Go field: the accessor of the key's kind is set (for
 	// kindItems, list reads and writes it).
-	acc  any
+	to   accessors[T]
 	list *nestedList[T]
+}
+
+// accessors return the Go field a key binds, one per Go type.
+type accessors[T any] struct {
+	str   func(*T) *string
+	u32   func(*T) *uint32
+	u64   func(*T) *uint64
+	i64   func(*T) *int64
+	guid  func(*T) *guid.GUID
+	bool  func(*T) *bool
+	bytes func(*T) *[]byte
+	strs  func(*T) *[]string
+	guids func(*T) *[]guid.GUID
+	u32s  func(*T) *[]uint32
 }
 
 // cond ties an optional key to the item's record of which keys are on the
@@ -95,30 +109,50 @@ type nestedList[T any] struct {
 // The keys of each kind: the key's name and the accessor of the Go field
 // it binds.
 
-func keyOf[T, V any](key string, k kind, acc func(*T) *V) field[T] {
-	return field[T]{key: key, kind: k, acc: acc}
+func keyOf[T any](key string, k kind, to accessors[T]) field[T] {
+	return field[T]{key: key, kind: k, to: to}
 }
 
-func strKey[T any](key string, acc func(*T) *string) field[T] { return keyOf(key, kindString, acc) }
-func nilStrKey[T any](key string, acc func(*T) *string) field[T] {
-	return keyOf(key, kindNilString, acc)
+func strKey[T any](key string, a func(*T) *string) field[T] {
+	return keyOf(key, kindString, accessors[T]{str: a})
 }
-func u32Key[T any](key string, acc func(*T) *uint32) field[T]     { return keyOf(key, kindUint32, acc) }
-func u64Key[T any](key string, acc func(*T) *uint64) field[T]     { return keyOf(key, kindUint64, acc) }
-func dateKey[T any](key string, acc func(*T) *int64) field[T]     { return keyOf(key, kindDate, acc) }
-func guidKey[T any](key string, acc func(*T) *guid.GUID) field[T] { return keyOf(key, kindGUID, acc) }
-func boolKey[T any](key string, acc func(*T) *bool) field[T]      { return keyOf(key, kindBool, acc) }
-func bytesKey[T any](key string, acc func(*T) *[]byte) field[T]   { return keyOf(key, kindBytes, acc) }
-func flagsKey[T any](key string, acc func(*T) *[]string) field[T] { return keyOf(key, kindFlags, acc) }
-func strsKey[T any](key string, acc func(*T) *[]string) field[T]  { return keyOf(key, kindStrings, acc) }
-func guidsKey[T any](key string, acc func(*T) *[]guid.GUID) field[T] {
-	return keyOf(key, kindGUIDs, acc)
+func nilStrKey[T any](key string, a func(*T) *string) field[T] {
+	return keyOf(key, kindNilString, accessors[T]{str: a})
 }
-func u32sKey[T any](key string, acc func(*T) *[]uint32) field[T] { return keyOf(key, kindUint32s, acc) }
+func u32Key[T any](key string, a func(*T) *uint32) field[T] {
+	return keyOf(key, kindUint32, accessors[T]{u32: a})
+}
+func u64Key[T any](key string, a func(*T) *uint64) field[T] {
+	return keyOf(key, kindUint64, accessors[T]{u64: a})
+}
+func dateKey[T any](key string, a func(*T) *int64) field[T] {
+	return keyOf(key, kindDate, accessors[T]{i64: a})
+}
+func guidKey[T any](key string, a func(*T) *guid.GUID) field[T] {
+	return keyOf(key, kindGUID, accessors[T]{guid: a})
+}
+func boolKey[T any](key string, a func(*T) *bool) field[T] {
+	return keyOf(key, kindBool, accessors[T]{bool: a})
+}
+func bytesKey[T any](key string, a func(*T) *[]byte) field[T] {
+	return keyOf(key, kindBytes, accessors[T]{bytes: a})
+}
+func flagsKey[T any](key string, a func(*T) *[]string) field[T] {
+	return keyOf(key, kindFlags, accessors[T]{strs: a})
+}
+func strsKey[T any](key string, a func(*T) *[]string) field[T] {
+	return keyOf(key, kindStrings, accessors[T]{strs: a})
+}
+func guidsKey[T any](key string, a func(*T) *[]guid.GUID) field[T] {
+	return keyOf(key, kindGUIDs, accessors[T]{guids: a})
+}
+func u32sKey[T any](key string, a func(*T) *[]uint32) field[T] {
+	return keyOf(key, kindUint32s, accessors[T]{u32s: a})
+}
 
 // itemsKey is a list of kvlist items of table et (ANNOTATIONS, RECORD).
 func itemsKey[T, E any](key string, acc func(*T) *[]E, et *table[E]) field[T] {
-	f := keyOf(key, kindItems, acc)
+	f := keyOf(key, kindItems, accessors[T]{})
 	f.list = &nestedList[T]{
 		read: func(x *T, v dlist.Value, ar *arena) error {
 			var err error
@@ -179,7 +213,7 @@ func (t *table[T]) setRequired() {
 }
 
 // withArenas makes lists of T share parse and encode arenas.
-func (t *table[T]) withArenas(parse func([]dlist.Value) *arena, enc func(*table[T], []T) *encArena) *table[T] {
+func (t *table[T]) withArenas(parse func(*table[T], []dlist.Value) *arena, enc func(*table[T], []T) *encArena) *table[T] {
 	t.listArena, t.listEncArena = parse, enc
 	return t
 }
@@ -264,38 +298,35 @@ func (t *table[T]) parseInto(x *T, v dlist.Value, ar *arena) error {
 	return r.result()
 }
 
-// at returns the Go field f binds in x.
-func at[V, T any](f *field[T], x *T) *V { return f.acc.(func(*T) *V)(x) }
-
 func (f *field[T]) read(x *T, r *kvReader, kv dlist.KV, ar *arena) {
 	switch f.kind {
 	case kindString:
-		*at[string](f, x) = r.str(kv)
+		*f.to.str(x) = r.str(kv)
 	case kindNilString:
-		*at[string](f, x) = r.str(kv)
+		*f.to.str(x) = r.str(kv)
 		if kv.Value.IsNil() {
 			f.cond.markNil(x)
 		}
 	case kindUint32:
-		*at[uint32](f, x) = r.u32(kv)
+		*f.to.u32(x) = r.u32(kv)
 	case kindUint64:
-		*at[uint64](f, x) = r.u64(kv)
+		*f.to.u64(x) = r.u64(kv)
 	case kindDate:
-		*at[int64](f, x) = r.date(kv)
+		*f.to.i64(x) = r.date(kv)
 	case kindGUID:
-		*at[guid.GUID](f, x) = r.guid(kv)
+		*f.to.guid(x) = r.guid(kv)
 	case kindBool:
-		*at[bool](f, x) = r.u32(kv) != 0
+		*f.to.bool(x) = r.u32(kv) != 0
 	case kindBytes:
-		*at[[]byte](f, x) = []byte(r.str(kv))
+		*f.to.bytes(x) = []byte(r.str(kv))
 	case kindFlags:
-		*at[[]string](f, x) = r.flags(kv, ar)
+		*f.to.strs(x) = r.flags(kv, ar)
 	case kindStrings:
-		*at[[]string](f, x) = r.strings(kv.Key, kv.Value)
+		*f.to.strs(x) = r.strings(kv.Key, kv.Value)
 	case kindGUIDs:
-		*at[[]guid.GUID](f, x) = r.guids(kv.Key, kv.Value)
+		*f.to.guids(x) = r.guids(kv.Key, kv.Value)
 	case kindUint32s:
-		*at[[]uint32](f, x) = r.u32s(kv)
+		*f.to.u32s(x) = r.u32s(kv)
 	case kindItems:
 		r.fail(kv.Key, f.list.read(x, kv.Value, ar))
 	}
@@ -335,25 +366,25 @@ func (f *field[T]) sent(x *T) bool {
 func (f *field[T]) zero(x *T) bool {
 	switch f.kind {
 	case kindString, kindNilString:
-		return *at[string](f, x) == ""
+		return *f.to.str(x) == ""
 	case kindUint32:
-		return *at[uint32](f, x) == 0
+		return *f.to.u32(x) == 0
 	case kindUint64:
-		return *at[uint64](f, x) == 0
+		return *f.to.u64(x) == 0
 	case kindDate:
-		return *at[int64](f, x) == 0
+		return *f.to.i64(x) == 0
 	case kindGUID:
-		return at[guid.GUID](f, x).IsZero()
+		return f.to.guid(x).IsZero()
 	case kindBool:
-		return !*at[bool](f, x)
+		return !*f.to.bool(x)
 	case kindBytes:
-		return *at[[]byte](f, x) == nil
+		return *f.to.bytes(x) == nil
 	case kindFlags, kindStrings:
-		return *at[[]string](f, x) == nil
+		return *f.to.strs(x) == nil
 	case kindGUIDs:
-		return *at[[]guid.GUID](f, x) == nil
+		return *f.to.guids(x) == nil
 	case kindUint32s:
-		return *at[[]uint32](f, x) == nil
+		return *f.to.u32s(x) == nil
 	}
 	return f.list.isNil(x)
 }
@@ -361,30 +392,30 @@ func (f *field[T]) zero(x *T) bool {
 func (f *field[T]) value(x *T, ar *encArena) dlist.Value {
 	switch f.kind {
 	case kindString, kindNilString:
-		return dlist.String(*at[string](f, x))
+		return dlist.String(*f.to.str(x))
 	case kindUint32:
-		return dlist.Uint32(*at[uint32](f, x))
+		return dlist.Uint32(*f.to.u32(x))
 	case kindUint64:
-		return dlist.Uint64(*at[uint64](f, x))
+		return dlist.Uint64(*f.to.u64(x))
 	case kindDate:
-		return dateValue(*at[int64](f, x))
+		return dateValue(*f.to.i64(x))
 	case kindGUID:
-		return guidValue(at[guid.GUID](f, x))
+		return guidValue(f.to.guid(x))
 	case kindBool:
-		if *at[bool](f, x) {
+		if *f.to.bool(x) {
 			return dlist.Uint32(1)
 		}
 		return dlist.Uint32(0)
 	case kindBytes:
-		return dlist.Bytes(*at[[]byte](f, x))
+		return dlist.Bytes(*f.to.bytes(x))
 	case kindFlags:
-		return flagValues(*at[[]string](f, x), ar)
+		return flagValues(*f.to.strs(x), ar)
 	case kindStrings:
-		return strValues(*at[[]string](f, x))
+		return strValues(*f.to.strs(x))
 	case kindGUIDs:
-		return guidValues(*at[[]guid.GUID](f, x))
+		return guidValues(*f.to.guids(x))
 	case kindUint32s:
-		return u32Values(*at[[]uint32](f, x))
+		return u32Values(*f.to.u32s(x))
 	}
 	return f.list.write(x, ar)
 }
@@ -396,7 +427,7 @@ func (t *table[T]) parseList(v dlist.Value, ar *arena) ([]T, error) {
 		return nil, err
 	}
 	if t.listArena != nil {
-		ar = t.listArena(items)
+		ar = t.listArena(t, items)
 	}
 	var out []T
 	if t.alloc != nil {
