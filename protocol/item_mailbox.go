@@ -184,9 +184,6 @@ func mbKey(k MailboxKeys) cond[Mailbox] {
 // carry little else) and always sent; the keys with a bit in
 // MailboxKeys are read if present and sent as Present says; ANNOTATIONS,
 // USERFLAGS and RECORD are sent when their slice is non-nil.
-//
-// cyrus: imap/sync_support.c sync_prepare_dlists, sync_mailbox_byentry,
-// sync_apply_mailbox (3.6.1; USERGROUPS, USERFLAGS 3.12.3)
 var mailboxTable = newTable("MAILBOX", func(m *Mailbox) *[]Extra { return &m.Extra },
 	strKey("UNIQUEID", func(m *Mailbox) *string { return &m.UniqueID }).required(),
 	strKey("MBOXNAME", func(m *Mailbox) *string { return &m.Name }).required(),

@@ -59,16 +59,15 @@ type quotaWire struct {
 // cyrus: imap/quota_db.c quota_names (3.6.1), legacy_quota_names (3.10.3)
 var quotaRes = [4]struct{ legacy, rfc int }{{0, 0}, {1, 1}, {3, 2}, {5, 4}}
 
+// resKey is the resource key in slot i of quotaWire.Res.
 func resKey(key string, i int) field[quotaWire] {
 	return u32Key(key, func(q *quotaWire) *uint32 { return &q.Res[i] }).
 		when(bitCond(func(q *quotaWire) *uint8 { return &q.HasRes }, 1<<i))
 }
 
-// quotaTable: ROOT is required; LIMIT is always sent; each resource key is
-// sent when its limit is set; MODSEQ when HasModseq.
-//
-// cyrus: imap/sync_support.c sync_encode_quota_limits,
-// sync_decode_quota_limits, sync_apply_quota (3.6.1, 3.10.3)
+// quotaTable: ROOT is required (as sync_apply_quota requires it), the other
+// keys optional; LIMIT is always sent, each resource key when its limit is
+// set, MODSEQ when HasModseq.
 var quotaTable = newTable("QUOTA", func(q *quotaWire) *[]Extra { return &q.Extra },
 	strKey("ROOT", func(q *quotaWire) *string { return &q.Root }).required(),
 	u32Key("LIMIT", func(q *quotaWire) *uint32 { return &q.Limit }),

@@ -37,8 +37,6 @@ func (r *Record) Key() string { return "RECORD" }
 
 // recordTable: every key but ANNOTATIONS is required, as parse_upload
 // requires them. The records of one RECORD list share arenas.
-//
-// cyrus: imap/sync_support.c sync_prepare_dlists, parse_upload (3.6.1)
 var recordTable = newTable("RECORD", func(r *Record) *[]Extra { return &r.Extra },
 	u32Key("UID", func(r *Record) *uint32 { return &r.UID }).required(),
 	u64Key("MODSEQ", func(r *Record) *uint64 { return &r.Modseq }).required(),

@@ -33,9 +33,6 @@ func (s *Seen) Key() string { return "SEEN" }
 
 // seenTable: USERID is sent when set (APPLY SEEN only); the other keys
 // are required.
-//
-// cyrus: imap/sync_support.c print_seen, update_seen_work,
-// sync_apply_seen (3.6.1)
 var seenTable = newTable("SEEN", func(s *Seen) *[]Extra { return &s.Extra },
 	strKey("USERID", func(s *Seen) *string { return &s.UserID }).omitZero(),
 	strKey("UNIQUEID", func(s *Seen) *string { return &s.UniqueID }).required(),

@@ -57,9 +57,6 @@ func sieveKey(k SieveKeys) cond[Sieve] {
 
 // sieveTable: FILENAME is required and always sent; USERID and CONTENT
 // are sent when set, the other keys as Present says.
-//
-// cyrus: imap/sync_support.c user_getsieve, sync_get_sieve, sieve_upload,
-// sync_apply_sieve (3.6.1)
 var sieveTable = newTable("SIEVE", func(s *Sieve) *[]Extra { return &s.Extra },
 	strKey("USERID", func(s *Sieve) *string { return &s.UserID }).omitZero(),
 	strKey("FILENAME", func(s *Sieve) *string { return &s.FileName }).required(),
