@@ -69,6 +69,10 @@ type Options struct {
 	RequireCompression bool
 	// StageToArchive is -a (Cyrus 3.8+): parsed, not acted on yet.
 	StageToArchive bool
+	// Poll is --poll (ours): the rolling loop only looks for the sync log
+	// once a cycle, as Cyrus does, instead of also waking when it is
+	// written.
+	Poll bool
 	// Objects are the operands: users, mailboxes, or an -A prefix.
 	Objects []string
 }
@@ -119,6 +123,7 @@ var flags = &getopt.Table{
 		{Short: 'p', Long: "dest-partition", Arg: "PARTITION", Help: "replica PARTITION for -u and -m"},
 		{Short: '1', Long: "rolling-once", Help: "rolling: one log file, then exit"},
 		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "accepted, no effect yet (Cyrus: stage uploads on the replica's archive partition)"},
+		{Long: "poll", Ours: true, Help: "rolling: look for the sync log once a cycle (-d), as Cyrus does; by default also as soon as it is written"},
 		{Short: 'h', Long: "help", Ours: true, Help: "print this help and exit"},
 	},
 }
@@ -213,6 +218,10 @@ func (o *Options) set(opt getopt.Opt) {
 		o.Partition = opt.Arg
 	case 'a':
 		o.StageToArchive = true
+	case 0:
+		if opt.Long == "poll" {
+			o.Poll = true
+		}
 	}
 }
 
@@ -220,5 +229,5 @@ var errHelp = errors.New("help requested")
 
 // Help is the --help text (ours: Cyrus 3.6 has none).
 func Help() string {
-	return flags.Help() + "\nRolling mode (-r, -R, -1, -d, -t, -F) is not available yet: those flags exit 64.\n"
+	return flags.Help()
 }

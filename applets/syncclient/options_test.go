@@ -21,6 +21,7 @@ func TestParseArgs(t *testing.T) {
 			Options{Mode: ModeAll, SkipLocked: true, RequireCompression: true, NoCopyback: true, LocalOnly: true, VerboseLogging: true, ConnectOnce: true, Timeout: 600, Objects: []string{"user.a"}}},
 		{[]string{"-r", "-t", "30x", "-d5", "-1", "-F", "/stop"}, Options{Mode: ModeRolling, Background: true, Timeout: 30, Delay: 5, Once: true, ShutdownFile: "/stop"}},
 		{[]string{"-R", "-f", "-"}, Options{Mode: ModeRolling, InputFile: "-", Timeout: 600}},
+		{[]string{"-R", "--poll", "-n", "c"}, Options{Mode: ModeRolling, Poll: true, Channel: "c", Timeout: 600}},
 		{[]string{"--userids", "--channel=x", "--dest-partition", "p2", "fred"}, Options{Mode: ModeUsers, Channel: "x", Partition: "p2", Timeout: 600, Objects: []string{"fred"}}},
 		{[]string{"-s", "-w", "3", "fred"}, Options{Mode: ModeMeta, DelayedStartup: 3, Timeout: 600, Objects: []string{"fred"}}},
 	} {
@@ -59,7 +60,7 @@ func TestParseArgs(t *testing.T) {
 	if _, err := ParseArgs([]string{"--help"}); err != errHelp {
 		t.Errorf("--help: %v", err)
 	}
-	if h := Help(); !strings.Contains(h, "-n CHANNEL, --channel CHANNEL") || !strings.Contains(h, "Rolling mode") {
+	if h := Help(); !strings.Contains(h, "-n CHANNEL, --channel CHANNEL") || !strings.Contains(h, "--poll") || strings.Contains(h, "not available") {
 		t.Errorf("help:\n%s", h)
 	}
 }
@@ -87,12 +88,13 @@ func TestFlags(t *testing.T) {
 	for _, l := range flags.Longs() {
 		long[l.Name] = l.Short
 	}
-	// cyrus: imap/sync_client.c main long_options (3.8.0), and our help.
+	// cyrus: imap/sync_client.c main long_options (3.8.0), and our help and
+	// --poll.
 	want := map[string]byte{"rolling-once": '1', "all-users": 'A', "shutdown-file": 'F', "local-only": 'L',
 		"skip-locked": 'N', "no-copyback": 'O', "foreground-rolling": 'R', "server": 'S', "stage-to-archive": 'a',
 		"delay": 'd', "input-file": 'f', "verbose-logging": 'l', "mailboxes": 'm', "channel": 'n', "connect-once": 'o',
 		"dest-partition": 'p', "rolling": 'r', "sieve-mode": 's', "timeout": 't', "userids": 'u', "verbose": 'v',
-		"delayed-startup": 'w', "require-compression": 'z', "help": 'h'}
+		"delayed-startup": 'w', "require-compression": 'z', "help": 'h', "poll": 0}
 	if !reflect.DeepEqual(long, want) {
 		t.Errorf("long options:\n got  %v\n want %v", long, want)
 	}

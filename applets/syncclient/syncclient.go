@@ -48,12 +48,11 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
 	case err != nil:
 		return err
 	}
-	if o.Mode == ModeRolling {
-		fmt.Fprintln(stderr, "sync_client: rolling mode (-r, -R, -1) is not available in cyrus-replication yet; "+
-			"run Cyrus's own sync_client for it")
-		fmt.Fprintln(stderr, usageLine)
-		return &cyrus.Fatal{Code: cyrus.ExitUsage}
+	if inBackground(o) {
+		return startBackground(stderr)
 	}
+	ctx, hup, stop := cyrusSignals(ctx)
+	defer stop()
 	var perror io.Writer
 	if o.Verbose > 1 {
 		perror = stderr // -v -v: syslog lines on stderr too (LOG_PERROR)
@@ -63,7 +62,7 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
 		return fatal(stderr, nil, err)
 	}
 	defer env.Close()
-	r := &run{o: o, env: env, stdout: stdout, stderr: stderr}
+	r := &run{o: o, env: env, stdout: stdout, stderr: stderr, hup: hup}
 	return r.main(ctx)
 }
 
@@ -91,6 +90,8 @@ type run struct {
 	s      *syncer
 	d      *dialer
 	failed bool
+	// hup receives SIGHUP, which cuts the rolling loop's waits short.
+	hup <-chan os.Signal
 }
 
 func (r *run) main(ctx context.Context) error {
@@ -114,6 +115,9 @@ func (r *run) main(ctx context.Context) error {
 	}
 	r.s = &syncer{cfg: cfg, ns: cfg.Namespace(), sp: sp, o: r.o, servername: d.servername, log: r.env.Log,
 		stdout: r.stdout, partition: r.o.Partition, synclog: synclog.NewWriter(cfg, r.env.Log)}
+	if r.o.Mode == ModeRolling {
+		return r.rolling(ctx)
+	}
 	if err := r.connect(ctx); err != nil {
 		return err
 	}

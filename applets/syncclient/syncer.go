@@ -40,6 +40,9 @@ type syncer struct {
 	synclog *synclog.Writer
 	// makeFlagsBuf is Cyrus's static make_flags buffer (see lastFlag).
 	makeFlagsBuf string
+	// requeued is set when an item was written back to our own channel's
+	// log (a deferral) while a log file was processed.
+	requeued bool
 }
 
 // logMailbox writes "MAILBOX name" to the sync log channels. A failure is
