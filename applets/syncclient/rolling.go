@@ -24,12 +24,22 @@ func (r *run) rolling(ctx context.Context) error {
 	if r.o.InputFile != "" {
 		return r.rollingFile(ctx)
 	}
+	d := r.newDaemon()
+	if d.waker != nil {
+		defer d.waker.Close()
+	}
+	return d.run(ctx)
+}
+
+// newDaemon reads the loop's settings: the shutdown file (-F, else the
+// channel's sync_shutdown_file), the minimum cycle (-d, else the
+// channel's sync_repeat_interval; Cyrus counts whole seconds), -t.
+func (r *run) newDaemon() *daemon {
 	ch := r.env.Config.Channel(r.o.Channel)
 	shutdown := r.o.ShutdownFile
 	if shutdown == "" {
 		shutdown, _ = ch.ShutdownFile()
 	}
-	// Cyrus counts whole seconds (-d and sync_repeat_interval alike).
 	minDelta := time.Duration(max(r.o.Delay, 0)) * time.Second
 	if r.o.Delay == 0 {
 		minDelta = ch.RepeatInterval().Truncate(time.Second)
@@ -37,12 +47,9 @@ func (r *run) rolling(ctx context.Context) error {
 	d := &daemon{r: r, shutdown: shutdown, minDelta: minDelta, timeout: int64(r.o.Timeout), now: time.Now,
 		reader: synclog.NewChannelReader(filepath.Join(r.env.Config.ConfigDirectory(), "sync"), r.o.Channel, r.env.Log)}
 	if !r.o.Poll && !r.o.Once {
-		if w := newLogWaker(d.reader.LogFile); w != nil {
-			d.waker = w
-			defer w.Close()
-		}
+		d.waker = newLogWaker(d.reader.LogFile)
 	}
-	return d.run(ctx)
+	return d
 }
 
 // graceful ends a run stopped by SIGTERM, SIGINT or SIGQUIT: Cyrus's

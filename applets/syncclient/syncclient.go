@@ -95,26 +95,14 @@ type run struct {
 }
 
 func (r *run) main(ctx context.Context) error {
-	cfg := r.env.Config
-	sp, err := spool.Open(cfg)
-	if err != nil {
-		return fatal(r.stderr, r.env, err)
+	if err := r.prepare(); err != nil {
+		return err
 	}
-	d, err := newDialer(cfg, r.o, r.stderr)
-	if err != nil {
-		return fatal(r.stderr, r.env, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitSoftware})
-	}
-	d.opts.Logger = r.env.Log
-	if r.o.Verbose > 1 {
-		d.opts.Trace = &protocol.Tracer{W: r.stderr}
-	}
-	r.d = d
 	if r.o.DelayedStartup > 0 {
 		fmt.Fprintf(r.stderr, "Waiting for %d seconds for gdb attach...\n", r.o.DelayedStartup)
 		time.Sleep(time.Duration(r.o.DelayedStartup) * time.Second)
 	}
-	r.s = &syncer{cfg: cfg, ns: cfg.Namespace(), sp: sp, o: r.o, servername: d.servername, log: r.env.Log,
-		stdout: r.stdout, partition: r.o.Partition, synclog: synclog.NewWriter(cfg, r.env.Log)}
+	var err error
 	if r.o.Mode == ModeRolling {
 		return r.rolling(ctx)
 	}
@@ -146,6 +134,28 @@ func (r *run) main(ctx context.Context) error {
 	if r.failed {
 		return &cyrus.Fatal{Code: exitFailed}
 	}
+	return nil
+}
+
+// prepare opens the spool and reads the replica's connection options
+// (sync_host not defined: Cyrus's fatal error, exit 70).
+func (r *run) prepare() error {
+	cfg := r.env.Config
+	sp, err := spool.Open(cfg)
+	if err != nil {
+		return fatal(r.stderr, r.env, err)
+	}
+	d, err := newDialer(cfg, r.o, r.stderr)
+	if err != nil {
+		return fatal(r.stderr, r.env, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitSoftware})
+	}
+	d.opts.Logger = r.env.Log
+	if r.o.Verbose > 1 {
+		d.opts.Trace = &protocol.Tracer{W: r.stderr}
+	}
+	r.d = d
+	r.s = &syncer{cfg: cfg, ns: cfg.Namespace(), sp: sp, o: r.o, servername: d.servername, log: r.env.Log,
+		stdout: r.stdout, partition: r.o.Partition, synclog: synclog.NewWriter(cfg, r.env.Log)}
 	return nil
 }
 
