@@ -42,7 +42,7 @@ func (m *Malformed) Error() string {
 //	astring = atom / quoted / literal
 //	atom    = 1*<any byte but white space, "(", ")", DQUOTE>   ; not starting with "{"
 //	quoted  = DQUOTE *(<any byte but CR, LF, DQUOTE, "\"> / "\" <any byte but CR, LF>) DQUOTE
-//	literal = "{" number ["+"] "}" CRLF <number bytes, no NUL>
+//	literal = "{" number "}" CRLF <number bytes, no NUL>
 //
 // Blank lines are skipped. The type is upper-cased.
 //
@@ -261,7 +261,10 @@ func (p *Parser) literal() (string, error) {
 		c = p.getc()
 	}
 	if c == '+' {
-		c = p.getc()
+		// Cyrus 3.6's reader fails on a non-synchronising literal (and
+		// drops the rest of the file); only {N} reads.
+		p.ungetc(c)
+		return "", errSyntax("Non-synchronising literal")
 	}
 	n, err := strconv.Atoi(string(digits))
 	if len(digits) == 0 || err != nil || c != '}' {

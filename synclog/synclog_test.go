@@ -80,7 +80,7 @@ func TestParse(t *testing.T) {
 	items, bad := parseAll(t, "USER fred\n"+
 		"\n\r\n"+ // blank lines
 		"mailbox \"user.fred.a b\"\r\n"+ // lower-case type, CRLF
-		"SEEN fred {5+}\r\nab\ncd\n"+ // a literal spanning lines
+		"SEEN fred {5}\r\nab\ncd\n"+ // a literal spanning lines
 		"SUB fred \"user.fred.\\{x\\}\"\n"+
 		"MAILBOX \"unterminated\n"+ // Cyrus drops the rest of the file here
 		"USER \n"+ // missing argument
@@ -89,6 +89,7 @@ func TestParse(t *testing.T) {
 		"USER\n"+ // no argument at all
 		"ANNOTATION \"\"\n"+
 		"DOUBLEMAILBOX user.a user.b\n"+
+		"MAILBOX {3+}\r\nabc\n"+ // Cyrus cannot read a non-synchronising literal
 		"USER torn") // no LF: a torn last line
 	want := []string{"USER fred", "MAILBOX \"user.fred.a b\"", "SEEN fred ab\ncd", "SUB fred \"user.fred.\\{x\\}\"",
 		"ANNOTATION \"\"", "DOUBLEMAILBOX user.a user.b"}
@@ -99,7 +100,7 @@ func TestParse(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("items:\n got  %q\n want %q", got, want)
 	}
-	wantBad := []int{9, 10, 11, 12, 13, 16}
+	wantBad := []int{9, 10, 11, 12, 13, 16, 17, 18}
 	if len(bad) != len(wantBad) {
 		t.Fatalf("malformed: %v", bad)
 	}
@@ -270,7 +271,8 @@ func TestBatch(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"USER fred\nMAILBOX \"user.fred.a b\"\n",
-		"SEEN fred {5+}\r\nab\ncd\r\n",
+		"SEEN fred {5}\r\nab\ncd\r\n",
+		"MAILBOX {3+}\r\nabc\n",
 		"RENAME user.a user.b\nMAILBOX user.a\nMAILBOX user.b\n",
 		"MAILBOX \"unterminated\nUSER x\n",
 		"APPEND user.cassandane\nDOUBLEMAILBOX user.cassandane user.cassandane.Archive\nSUB cassandane user.cassandane.Archive\n",

@@ -85,28 +85,43 @@ func (s *syncer) doAnnotationItem(ctx context.Context, name string) error {
 	return nil
 }
 
-// localAnnotations reads the mailbox-level annotations of name ("" for the
-// server's) that are set, sorted by entry and userid. A mailbox that does
-// not exist is an error, as in Cyrus.
+// localAnnotations reads the annotations of name ("" for the server's)
+// that are set, sorted by entry and userid. Cyrus 3.6 finds the mailbox
+// with mboxlist_findall, which reads the item's (internal) name as a
+// pattern in the admin's namespace: under unixhierarchysep "user.fred" is
+// the mailbox user^fred, so a mailbox's ANNOTATION item finds nothing —
+// on the master as on a replica, whose GET ANNOTATION does the same —
+// and the annotations travel with the mailbox (APPLY MAILBOX) instead.
+// A mailbox that does not exist has none; only a database that cannot be
+// read is an error.
+//
+// cyrus: imap/annotate.c annotatemore_findall_full, _findall (3.6.1)
 func (s *syncer) localAnnotations(name string) ([]*protocol.Annotation, error) {
-	uniqueid := ""
+	uniqueid, owner := "", ""
 	if name != "" {
-		e, err := s.sp.LookupName(name)
+		internal, err := s.ns.ParseExternal(name)
+		if err != nil {
+			return nil, nil // no mailbox matches
+		}
+		e, err := s.sp.LookupName(internal)
+		if errors.Is(err, spool.ErrNotFound) {
+			return nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
 		if e.Deleted() || e.Intermediate() {
-			return nil, fmt.Errorf("%s: %w", name, spool.ErrNotFound)
+			return nil, nil
 		}
-		uniqueid = e.UniqueID
+		uniqueid, owner = e.UniqueID, s.ns.UserIDOf(internal)
 	}
-	all, err := s.sp.MailboxAnnotations(uniqueid, s.ns.UserIDOf(name))
+	all, err := s.sp.MailboxAnnotations(uniqueid, owner)
 	if err != nil {
 		return nil, err
 	}
 	var out []*protocol.Annotation
 	for _, a := range all {
-		if !a.Deleted {
+		if !a.Deleted && len(a.Value) > 0 {
 			out = append(out, &protocol.Annotation{MboxName: name, Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
 		}
 	}

@@ -28,6 +28,8 @@ type recReplica struct {
 	addr string
 	// fail, if set, is asked first; a non-nil error is the answer.
 	fail func(verb, key string, arg dlist.Value) error
+	// answer, if set, gives a command's items.
+	answer func(verb, key string, arg dlist.Value) []protocol.Item
 
 	mu       sync.Mutex
 	cmds     []string
@@ -94,12 +96,15 @@ func (f *recReplica) Command(_ context.Context, _ *protocol.Session, verb, key s
 	}
 	f.mu.Lock()
 	f.cmds = append(f.cmds, cmd)
-	fail := f.fail
+	fail, answer := f.fail, f.answer
 	f.mu.Unlock()
 	if fail != nil {
 		if err := fail(verb, key, arg); err != nil {
 			return nil, err
 		}
+	}
+	if answer != nil {
+		return answer(verb, key, arg), nil
 	}
 	return nil, nil
 }

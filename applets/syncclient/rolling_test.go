@@ -352,3 +352,37 @@ func TestLogWaker(t *testing.T) {
 		t.Errorf("no directory: waited %v", d)
 	}
 }
+
+// TestAnnotationItem: an ANNOTATION item removes what only the replica
+// has. The fixture is unixhierarchysep: as in Cyrus 3.6, the item's name
+// "user.cb" is looked up as the admin's external name (user^cb), so no
+// master annotation is found for it.
+func TestAnnotationItem(t *testing.T) {
+	rep := startRecReplica(t, "")
+	rep.answer = func(verb, key string, arg dlist.Value) []protocol.Item {
+		if verb != "GET" || key != "ANNOTATION" {
+			return nil
+		}
+		var items []protocol.Item
+		for _, e := range []string{"/motd", "/comment"} {
+			a := &protocol.Annotation{MboxName: arg.Text(), Entry: e, Data: "x"}
+			items = append(items, protocol.Item{Key: "ANNOTATION", Value: a.Value()})
+		}
+		return items
+	}
+	o := rollingOptions("")
+	o.Once = true
+	fx := newRollingFixture(t, rep.addr, o)
+	fx.r.o.InputFile = filepath.Join(t.TempDir(), "items")
+	os.WriteFile(fx.r.o.InputFile, []byte("ANNOTATION \"\"\nANNOTATION user.cb\n"), 0o644)
+	if err := fx.r.rolling(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if cmds := rep.commands(); !inOrder(cmds, "GET ANNOTATION", "APPLY UNANNOTATION", "APPLY UNANNOTATION",
+		"GET ANNOTATION user.cb", "APPLY UNANNOTATION", "APPLY UNANNOTATION") || count(cmds, "APPLY ANNOTATION") != 0 {
+		t.Errorf("commands %q", cmds)
+	}
+	if l, err := fx.r.s.localAnnotations("user.cb"); l != nil || err != nil {
+		t.Errorf("user.cb: %v %v", l, err)
+	}
+}
