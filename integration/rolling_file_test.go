@@ -1,11 +1,14 @@
 package integration
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/emersion/go-imap/v2"
@@ -139,4 +142,79 @@ func TestRollingFileItems(t *testing.T) {
 		compareVerbose(t, cres, ores)
 		compareSyslog(t, clog, olog)
 	}
+}
+
+// TestRollingDeferral: with -N and a user's sync lock held elsewhere,
+// both clients (-1 -n) write the items of that user back to their own
+// channel's log, in the same order, say so in syslog ("  Deferred: …"),
+// sync the rest, and exit 0; once the lock is free the next -1 syncs the
+// deferred items.
+func TestRollingDeferral(t *testing.T) {
+	RequireCyrus(t)
+	sl := CatchSyslog(t)
+	tr := newTrio(t, []string{"ours", "cyrus"})
+	m := tr.master
+	for _, u := range []string{"defu", "defv"} {
+		tr.addUser(t, u)
+		m.Deliver(t, u, 2)
+	}
+	rawIMAP(t, m, AdminUser, AdminPassword, "SETQUOTA user/defu (STORAGE 3000)")
+	items := "MAILBOX user.defu\nAPPEND user.defv\nQUOTA user.defu\nANNOTATION user.defu\nUSER defu\nUSER defv\nUNUSER defw\n"
+	cfg, err := conf.Load(m.Conf(), "sync_client", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := sp.Lock(context.Background(), syncclient.SyncLockName("127.0.0.1", "defu"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl.Take(rollingSyslogPrefix + "/sync_client")
+	var res [2]Result
+	var logs [2][]SyslogLine
+	var left [2]string
+	for i, ch := range []string{"cyrus", "ours"} {
+		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()}[ch]
+		cyrusFile(t, filepath.Join(tr.channelDir(ch), "log"), []byte(items))
+		res[i] = Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-N", "-v", "-l", "-n", ch)
+		logs[i] = sl.Take(rollingSyslogPrefix + "/sync_client")
+		b, _ := os.ReadFile(filepath.Join(tr.channelDir(ch), "log"))
+		left[i] = string(b)
+	}
+	// Cyrus takes the users' mailbox groups in the order of a hash table
+	// seeded by rand(): compare the lines, not their order.
+	if c, o := sortedLines(normVerbose(res[0].Stdout)), sortedLines(normVerbose(res[1].Stdout)); c != o || res[0].Code != 0 || res[1].Code != 0 {
+		t.Errorf("-v (exit %d, %d):\n--- Cyrus\n%s\n--- ours\n%s", res[0].Code, res[1].Code, c, o)
+	}
+	syslogText := func(ls []SyslogLine) string {
+		var b strings.Builder
+		for _, l := range ls {
+			fmt.Fprintf(&b, "fac=%d sev=%d %s\n", l.Facility, l.Severity, l.Msg)
+		}
+		return sortedLines(normVerbose(b.String()))
+	}
+	if c, o := syslogText(logs[0]), syslogText(logs[1]); c != o {
+		t.Errorf("syslog:\n--- Cyrus\n%s\n--- ours\n%s", c, o)
+	}
+	if want := "MAILBOX user.defu\nQUOTA user.defu\nANNOTATION user.defu\nUSER defu\n"; left[0] != want || left[1] != want {
+		t.Errorf("deferred:\n--- Cyrus\n%s--- ours\n%s--- want\n%s", left[0], left[1], want)
+	}
+	if !slicesContainsMsg(logs[0], "  Deferred: USER defu\n") && !slicesContainsMsg(logs[0], "  Deferred: USER defu") {
+		t.Errorf("Cyrus's syslog: %v", logs[0])
+	}
+	lock.Release()
+	for i, ch := range []string{"cyrus", "ours"} {
+		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()}[ch]
+		res[i] = Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-N", "-v", "-n", ch)
+		if res[i].Code != 0 || len(tr.pending(ch)) != 0 {
+			t.Errorf("%s after the lock: exit %d, left %q", ch, res[i].Code, tr.pending(ch))
+		}
+	}
+	if c, o := sortedLines(normVerbose(res[0].Stdout)), sortedLines(normVerbose(res[1].Stdout)); c != o {
+		t.Errorf("-v after the lock:\n--- Cyrus\n%s\n--- ours\n%s", c, o)
+	}
+	tr.sameAcross(t, "defu", "defv")
 }

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 // actions as Cyrus's for it.
 func TestRollingLive(t *testing.T) {
 	RequireCyrus(t)
+	sl := CatchSyslog(t)
 	tr := newTrio(t, []string{"ours", "cyrus"})
 	m := tr.master
 	for _, u := range []string{"rola", "rolb", "rolren", "roldel"} {
@@ -120,19 +122,35 @@ func TestRollingLive(t *testing.T) {
 		}
 	}
 
-	// -1: one log, then exit.
+	// -1: one log, then exit; both print and log the same (in some order:
+	// Cyrus takes the users in hash-table order).
 	m.Deliver(t, "rolb", 2)
 	c.Store(uidSet(1), storeFlags(`\Answered`), nil).Close()
-	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()} {
+	sl.Take(rollingSyslogPrefix + "/sync_client")
+	var once [2]string
+	for i, ch := range []string{"ours", "cyrus"} {
+		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()}[ch]
 		if len(tr.pending(ch)) == 0 {
 			t.Fatalf("%s: nothing logged", ch)
 		}
-		if res := Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-n", ch); res.Code != 0 {
+		res := Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-v", "-l", "-n", ch)
+		if res.Code != 0 {
 			t.Errorf("%s -1: exit %d %s", ch, res.Code, res.Stderr)
 		}
 		if p := tr.pending(ch); len(p) > 0 {
 			t.Errorf("%s -1 left %q", ch, p)
 		}
+		var b strings.Builder
+		for _, l := range sl.Take(rollingSyslogPrefix + "/sync_client") {
+			fmt.Fprintf(&b, "%d %s\n", l.Severity, l.Msg)
+		}
+		once[i] = sortedLines(normVerbose(res.Stdout)) + "\n--- syslog\n" + sortedLines(normVerbose(b.String()))
+	}
+	if !strings.Contains(once[1], "6 MAILBOX user.rolb") {
+		t.Errorf("Cyrus's -1 did not sync rolb:\n%s", once[1])
+	}
+	if once[0] != once[1] {
+		t.Errorf("-1:\n--- ours\n%s\n--- Cyrus\n%s", once[0], once[1])
 	}
 	check(t)
 
