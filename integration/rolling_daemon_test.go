@@ -302,3 +302,36 @@ func TestRollingTwoChannels(t *testing.T) {
 		t.Errorf("stderr: %s", out.String())
 	}
 }
+
+// TestRollingTimeoutLikeCyrus: -t 1 recycles the connection every few
+// seconds: RESTART, "sync_client RESTART succeeded", a new session; the
+// same lines from both clients.
+func TestRollingTimeoutLikeCyrus(t *testing.T) {
+	RequireCyrus(t)
+	sl := CatchSyslog(t)
+	tr := newTrio(t, []string{"ours", "cyrus"})
+	got := map[string]string{}
+	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()} {
+		sl.Take(rollingSyslogPrefix + "/sync_client")
+		c := tr.startRolling(t, prog, ch, "-t", "1")
+		time.Sleep(5 * time.Second)
+		if code := c.stop(t); code != 0 {
+			t.Errorf("%s: exit %d", ch, code)
+		}
+		seen := map[string]int{}
+		for _, l := range sl.Take(rollingSyslogPrefix + "/sync_client") {
+			seen[fmt.Sprintf("%d %s", l.Severity, l.Msg)]++
+		}
+		if seen["6 sync_client RESTART succeeded"] == 0 || seen["6 Destination supports #sieve mailbox"] < 2 {
+			t.Errorf("%s: %v", ch, seen)
+		}
+		var kinds []string
+		for k := range seen {
+			kinds = append(kinds, k)
+		}
+		got[ch] = sortedLines(strings.Join(kinds, "\n"))
+	}
+	if got["ours"] != got["cyrus"] {
+		t.Errorf("syslog:\n--- Cyrus\n%s\n--- ours\n%s", got["cyrus"], got["ours"])
+	}
+}
