@@ -9,8 +9,7 @@ import (
 
 // TestSyncClientUsageLikeCyrus runs bad command lines through Cyrus's
 // sync_client and ours: same exit status (64), same stderr (the program
-// path mapped). Rolling mode is refused by ours until it exists, so it is
-// not compared.
+// path mapped), rolling mode's included.
 func TestSyncClientUsageLikeCyrus(t *testing.T) {
 	RequireCyrus(t)
 	dir := TempDir(t)
@@ -32,6 +31,10 @@ func TestSyncClientUsageLikeCyrus(t *testing.T) {
 		{"-u", "-m", "-X", "fred"},
 		{"-X", "-u", "-m", "fred"},
 		{"-u", "-w5", "-t"},
+		{"-r", "-R"},
+		{"-R", "-u", "fred"},
+		{"-1", "-d", "5"},
+		{"-r", "-X"},
 	} {
 		want := Run(t, nil, cyrus, args...)
 		got := Run(t, nil, link, args...)
