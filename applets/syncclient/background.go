@@ -7,6 +7,7 @@ import (
 	"os/exec"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
 
 // backgroundEnv marks the process -r started in its place; it is removed
@@ -43,6 +44,6 @@ var startBackground = func(stderr io.Writer) error {
 			return cmd.Process.Release()
 		}
 	}
-	fmt.Fprintf(stderr, "fork: %s\n", strerror(err)) // perror("fork")
+	fmt.Fprintf(stderr, "fork: %s\n", cyruslog.Strerror(err)) // perror("fork")
 	return &cyrus.Fatal{Code: exitFailed}
 }

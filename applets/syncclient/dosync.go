@@ -174,7 +174,8 @@ func (s *syncer) deferrable(err error) bool { return s.o.Channel != "" && locked
 
 // deferItem appends the item to our own channel's log, for a later cycle,
 // and says so in syslog ("  Deferred: MAILBOX user.fred", always logged,
-// the names unquoted, with Cyrus's trailing newline).
+// the names unquoted; Cyrus's format ends in a newline, which syslog
+// drops).
 //
 // cyrus: imap/sync_support.c sync_do_reader, do_mailboxes (3.6.1)
 func (s *syncer) deferItem(ctx context.Context, it synclog.Item) {
@@ -182,12 +183,12 @@ func (s *syncer) deferItem(ctx context.Context, it synclog.Item) {
 		s.synclog.LogChannel(ctx, s.o.Channel, it) // a failure is logged by the writer
 	}
 	s.requeued = true
-	s.log.Info(fmt.Sprintf("  Deferred: %s %s\n", it.Type, strings.Join(it.Args, " ")))
+	s.log.Info(fmt.Sprintf("  Deferred: %s %s", it.Type, strings.Join(it.Args, " ")))
 }
 
 // promote logs Cyrus's "  Promoting: <what> -> <to>" line.
 func (s *syncer) promote(what, to string) {
-	s.log.Info(fmt.Sprintf("  Promoting: %s -> %s\n", what, to))
+	s.log.Info(fmt.Sprintf("  Promoting: %s -> %s", what, to))
 }
 
 // mailboxes syncs the mailbox groups, one per user (shared mailboxes

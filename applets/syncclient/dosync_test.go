@@ -159,10 +159,10 @@ func TestLogPromotion(t *testing.T) {
 	}
 	wantLogs := []string{
 		"DEBUG sync_mailboxes: doing 2",
-		"INFO   Promoting: MAILBOX user.b.x -> USER b\n", "INFO   Promoting: MAILBOX user.b -> USER b\n",
-		"INFO   Promoting: QUOTA user.q -> USER q\n", "INFO   Promoting: ANNOTATION user.r.s -> USER r\n",
-		"INFO   Promoting: SEEN s 0123 -> META s\n", "INFO   Promoting: SEEN t user.t -> USER t\n",
-		"INFO   Promoting: SUB u user.u.f -> META u\n", "INFO   Promoting: META m -> USER m\n",
+		"INFO   Promoting: MAILBOX user.b.x -> USER b", "INFO   Promoting: MAILBOX user.b -> USER b",
+		"INFO   Promoting: QUOTA user.q -> USER q", "INFO   Promoting: ANNOTATION user.r.s -> USER r",
+		"INFO   Promoting: SEEN s 0123 -> META s", "INFO   Promoting: SEEN t user.t -> USER t",
+		"INFO   Promoting: SUB u user.u.f -> META u", "INFO   Promoting: META m -> USER m",
 	}
 	if got := strings.Join(logs.lines, "|"); got != strings.Join(wantLogs, "|") {
 		t.Errorf("syslog:\n%q\nwant:\n%q", logs.lines, wantLogs)
@@ -258,7 +258,7 @@ func TestLogDeferral(t *testing.T) {
 		t.Errorf("channel log:\n%s\nwant:\n%s", b, want)
 	}
 	joined := strings.Join(logs.lines, "|")
-	for _, l := range []string{"INFO   Deferred: MAILBOX user.a.b c\n", "INFO   Deferred: USER u\n", "INFO   Deferred: META m\n"} {
+	for _, l := range []string{"INFO   Deferred: MAILBOX user.a.b c", "INFO   Deferred: USER u", "INFO   Deferred: META m"} {
 		if !strings.Contains(joined, l) {
 			t.Errorf("syslog lacks %q: %q", l, logs.lines)
 		}

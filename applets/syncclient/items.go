@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
@@ -47,7 +47,7 @@ func (s *syncer) doAnnotationItem(ctx context.Context, name string) error {
 	}
 	local, err := s.localAnnotations(name)
 	if err != nil {
-		s.xsyslog(slog.LevelError, "IOERROR: fetching annotations failed", "sync_do_annotation", "mboxname=<%s>", name)
+		cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "IOERROR: fetching annotations failed", "sync_do_annotation", "mboxname", name)
 		return fmt.Errorf("annotations of %q: %w", name, err)
 	}
 	sortAnnotations(remote)
@@ -96,7 +96,7 @@ func (s *syncer) doAnnotationItem(ctx context.Context, name string) error {
 // read is an error.
 //
 // cyrus: imap/annotate.c annotatemore_findall_full, _findall (3.6.1)
-func (s *syncer) localAnnotations(name string) ([]*protocol.Annotation, error) {
+func (s *syncer) localAnnotations(name string) ([]*protocol.MailboxAnnotation, error) {
 	uniqueid, owner := "", ""
 	if name != "" {
 		internal, err := s.ns.ParseExternal(name)
@@ -119,10 +119,10 @@ func (s *syncer) localAnnotations(name string) ([]*protocol.Annotation, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*protocol.Annotation
+	var out []*protocol.MailboxAnnotation
 	for _, a := range all {
 		if !a.Deleted && len(a.Value) > 0 {
-			out = append(out, &protocol.Annotation{MboxName: name, Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
+			out = append(out, &protocol.MailboxAnnotation{MboxName: name, Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
 		}
 	}
 	sortAnnotations(out)
@@ -131,11 +131,11 @@ func (s *syncer) localAnnotations(name string) ([]*protocol.Annotation, error) {
 
 // sortAnnotations orders by entry, then userid, as both of Cyrus's lists
 // come from its database.
-func sortAnnotations(l []*protocol.Annotation) {
+func sortAnnotations(l []*protocol.MailboxAnnotation) {
 	slices.SortStableFunc(l, compareAnnotation)
 }
 
-func compareAnnotation(a, b *protocol.Annotation) int {
+func compareAnnotation(a, b *protocol.MailboxAnnotation) int {
 	if c := strings.Compare(a.Entry, b.Entry); c != 0 {
 		return c
 	}
@@ -202,7 +202,7 @@ func (s *syncer) doUnmailboxItem(ctx context.Context, name string) error {
 	e, err := s.sp.LookupName(name)
 	switch {
 	case errors.Is(err, spool.ErrNotFound):
-		s.xsyslog(levelNotice, "SYNCNOTICE: attempt to UNMAILBOX without a tombstone", "do_unmailbox", "mailbox=<%s>", name)
+		cyruslog.Xsyslog(s.log, cyruslog.LevelNotice, "SYNCNOTICE: attempt to UNMAILBOX without a tombstone", "do_unmailbox", "mailbox", name)
 		return nil
 	case err != nil:
 		s.log.Error(fmt.Sprintf("do_unmailbox: mboxlist_lookup() failed: %s '%s'", name, errText(err)))

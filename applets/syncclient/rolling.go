@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
@@ -55,7 +56,7 @@ func (r *run) newDaemon() *daemon {
 // graceful ends a run stopped by SIGTERM, SIGINT or SIGQUIT: Cyrus's
 // NOTICE and EX_TEMPFAIL.
 func (r *run) graceful() error {
-	r.env.Log.Log(context.Background(), levelNotice, "graceful shutdown")
+	r.env.Log.Log(context.Background(), cyruslog.LevelNotice, "graceful shutdown")
 	return &cyrus.Fatal{Code: cyrus.ExitTempFail}
 }
 
@@ -108,7 +109,7 @@ func (r *run) rollingFile(ctx context.Context) error {
 func (r *run) processLog(ctx context.Context, p *synclog.Parser) error {
 	items, err := synclog.ReadAll(p, func(m *synclog.Malformed) { r.env.Log.Error(m.Error()) })
 	if err != nil {
-		r.env.Log.Error(fmt.Sprintf("IOERROR: reading %s: %s", p.File, strerror(err)))
+		r.env.Log.Error(fmt.Sprintf("IOERROR: reading %s: %s", p.File, cyruslog.Strerror(err)))
 		return fmt.Errorf("reading %s: %w", p.File, err)
 	}
 	return r.s.doReader(ctx, items)

@@ -239,7 +239,7 @@ func TestRollingDeferralNoBusyLoop(t *testing.T) {
 	fx := newRollingFixture(t, rep.addr, o, "sync_repeat_interval: 2")
 	fx.writeLog(t, "log", "USER cb\n")
 	wait := fx.start(context.Background())
-	eventually(t, "the deferral", func() bool { return fx.logged("INFO   Deferred: USER cb\n") })
+	eventually(t, "the deferral", func() bool { return fx.logged("INFO   Deferred: USER cb") })
 	time.Sleep(time.Second)
 	os.WriteFile(o.ShutdownFile, nil, 0o644)
 	if err := wait(t); err != nil {
@@ -365,7 +365,7 @@ func TestAnnotationItem(t *testing.T) {
 		}
 		var items []protocol.Item
 		for _, e := range []string{"/motd", "/comment"} {
-			a := &protocol.Annotation{MboxName: arg.Text(), Entry: e, Data: "x"}
+			a := &protocol.MailboxAnnotation{MboxName: arg.Text(), Entry: e, Data: "x"}
 			items = append(items, protocol.Item{Key: "ANNOTATION", Value: a.Value()})
 		}
 		return items
