@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -334,4 +335,49 @@ func TestRollingTimeoutLikeCyrus(t *testing.T) {
 	if got["ours"] != got["cyrus"] {
 		t.Errorf("syslog:\n--- Cyrus\n%s\n--- ours\n%s", got["cyrus"], got["ours"])
 	}
+}
+
+// TestRollingLatency measures how long a delivery waits in the sync log
+// (from the end of the LMTP delivery until the client has taken and
+// processed the log: neither log nor log-run left) with Cyrus's client
+// (sync_repeat_interval 1 s: it looks once a second), ours with --poll
+// (the same) and ours waking on the log's growth; ours must be faster.
+func TestRollingLatency(t *testing.T) {
+	RequireCyrus(t)
+	tr := newTrio(t, []string{"ours", "poll", "cyrus"})
+	tr.addUser(t, "latu")
+	medians := map[string]time.Duration{}
+	for _, run := range []struct {
+		ch, prog string
+		args     []string
+	}{{"cyrus", cyrusClient(), nil}, {"poll", tr.ours(t), []string{"--poll"}}, {"ours", tr.ours(t), nil}} {
+		// Catch up first; the other channels' logs just grow meanwhile.
+		c := tr.startRolling(t, run.prog, run.ch, run.args...)
+		tr.waitIdle(t, run.ch)
+		var lat []time.Duration
+		for i := 0; i < 9; i++ {
+			time.Sleep(time.Duration(300+97*i) * time.Millisecond)
+			tr.master.Deliver(t, "latu", 1)
+			start := time.Now()
+			for len(tr.pending(run.ch)) > 0 && time.Since(start) < 10*time.Second {
+				time.Sleep(5 * time.Millisecond)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		if code := c.stop(t); code != 0 {
+			t.Errorf("%s: exit %d", run.ch, code)
+		}
+		slices.Sort(lat)
+		medians[run.ch] = lat[len(lat)/2]
+		t.Logf("%s: latencies %v, median %v", run.ch, lat, medians[run.ch])
+	}
+	if medians["ours"] >= medians["cyrus"] || medians["ours"] >= medians["poll"] {
+		t.Errorf("waking on the log is not faster: %v", medians)
+	}
+	for _, ch := range []string{"cyrus", "poll"} { // what they missed after their turn
+		if res := Run(t, nil, tr.ours(t), "-C", tr.master.Conf(), "-R", "-1", "-n", ch); res.Code != 0 {
+			t.Errorf("%s -1: exit %d", ch, res.Code)
+		}
+	}
+	tr.sameAcross(t, "latu")
 }
