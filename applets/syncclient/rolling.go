@@ -190,11 +190,13 @@ func (d *daemon) work(ctx context.Context) (restart bool, err error) {
 				return false, err
 			}
 			// No log (or it could not be taken: logged): look again later.
+			// A log that is there but cannot be taken must not wake us
+			// at once, over and over.
 			wait := d.minDelta
 			if wait <= 0 {
 				wait = idlePoll
 			}
-			d.pause(ctx, wait, true)
+			d.pause(ctx, wait, errors.Is(err, synclog.ErrNoLog))
 			continue
 		}
 		r.s.requeued = false

@@ -386,3 +386,31 @@ func TestAnnotationItem(t *testing.T) {
 		t.Errorf("user.cb: %v %v", l, err)
 	}
 }
+
+// TestRollingUntakableLog: a log that cannot be taken (here log-run is a
+// directory, which cannot be opened) is retried once a cycle, not as fast
+// as the waker, seeing log there, could go.
+func TestRollingUntakableLog(t *testing.T) {
+	rep := startRecReplica(t, "")
+	o := rollingOptions("chan")
+	o.ShutdownFile = filepath.Join(t.TempDir(), "stop")
+	fx := newRollingFixture(t, rep.addr, o, "sync_repeat_interval: 1")
+	fx.writeLog(t, "log", "UNUSER a\n")
+	os.Mkdir(filepath.Join(fx.syncDir, "log-run"), 0o755)
+	os.WriteFile(filepath.Join(fx.syncDir, "log-run", "x"), nil, 0o644)
+	wait := fx.start(context.Background())
+	time.Sleep(1500 * time.Millisecond)
+	os.WriteFile(o.ShutdownFile, nil, 0o644)
+	if err := wait(t); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range fx.logs.lines {
+		if strings.HasPrefix(l, "ERR Failed to open ") {
+			n++
+		}
+	}
+	if n == 0 || n > 3 {
+		t.Errorf("%d failures logged in 1.5 s: %q", n, fx.logs.lines)
+	}
+}
