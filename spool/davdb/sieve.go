@@ -93,6 +93,13 @@ func (d *DB) SieveByID(ctx context.Context, id string, tombstones bool) (SieveSc
 	return d.lookup(ctx, " WHERE id = :id;", tombstones, sql.Named("id", id))
 }
 
+// SieveByUID looks a script up by the UID of its #sieve message.
+//
+// cyrus: imap/sieve_db.c sievedb_lookup_imapuid (3.6.1)
+func (d *DB) SieveByUID(ctx context.Context, uid uint32, tombstones bool) (SieveScript, bool, error) {
+	return d.lookup(ctx, " WHERE imap_uid = :imap_uid;", tombstones, sql.Named("imap_uid", int64(uid)))
+}
+
 // SieveActive returns the active script, if any.
 //
 // cyrus: imap/sieve_db.c sievedb_lookup_active (3.6.1)
