@@ -466,3 +466,30 @@ func TestMigrateSieveScripts(t *testing.T) {
 		t.Errorf("rows %v", rows)
 	}
 }
+
+// TestSieveMailboxLifecycle: deleting #sieve drops every row (the sieve
+// directory stays for GET USER's clean-up); renaming it rebuilds the rows
+// under the new mailbox.
+func TestSieveMailboxLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, _ := sieveFixture(t)
+	if err := s.RenameMailbox(ctx, sieveMailbox, "user.sv.scripts", RenameOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rows := ourRows(t, s)
+	if len(rows) != 2 || !rows[0].IsActive || rows[1].Name != "other" {
+		t.Errorf("rows after rename %v", rows)
+	}
+	if l := sieveListing(t, s); !slices.Equal(l, []string{"defaultbc -> keepit.bc"}) {
+		t.Errorf("sieve directory after rename %v", l)
+	}
+	if err := s.DeleteMailbox(ctx, "user.sv.scripts", DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := ourRows(t, s); len(rows) != 0 {
+		t.Errorf("rows after delete %v", rows)
+	}
+	if l := sieveListing(t, s); !slices.Equal(l, []string{"defaultbc -> keepit.bc"}) {
+		t.Errorf("sieve directory after delete %v", l)
+	}
+}

@@ -87,6 +87,29 @@ func (w *MailboxWriter) AddSieve() {
 	}
 }
 
+// addSieveRenamed is mboxlist_renamemailbox's mailbox_add_sieve for the
+// mailbox just renamed to newname (the caller holds the owner's namespace
+// lock): a #sieve mailbox under a name that is not a deleted one gets its
+// scripts' rows and sieve directory entries.
+//
+// cyrus: imap/mboxlist.c mboxlist_renamemailbox (3.6.1)
+func (s *Spool) addSieveRenamed(ctx context.Context, newname string) error {
+	if s.layout.NS.ParseInternal(newname).Deleted != 0 {
+		return nil
+	}
+	e, err := s.LookupName(newname)
+	if err != nil || e.Type.Kind() != KindSieve {
+		return err
+	}
+	w, err := s.openLockedWriter(ctx, newname)
+	if err != nil {
+		return err
+	}
+	w.AddSieve()
+	_, err = w.Commit()
+	return err
+}
+
 // jmapVacation is the script file of the JMAP vacation response, stored
 // under its URN.
 const (
