@@ -117,7 +117,12 @@ func (s *ManageSieve) response(what string) []string {
 	}
 }
 
-// quoteSieve quotes a script name as a ManageSieve string.
+// quoteSieve writes a script name as a ManageSieve string: quoted, or a
+// literal when it holds 8-bit bytes, CR or LF (timsieved's quoted strings
+// take neither).
 func quoteSieve(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r >= 0x80 || r == '\r' || r == '\n' }) >= 0 {
+		return "{" + strconv.Itoa(len(s)) + "+}\r\n" + s
+	}
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }

@@ -148,6 +148,7 @@ func (w *MailboxWriter) appendRecord(rec *index.Record, path string) error {
 	if rec.Expunged() && (w.h.FirstExpunged == 0 || w.h.FirstExpunged > rec.LastUpdated) {
 		w.h.FirstExpunged = rec.LastUpdated
 	}
+	w.noteSieve(nil, *rec)
 	w.recs = append(w.recs, *rec)
 	w.changed[len(w.recs)-1] = true
 	w.h.LastUID = rec.UID

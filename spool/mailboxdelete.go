@@ -146,6 +146,10 @@ func (s *Spool) deleteOpened(ctx context.Context, w *MailboxWriter) error {
 	e := w.e
 	w.indexDirty()
 	w.h.Options |= index.OptMailboxDeleted
+	if err := s.DeleteSieveRows(ctx, e); err != nil {
+		w.Abort()
+		return err
+	}
 	if err := s.deleteMailboxAnnotations(e); err != nil {
 		w.Abort()
 		return err

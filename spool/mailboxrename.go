@@ -89,7 +89,10 @@ func (s *Spool) renameMailbox(ctx context.Context, e *Entry, newname, partition 
 		return err
 	}
 	if e.LegacyDirs() {
-		return s.renameCopy(ctx, w, newname, partition, uidvalidity, o)
+		if err := s.renameCopy(ctx, w, newname, partition, uidvalidity, o); err != nil {
+			return err
+		}
+		return s.addSieveRenamed(ctx, newname)
 	}
 	if err := s.renameNoCopy(w, newname, o.silent); err != nil {
 		w.Abort()
@@ -101,8 +104,10 @@ func (s *Spool) renameMailbox(ctx context.Context, e *Entry, newname, partition 
 		w.Abort()
 		return err
 	}
-	_, err = w.Commit()
-	return err
+	if _, err = w.Commit(); err != nil {
+		return err
+	}
+	return s.addSieveRenamed(ctx, newname)
 }
 
 // userMoveCheck: a user INBOX may only become a DELETED mailbox, or

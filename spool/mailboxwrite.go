@@ -58,6 +58,7 @@ type MailboxWriter struct {
 	quotaBefore                     [4]int64
 	quotaDirty                      bool
 	newFiles                        []string
+	sieveChanges                    []sieveChange // sievebook.go
 	now                             func() time.Time
 	log                             *slog.Logger
 
@@ -289,6 +290,7 @@ func (w *MailboxWriter) Rewrite(rec index.Record) error {
 			w.h.FirstExpunged = rec.LastUpdated
 		}
 	}
+	w.noteSieve(&old, rec)
 	w.recs[i] = rec
 	w.changed[i] = true
 	return nil
@@ -441,16 +443,19 @@ func (w *MailboxWriter) release() {
 	w.locks = nil
 }
 
-// Commit writes the changes as Cyrus's mailbox_commit does — cyrus.cache
-// synced, annotations.db (committed by Cyrus's callers before), quota
-// usage, cyrus.annotations, cyrus.header, the records, then the index
-// header, fsynced — and
+// Commit writes the changes as Cyrus's mailbox_commit does — the #sieve
+// bookkeeping (sievebook.go), cyrus.cache synced, annotations.db
+// (committed by Cyrus's callers before), quota usage, cyrus.annotations,
+// cyrus.header, the records, then the index header, fsynced — and
 // releases the locks. It reports whether the mailbox changed, in which
 // case the caller logs it to the sync log as mailbox_unlock_index does.
 //
 // cyrus: imap/mailbox.c mailbox_commit, mailbox_unlock_index (3.6.1)
 func (w *MailboxWriter) Commit() (changed bool, err error) {
 	defer w.release()
+	if err := w.commitSieve(); err != nil {
+		return false, w.fail(err)
+	}
 	if w.cache != nil {
 		if err := w.cache.Sync(); err != nil {
 			return false, w.fail(fmt.Errorf("fsync %s: %w", w.cache.Name(), err))

@@ -15,9 +15,12 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/index"
 )
 
-// SieveMailbox returns the internal name of userid's #sieve mailbox.
+// SieveMailbox returns the internal name of userid's #sieve mailbox
+// (sieve_folder under the user's INBOX).
+//
+// cyrus: imap/sieve_db.c sieve_mboxname (3.6.1)
 func (s *Spool) SieveMailbox(userid string) string {
-	return s.layout.NS.UserInbox(userid) + ".#sieve"
+	return s.layout.NS.UserInbox(userid) + "." + s.cfg.SieveFolder()
 }
 
 // SieveScripts returns userid's sieve scripts as 3.6 stores them: one
