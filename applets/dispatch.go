@@ -1,5 +1,11 @@
-// Package applets dispatches to the applet a command line names and holds
-// the multi-call binary's own commands (install-links).
+// Package applets dispatches to the applet a command line names (argv[0],
+// followed through symlinks, or the first argument) and holds the
+// multi-call binary's own commands: install-links and synclog-show.
+//
+// The applets, one package each: cyrsynclog (cyr_synclog) and syncclient
+// (sync_client). Beside them, cyrus does for every applet what Cyrus's
+// cyrus_init does (configuration, user, umask, syslog), and getopt parses
+// command lines as glibc's getopt_long does for Cyrus's programs.
 package applets
 
 import (

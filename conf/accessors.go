@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// Typed accessors for the options the replication tools read
-// (../shared/spec/config.md §9). Every other part of the project asks
-// these, never a key by its string.
+// Typed accessors for the options the replication tools read, with Cyrus's
+// defaults. Every other part of the project asks these, never a key by its
+// string.
+//
+// cyrus: lib/imapoptions (3.6.1)
 
 func (c *Config) str(name string) string { v, _ := c.String(name); return v }
 
@@ -42,8 +44,10 @@ func (c *Config) SyncLogUnsuppressableChannels() []string {
 
 // splitChannels is strarray_split(v, " ", 0) followed by mapping the first
 // `""` token to the default channel. strarray_split uses strtok, so repeated
-// spaces give no empty names (../shared/spec/synclog.md §5.1 wonders); only
-// a space separates (a TAB is part of a name); only the first `""` is mapped.
+// spaces give no empty names; only a space separates (a TAB is part of a
+// name); only the first `""` is mapped.
+//
+// cyrus: lib/strarray.c strarray_splitm (3.6.1)
 func splitChannels(v string) []string {
 	var out []string
 	for _, ch := range strings.Split(v, " ") {

@@ -203,7 +203,8 @@ func TestPartitions(t *testing.T) {
 	}
 }
 
-// TestDefaults checks the default of every option of config.md §9.
+// TestDefaults checks the default of every option the accessors read, as
+// lib/imapoptions (3.6.1) gives it.
 func TestDefaults(t *testing.T) {
 	c := mustLoad(t, "sync_client", "configdirectory: /cfg\n")
 	ch := c.Channel("")

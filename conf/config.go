@@ -15,8 +15,9 @@
 //   - <channel>_sync_try_imap is read with atoi(): "yes" is false;
 //   - a channel name with upper-case letters never matches a prefixed key;
 //   - without defaultpartition, a tool that needs partition data starts even
-//     with no partition-* key (checked on Cyrus 3.6.1: ../shared/spec/config.md
-//     §7 says otherwise).
+//     with no partition-* key (checked on Cyrus 3.6.1: lib/libconfig.c
+//     config_read skips the check while mupdate_config is "standard" and
+//     proxyservers is unset, as on any server outside a murder).
 //
 // Deliberate differences:
 //   - error texts name the configuration file where Cyrus's do not;

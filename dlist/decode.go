@@ -11,9 +11,12 @@ import (
 // LiteralPolicy selects which literal forms a Decoder accepts.
 type LiteralPolicy uint8
 
-// The literal policies. See protocol.md §2.4: a Cyrus client sends only
-// {n+}; a new-dialect Cyrus server sends only {n}; an old-dialect csync
-// server sends {n+}.
+// The literal policies. A Cyrus client sends only {n+}; a Cyrus server
+// sends {n} since 3.6.5 and 3.8.3, while older csync servers (3.6.0–3.6.4,
+// 3.8.0–3.8.2) mark their output as a client's and send {n+}.
+//
+// cyrus: lib/prot.c prot_printliteral; imap/sync_server.c service_main,
+// imap/backend.c backend_connect prot_setisclient (3.6.1, 3.6.5)
 const (
 	// AcceptAllLiterals accepts both {n} and {n+} (the default, and what a
 	// Go client should use).

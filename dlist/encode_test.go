@@ -12,7 +12,10 @@ import (
 )
 
 // TestAStringRule checks the atom / quoted / literal choice of
-// prot_printastring (protocol.md §2.3).
+// prot_printastring.
+//
+// cyrus: lib/prot.c prot_printastring, prot_printstring; lib/imparse.c
+// imparse_isnatom (3.6.1)
 func TestAStringRule(t *testing.T) {
 	tests := []struct{ in, server, client string }{
 		{"", `""`, `""`},

@@ -4,7 +4,7 @@ package dlist
 // flags, partition names) so that decoding them does not allocate.
 var interned = func() map[string]string {
 	words := []string{
-		// MAILBOX (protocol.md §4.6.1)
+		// MAILBOX (cyrus: imap/sync_support.c sync_prepare_dlists (3.6.1))
 		"UNIQUEID", "MBOXNAME", "MBOXTYPE", "SYNC_CRC", "SYNC_CRC_ANNOT", "LAST_UID",
 		"HIGHESTMODSEQ", "RECENTUID", "RECENTTIME", "LAST_APPENDDATE", "POP3_LAST_LOGIN",
 		"POP3_SHOW_AFTER", "XCONVMODSEQ", "RACLMODSEQ", "USERGROUPS", "UIDVALIDITY",

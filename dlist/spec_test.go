@@ -8,11 +8,15 @@ import (
 	"testing"
 )
 
-// TestSpecExamples checks the worked examples of protocol.md §2.12 (TABs
-// and literal payloads written out): each decodes and re-encodes to the
-// same bytes, client examples with {n+}, server ones with {n}. The nested
-// MAILBOX example has VALUE "hi" in the spec, but Cyrus' printer (and
-// ours) emits the atom hi (prot_printastring), so it is written so here.
+// TestSpecExamples checks one worked example per construct of the wire
+// grammar (atoms, a quoted string with raw TABs, flags, an empty kvlist,
+// both literal forms, file literals, a nested MAILBOX, NIL): each decodes
+// and re-encodes to the same bytes, client examples with {n+}, server ones
+// with {n}. Values are written as Cyrus' printer emits them: VALUE hi is
+// an atom, not "hi".
+//
+// cyrus: imap/dlist.c dlist_print, dlist_parse; lib/prot.c
+// prot_printastring (3.6.1)
 func TestSpecExamples(t *testing.T) {
 	m1 := "From: a\r\n\r\nhello\r\n"
 	m2 := "From: b\r\n\r\nbye\r\n"

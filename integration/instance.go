@@ -14,10 +14,10 @@ import (
 )
 
 // Instance is one real Cyrus 3.6 server on loopback, in its own directory
-// with its own ports, run by Cyrus's master. Gotchas it takes care of (seen
-// with ../shared/cyrus-pair): everything owned by cyrus:mail, -C on every
-// cyrus.conf command (master does not pass it on), the directories master
-// expects, unix socket paths under ~100 bytes, no option given twice.
+// with its own ports, run by Cyrus's master. Gotchas it takes care of:
+// everything owned by cyrus:mail, -C on every cyrus.conf command (master
+// does not pass it on), the directories master expects, unix socket paths
+// under ~100 bytes, no option given twice.
 type Instance struct {
 	// Name is "master", "replica" ...; also the servername's first label.
 	Name string

@@ -4,6 +4,24 @@
 // does them, and LZ4 as our own extension between our peers. The values on
 // the wire are dlists (package dlist).
 //
+// It holds:
+//   - sessions: Dial for sync_client's side (a Client connected,
+//     authenticated and negotiated as Cyrus's sync_connect does),
+//     ServeCSync and ServeIMAP for the replica's
+//     (Session, with the Authenticator and Handler sync_server supplies),
+//     Conn for one connection with TLS and compression layered on,
+//     Tracer for a readable copy of the traffic;
+//   - typed messages: one type per GET, APPLY and RESTORE command
+//     (ParseRequest) and per reply item (ParseItem: Mailbox, Record,
+//     Quota, Seen, LSub, Message, Missing …), each bound to its dlist by a
+//     table of keys in Cyrus's order, with its required keys checked;
+//   - the conversions between those items and package spool's model
+//     (spool never imports protocol);
+//   - status lines and Cyrus's error codes (Code, RemoteError, StatusText);
+//   - subpackages pwcheck (password checks as Cyrus SASL makes them for
+//     sync_server, and the sasldb2 reader) and internal/transcript
+//     (recorded sessions of real Cyrus, the tests' ground truth).
+//
 // cyrus: imap/sync_support.c, imap/sync_server.c, imap/sync_client.c,
 // imap/backend.c, imap/imapd.c (3.6.1)
 package protocol

@@ -199,7 +199,7 @@ func TestAppendCopyAnnotations(t *testing.T) {
 func hexOf(s string) string { return hex.EncodeToString([]byte(s)) }
 
 func TestEncodeAnnotValue(t *testing.T) {
-	// spool.md §5.1 example: the bytes Cyrus stored.
+	// The bytes Cyrus 3.6.1 stored (docs/stores.md).
 	want := mustHex("0000000b00000000" + hexOf("shared note\x00text/plain\x00") + "0000000000000000" + "0000000000000009" + "00")
 	if got := EncodeAnnotValue([]byte("shared note"), 9, false); string(got) != string(want) {
 		t.Errorf("got %x", got)

@@ -11,9 +11,9 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/internal/ofd"
 )
 
-// NamedLock is a held Cyrus named lock (spool.md §1.7): an fcntl lock on
-// <lockdir>/<path>.lock. It is an OFD lock, so it conflicts with the
-// classic POSIX locks Cyrus takes.
+// NamedLock is a held Cyrus named lock: an fcntl lock on
+// <lockdir>/<path>.lock (docs/spool-layout.md, docs/locking.md). It is an
+// OFD lock, so it conflicts with the classic POSIX locks Cyrus takes.
 type NamedLock struct {
 	name string
 	f    *os.File

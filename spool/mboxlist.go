@@ -149,8 +149,11 @@ func (s *Spool) LookupName(intname string) (*Entry, error) {
 }
 
 // LookupUniqueID returns the I entry of a uniqueid, with its name history.
-// 3.6 leaves stale I records behind after a final delete (spool.md §2.5):
-// the N record of the returned name is authoritative.
+// 3.6 leaves stale I records behind after a final delete
+// (docs/spool-layout.md): the N record of the returned name is
+// authoritative.
+//
+// cyrus: imap/mboxlist.c mboxlist_update_entry (3.6.1)
 func (s *Spool) LookupUniqueID(id string) (*Entry, error) {
 	l, err := s.MailboxList()
 	if err != nil {

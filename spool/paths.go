@@ -48,7 +48,7 @@ type Layout struct {
 
 // ByNamePath returns root followed by the legacy by-name path of the
 // internal name intname, as Cyrus builds legacy mailbox directories and
-// named-lock files (spool.md §1.3, §1.7).
+// named-lock files (docs/spool-layout.md).
 //
 // cyrus: imap/mboxname.c mboxname_hash (3.6.1)
 func (l Layout) ByNamePath(root, intname string) string {

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestPaths checks paths observed on real Cyrus 3.6.1 files (spool.md
-// §1.3–1.7).
+// TestPaths checks paths observed on real Cyrus 3.6.1 files
+// (docs/spool-layout.md).
 func TestPaths(t *testing.T) {
 	s, dir := testSpool(t, "twoskip/testdata/mailboxes.db", "hashimapspool: true", "mboxname_lockpath: /L")
 	part := filepath.Join(dir, "spool")

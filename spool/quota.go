@@ -17,7 +17,7 @@ import (
 // ErrQuotaFormat is wrapped by errors about malformed quota files.
 var ErrQuotaFormat = errors.New("malformed quota file")
 
-// Quota reads the quotalegacy file of quota root root (spool.md §5.5).
+// Quota reads the quotalegacy file of quota root root (docs/stores.md).
 // Writers replace the file by rename, so one read is consistent.
 //
 // cyrus: lib/cyrusdb_quotalegacy.c, imap/quota_db.c quota_read (3.6.1)

@@ -8,7 +8,9 @@ import (
 	"strings"
 )
 
-// SeenPath returns userid's seen database (spool.md §1.4, §5.2).
+// SeenPath returns userid's seen database (docs/spool-layout.md).
+//
+// cyrus: imap/seen_db.c seen_getpath (3.6.1)
 func (s *Spool) SeenPath(userid string) (string, error) { return s.UserFilePath(userid, "seen") }
 
 // SeenState returns every entry of userid's seen database, in key order.

@@ -26,7 +26,7 @@ func (s *Spool) SieveMailbox(userid string) string {
 // SieveScripts returns userid's sieve scripts as 3.6 stores them: one
 // message per script in the #sieve mailbox (Subject = name, attachment
 // file name = "<id>.sieve", body = source, \Flagged = active), expunged
-// versions left out (spool.md §5.4). A user without #sieve has none.
+// versions left out. A user without #sieve has none.
 //
 // cyrus: imap/sieve_db.c sieve_script_store, imap/mailbox.c
 // mailbox_update_sieve (3.6.1)

@@ -21,7 +21,7 @@ type SnapshotStats struct {
 }
 
 // Snapshot reads one mailbox consistently, the way Cyrus opens a mailbox
-// for reading (spool.md §7.2, §7.4): the user namespace lock shared (user
+// for reading (docs/locking.md): the user namespace lock shared (user
 // mailboxes only), then the mailboxes.db entry looked up again under it,
 // then the mailbox name lock shared, then cyrus.index shared while the
 // index header and records, cyrus.header and cyrus.annotations are copied;

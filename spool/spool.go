@@ -154,7 +154,7 @@ func (s *Spool) LockPath(name string) string {
 }
 
 // QuotaPath returns the quotalegacy file of quota root root
-// (spool.md §1.6).
+// (docs/spool-layout.md).
 //
 // cyrus: lib/cyrusdb_quotalegacy.c hash_quota (3.6.1)
 func (s *Spool) QuotaPath(root string) string {
@@ -198,7 +198,8 @@ func cutDot(s string) (before, after string, ok bool) {
 // UserFilePath returns the per-user file with the given suffix ("seen",
 // "sub", "counters", "dav", …) of userid: by the INBOX's uniqueid
 // (user/uuid/…/<suffix>.db) unless the INBOX entry is legacy-layout or
-// missing, else the legacy user/<h>/<localpart>.<suffix> (spool.md §1.4).
+// missing, else the legacy user/<h>/<localpart>.<suffix>
+// (docs/spool-layout.md).
 // Like Cyrus it takes the INBOX entry of any type: a deleted user's
 // tombstone still names its files. Cyrus also looks at the INBOX's former
 // names while a user rename is under way; this reader does not (it sees

@@ -7,7 +7,10 @@ import (
 	"strings"
 )
 
-// SubscriptionsPath returns userid's subscription database (spool.md §1.4).
+// SubscriptionsPath returns userid's subscription database
+// (docs/spool-layout.md).
+//
+// cyrus: imap/user.c user_hash_subs (3.6.1)
 func (s *Spool) SubscriptionsPath(userid string) (string, error) {
 	return s.UserFilePath(userid, "sub")
 }

@@ -28,8 +28,7 @@ var crcFlagNames = []struct {
 
 // RecordCRCBasic is one record's contribution to SYNC_CRC: the CRC32 of
 // "<uid> <modseq> <last_updated> (<flagcrc>) <internaldate> <guid>", where
-// flagcrc XORs the CRC32 of every set flag name in lower case
-// (protocol.md §5.2).
+// flagcrc XORs the CRC32 of every set flag name in lower case.
 //
 // cyrus: imap/mailbox.c crc_basic (3.6.1)
 func RecordCRCBasic(r *Record) uint32 {
@@ -74,9 +73,9 @@ func AnnotCRC(uid uint32, entry, userid string, value []byte) uint32 {
 
 // RecordCRCAnnot is one record's contribution to SYNC_CRC_ANNOT: its
 // virtual annotations (thrid, savedate, createdmodseq, by index version)
-// and its stored annotations with a non-empty value (protocol.md §5.3).
+// and its stored annotations with a non-empty value.
 //
-// cyrus: imap/mailbox.c crc_virtannot, mailbox_synccrcs (3.6.1)
+// cyrus: imap/mailbox.c crc_virtannot, crc_annot, mailbox_synccrcs (3.6.1)
 func RecordCRCAnnot(r *Record, version uint32) uint32 {
 	var c uint32
 	if r.CID != 0 && version >= 13 {

@@ -12,7 +12,7 @@ import (
 // keeps its place), mailboxes grouped by owner, and items made redundant by
 // a USER, UNUSER or META of the same user removed.
 //
-// cyrus: imap/sync_support.c sync_do_reader (3.6.1), spec sync-client.md §7.1–7.2
+// cyrus: imap/sync_support.c sync_do_reader (3.6.1)
 type Batch struct {
 	// Users are USER items.
 	Users []string

@@ -1,9 +1,9 @@
 // Package cache derives, from a stored message file, what Cyrus IMAP 3.6.1
 // derives when it appends the message to a mailbox: the cyrus.cache entry
 // (ENVELOPE, BODYSTRUCTURE, BODY, SECTION, HEADERS, FROM, TO, CC, BCC,
-// SUBJECT, spool.md §4) and the index-record fields that come from the
-// message (size, header size, sent date, GMT date, GUID, cache version and
-// cache CRC, spool.md §3.3). It also reads existing entries of cyrus.cache.
+// SUBJECT) and the index-record fields that come from the message (size,
+// header size, sent date, GMT date, GUID, cache version and cache CRC). It
+// also reads existing entries of cyrus.cache.
 //
 // The parser reproduces Cyrus's own MIME parser, quirks included (header
 // values up to the first NUL, boundaries matched on prefixes, lenient
@@ -24,5 +24,5 @@
 // so it matches Cyrus only when both run in the same zone.
 //
 // cyrus: imap/message.c message_parse_file, message_create_record,
-// message_write_cache (3.6.1)
+// message_write_cache; imap/mailbox.c cache_parserecord (3.6.1)
 package cache

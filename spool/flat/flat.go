@@ -1,9 +1,10 @@
-// Package flat reads Cyrus IMAP "flat" databases: text files of
-// "key TAB value LF" lines, used for subscriptions (<user>.sub), user_deny.db
-// and optionally mailboxes.db (spool.md §2.6).
+// Package flat reads and writes Cyrus IMAP "flat" databases: text files of
+// "key TAB value LF" lines sorted in Cyrus's "mbox" order, used for
+// subscriptions (<user>.sub), user_deny.db and optionally mailboxes.db.
 //
-// Writers replace the whole file by rename, so reading the file in one go
-// gives a consistent state without a lock, as Cyrus's flat readers do.
+// Writers (Begin, Tx) replace the whole file by rename, so reading the file
+// in one go gives a consistent state without a lock, as Cyrus's flat
+// readers do.
 //
 // cyrus: lib/cyrusdb_flat.c (3.6.1)
 package flat

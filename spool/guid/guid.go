@@ -1,9 +1,8 @@
 // Package guid computes and represents Cyrus message GUIDs: the SHA-1 of
-// the complete message file (spool.md §6.1), stored binary in cyrus.index
-// records and shown as 40 lower-case hex digits by Cyrus tools and the
-// replication protocol.
+// the complete message file, stored binary in cyrus.index records and shown
+// as 40 lower-case hex digits by Cyrus tools and the replication protocol.
 //
-// cyrus: lib/message_guid.c (3.6.1)
+// cyrus: imap/message_guid.c message_guid_generate (3.6.1)
 package guid
 
 import (

@@ -1,7 +1,8 @@
-// Package header reads Cyrus IMAP cyrus.header files: the per-mailbox
-// file holding the internal name, uniqueid, quota root, ACL and the names
-// of the user flags (spool.md §3.1). Both the 3.x format (one dlist kvlist
-// line) and the pre-3.0 three-line format are understood.
+// Package header reads and writes Cyrus IMAP cyrus.header files: the
+// per-mailbox file holding the internal name, uniqueid, quota root, ACL and
+// the names of the user flags. Both the 3.x format (one dlist kvlist line)
+// and the pre-3.0 three-line format are read; Header.Encode writes the 3.x
+// format.
 //
 // cyrus: imap/mailbox.c mailbox_read_header, _parse_header_data (3.6.1)
 package header
@@ -128,7 +129,9 @@ func (h *Header) UserFlag(n int) string {
 // ReadFile reads and parses the cyrus.header at path. Cyrus replaces the
 // file by rename under the mailbox's exclusive index lock, so a caller
 // wanting a state consistent with cyrus.index reads it while holding the
-// index lock (see spool.md §7.4).
+// index lock (docs/locking.md).
+//
+// cyrus: imap/mailbox.c mailbox_commit_header (3.6.1)
 func ReadFile(path string) (*Header, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -30,9 +30,11 @@ func userFlagNames(t *testing.T, golden string) []string {
 	return nil
 }
 
-// syncCRCs recomputes synccrcs.basic and synccrcs.annot from the records
-// as spool.md §3.4 describes them (no per-message annotations in these
-// fixtures: their cyrus.annotations are empty).
+// syncCRCs recomputes synccrcs.basic and synccrcs.annot from the records,
+// written out independently of package spool (no per-message annotations
+// in these fixtures: their cyrus.annotations are empty).
+//
+// cyrus: imap/mailbox.c mailbox_synccrcs, crc_basic, crc_virtannot (3.6.1)
 func syncCRCs(idx *Index, flagNames []string) (basic, annot uint32) {
 	annot = 12345678
 	crcAnnot := func(uid uint32, entry, value string) uint32 {
@@ -72,7 +74,9 @@ func syncCRCs(idx *Index, flagNames []string) (basic, annot uint32) {
 	return basic, annot
 }
 
-// cacheEntry returns the 10-item cyrus.cache entry at off (spool.md §4.1).
+// cacheEntry returns the 10-item cyrus.cache entry at off.
+//
+// cyrus: imap/mailbox.c cache_parserecord (3.6.1)
 func cacheEntry(t *testing.T, cache []byte, off uint64) (entry []byte, items [][]byte) {
 	t.Helper()
 	p := off

@@ -97,7 +97,9 @@ type Header struct {
 	LastRepackTime int64
 	// HeaderFileCRC is the CRC32 of the whole cyrus.header file.
 	HeaderFileCRC uint32
-	// SyncCRCBasic is the basic sync CRC (spool.md §3.4).
+	// SyncCRCBasic is the basic sync CRC (SYNC_CRC): the XOR of every
+	// non-expunged record's CRC.
+	// cyrus: imap/mailbox.c mailbox_synccrcs, crc_basic (3.6.1)
 	SyncCRCBasic uint32
 	// RecentUID is the last UID the owner has seen as \Recent.
 	RecentUID uint32
@@ -107,7 +109,8 @@ type Header struct {
 	POP3ShowAfter int64
 	// QuotaAnnotUsed is the number of bytes of annotation values.
 	QuotaAnnotUsed uint32
-	// SyncCRCAnnot is the annotation sync CRC (spool.md §3.4).
+	// SyncCRCAnnot is the annotation sync CRC (SYNC_CRC_ANNOT).
+	// cyrus: imap/mailbox.c mailbox_synccrcs, crc_annot, crc_virtannot (3.6.1)
 	SyncCRCAnnot uint32
 	// Unseen counts non-expunged records without \Seen (owner's view).
 	Unseen uint32

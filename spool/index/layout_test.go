@@ -16,9 +16,12 @@ type field struct {
 	off, size int
 }
 
-// Header layouts transcribed from spool.md §3.2 (v17) and §9 (v18, v19),
-// independently of the parser's tables. Cyrus 3.10+ (which writes v19)
-// cannot run here, so v18/v19 are tested with these synthetic vectors.
+// Header layouts transcribed from Cyrus's offsets, independently of the
+// parser's tables. Cyrus 3.10+ (which writes v19) cannot run here, so
+// v18/v19 are tested with these synthetic vectors.
+//
+// cyrus: imap/mailbox.h OFFSET_* (3.6.1: v17; 3.10.0: OFFSET_* for v19,
+// PRE19_OFFSET_* for the fields v18 adds)
 var specHeader = map[uint32]map[string]field{
 	17: {
 		"GenerationNo": {0, 4}, "Format": {4, 4}, "MinorVersion": {8, 4}, "StartOffset": {12, 4},
@@ -56,8 +59,10 @@ func init() {
 	specHeader[18] = v18
 }
 
-// Record layout from spool.md §3.3 (unchanged in v18/v19). Composite
-// fields are handled by encRecord.
+// Record layout (unchanged in v18/v19). Composite fields are handled by
+// encRecord.
+//
+// cyrus: imap/mailbox.h OFFSET_UID … OFFSET_RECORD_CRC (3.6.1, 3.10.0)
 var specRecord = map[string]field{
 	"UID": {0, 4}, "InternalDate": {4, 4}, "SentDate": {8, 4}, "Size": {12, 4},
 	"HeaderSize": {16, 4}, "GMTime": {20, 4}, "LastUpdated": {28, 4}, "SaveDate": {52, 4},

@@ -1,6 +1,6 @@
 // Package skiplist reads Cyrus IMAP "skiplist" databases, the format
 // before twoskip and still found in upgraded installations (any DB) and as
-// the default conversations_db (spool.md §2.7).
+// the default conversations_db (lib/imapoptions).
 //
 // ReadFile takes a shared fcntl OFD lock on the file, as Cyrus readers do,
 // copies the file and releases the lock; the committed state is then the

@@ -22,10 +22,11 @@ type DB struct {
 
 // ReadFile reads the committed state of the twoskip file at path. It opens
 // the file, takes a shared fcntl OFD lock (re-opening if a repack replaced
-// the file meanwhile, spool.md §7.1), reads the header and the bytes up to
-// current_size, and releases the lock before parsing.
+// the file meanwhile), reads the header and the bytes up to current_size,
+// and releases the lock before parsing.
 //
-// cyrus: lib/cyrusdb_twoskip.c myopen/read_lock (3.6.1)
+// cyrus: lib/cyrusdb_twoskip.c myopen/read_lock; lib/mappedfile.c
+// mappedfile_readlock (3.6.1)
 func ReadFile(path string) (*DB, error) {
 	f, err := ofd.OpenShared(path)
 	if err != nil {

@@ -19,7 +19,5 @@
 // threshold. Keys compare bytewise, the order of every DB Cyrus 3.6
 // servers write (its "mbox sort" order is used only by cyr_dbtool -M).
 //
-// Layout and reading rules are described in spool.md §2.2.
-//
 // cyrus: lib/cyrusdb_twoskip.c (3.6.1)
 package twoskip

@@ -10,9 +10,11 @@ import (
 
 // buildDeleted builds, record by record, a committed DB in which key "B"
 // was deleted: DUMMY → A → DELETE → C on level 0 (A's newer level-0 slot
-// points at the DELETE, the older one still at B), as spool.md §2.2
-// describes a delete. If relinkUpper is false the DUMMY's level-1 pointer
-// is left pointing at the deleted B (an inconsistent file).
+// points at the DELETE, the older one still at B), as Cyrus writes a
+// delete. If relinkUpper is false the DUMMY's level-1 pointer is left
+// pointing at the deleted B (an inconsistent file).
+//
+// cyrus: lib/cyrusdb_twoskip.c delete_here (3.6.1)
 func buildDeleted(t *testing.T, relinkUpper bool) []byte {
 	t.Helper()
 	const (

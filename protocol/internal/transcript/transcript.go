@@ -1,7 +1,8 @@
 // Package transcript gives tests the recorded sessions of real Cyrus 3.6.1
-// replication (captured by ../shared/cyrus-pair/transcripts/capture.sh) and
-// the dlist lines in them: the ground truth that the dlist codec and the
-// typed protocol messages must re-encode byte for byte.
+// replication (captured through a logging proxy between Cyrus's sync_client
+// and a Cyrus replica; each file's header says how) and the dlist lines in
+// them: the ground truth that the dlist codec and the typed protocol
+// messages must re-encode byte for byte.
 //
 // Transcript format: one wire line per line, CRLF removed, prefixed
 // "C<n> " (sync_client to replica) or "S<n> " (replica to sync_client), n

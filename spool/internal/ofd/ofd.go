@@ -3,7 +3,7 @@
 // Cyrus performs after locking.
 //
 // OFD locks conflict with the classic POSIX record locks Cyrus takes
-// (spool.md §7.1), but belong to the open file description rather than the
+// (docs/locking.md), but belong to the open file description rather than the
 // process, so closing another descriptor of the same file in this process
 // does not drop them.
 //
