@@ -103,6 +103,9 @@ func (c *Conn) Writer() *bufio.Writer { return c.w }
 // SetDeadline sets the read and write deadline of the underlying connection.
 func (c *Conn) SetDeadline(t time.Time) error { return c.raw.SetDeadline(t) }
 
+// SetReadDeadline sets the read deadline of the underlying connection.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
 // Timeout sets a deadline d from now (0: none).
 func (c *Conn) Timeout(d time.Duration) {
 	if d <= 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/dlist"
@@ -67,6 +68,24 @@ type ServerOptions struct {
 	Logger *slog.Logger
 	// Trace, if set, receives the session as the transcripts show it.
 	Trace *Tracer
+	// PreAuth, if set, is a user the transport has already authenticated:
+	// the session starts logged in as that user, an admin, and its banner
+	// is only the greeting. Cyrus's sync_server does this for a peer on a
+	// UNIX-domain socket, as cyrus_user.
+	//
+	// cyrus: imap/sync_server.c service_main (3.6.1)
+	PreAuth string
+	// Shutdown, once closed, ends the session as Cyrus's sync_server ends
+	// on SIGTERM: at its next wait for input (at once if it is waiting)
+	// it sends "BYE shutting down" and returns. A command being applied
+	// is not interrupted.
+	//
+	// cyrus: imap/sync_server.c shut_down_via_signal (3.6.1)
+	Shutdown <-chan struct{}
+	// Hangup, once closed, drops the session without a word if it is
+	// waiting for a command, as Cyrus 3.6's sync_server does on SIGHUP; a
+	// session busy with a command goes on to its end.
+	Hangup <-chan struct{}
 }
 
 // Session is one server-side connection's state.
@@ -83,7 +102,19 @@ type Session struct {
 	conn      *Conn
 	opts      *ServerOptions
 	transport Transport
+
+	// idle is set while the session waits for the first word of a
+	// command; stop says why the session was told to end (stopShutdown
+	// or stopHangup; 0: it was not).
+	idle atomic.Bool
+	stop atomic.Int32
 }
+
+// Why a session was told to end.
+const (
+	stopShutdown = 1 + iota
+	stopHangup
+)
 
 // Conn is the session's connection.
 func (s *Session) Conn() *Conn { return s.conn }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
@@ -29,12 +30,18 @@ func ServeCSync(ctx context.Context, nc net.Conn, opts ServerOptions) error {
 func newSession(ctx context.Context, nc net.Conn, opts *ServerOptions, t Transport) (s *Session, end func()) {
 	opts.defaults()
 	s = &Session{conn: NewConn(nc), opts: opts, transport: t, RemoteHost: hostOf(nc)}
+	if opts.PreAuth != "" {
+		s.UserID, s.IsAdmin = opts.PreAuth, true
+	}
 	if opts.Trace != nil {
 		opts.Trace.IsClient = false
 		s.conn.SetTrace(opts.Trace)
 	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	watched := make(chan struct{})
+	go s.watchStop(watched)
 	return s, func() {
+		close(watched)
 		stop()
 		if opts.Handler != nil {
 			opts.Handler.Restart(s)
@@ -44,22 +51,70 @@ func newSession(ctx context.Context, nc net.Conn, opts *ServerOptions, t Transpo
 }
 
 // loop reads a word at a time and hands it to command until a command says
-// it is done, the connection ends or ctx is cancelled.
+// it is done, the connection ends, ctx is cancelled or the session is
+// told to stop (ServerOptions.Shutdown, Hangup).
 func (s *Session) loop(ctx context.Context, command func(ctx context.Context, word string, c byte) (bool, error)) error {
 	for {
+		if s.stop.Load() == stopShutdown {
+			return s.bye()
+		}
 		s.conn.Timeout(s.opts.Timeout)
+		s.idle.Store(true)
+		if s.stop.Load() != 0 {
+			s.conn.SetReadDeadline(time.Now()) // told to stop before idle was set
+		}
 		word, c, err := readWord(s.conn)
+		s.idle.Store(false)
 		if err != nil {
-			if errors.Is(err, io.EOF) || ctx.Err() != nil {
+			switch {
+			case s.stop.Load() == stopShutdown:
+				return s.bye()
+			case s.stop.Load() == stopHangup && s.stoppedIdle(err):
+				return nil
+			case errors.Is(err, io.EOF) || ctx.Err() != nil:
 				return nil
 			}
 			return err
 		}
 		done, err := command(ctx, word, c)
+		if s.stop.Load() == stopShutdown && !done {
+			return s.bye()
+		}
 		if err != nil || done {
 			return err
 		}
 	}
+}
+
+// watchStop turns ServerOptions.Shutdown and Hangup into a stop reason and
+// interrupts the read of a session waiting for a command (Shutdown also
+// interrupts a command reading its arguments, as Cyrus's reads poll for
+// the signal) until done is closed.
+func (s *Session) watchStop(done <-chan struct{}) {
+	select {
+	case <-s.opts.Shutdown:
+		s.stop.Store(stopShutdown)
+		s.conn.SetReadDeadline(time.Now())
+	case <-s.opts.Hangup:
+		s.stop.Store(stopHangup)
+		if s.idle.Load() {
+			s.conn.SetReadDeadline(time.Now())
+		}
+	case <-done:
+	}
+}
+
+// stoppedIdle tells whether err is the read deadline watchStop set.
+func (s *Session) stoppedIdle(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// bye ends the session as Cyrus's shut_down_via_signal does: an untagged
+// "BYE shutting down" (no "*").
+func (s *Session) bye() error {
+	s.conn.WriteLine("BYE shutting down")
+	return nil
 }
 
 func hostOf(nc net.Conn) string {
@@ -72,7 +127,7 @@ func hostOf(nc net.Conn) string {
 // banner sends the capability lines and "* OK".
 func (s *Session) banner() error {
 	w := s.conn.Writer()
-	if s.UserID == "" {
+	if s.UserID == "" && s.opts.PreAuth == "" {
 		if m := s.mechs(); len(m) > 0 {
 			fmt.Fprintf(w, "* SASL %s\r\n", strings.Join(m, " "))
 		}
@@ -234,6 +289,9 @@ func (s *Session) csyncCommand(ctx context.Context, word string, c byte) (done b
 			return false, reply("BAD IMAP_PROTOCOL_ERROR Failed to parse %s line", strings.ToUpper(cmd))
 		}
 		key, arg, err := s.decodeArg()
+		if err != nil && s.stop.Load() == stopShutdown {
+			return false, err // the read was cut short to shut down
+		}
 		if err != nil {
 			// Cyrus logs no cause; ours is added as error=<…>.
 			cyruslog.Xsyslog(s.opts.Logger, cyruslog.LevelErr, "IOERROR: received bad command", "cmdloop",

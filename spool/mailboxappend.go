@@ -60,7 +60,7 @@ func (w *MailboxWriter) AppendCopy(uid uint32) (uint32, error) {
 		return 0, fmt.Errorf("spool: %s: %w", w.e.Name, err)
 	}
 	w.newFiles = append(w.newFiles, to)
-	if err := w.appendRecord(&rec, to); err != nil {
+	if err := w.appendRecord(&rec, to, false); err != nil {
 		return 0, err
 	}
 	if err := w.copyAnnotations(uid, rec.UID); err != nil {
@@ -108,12 +108,14 @@ func (w *MailboxWriter) AppendMessage(rec index.Record, body io.Reader, ce Cache
 	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = uint64(w.cacheEnd), ce.CRC, ce.Version
 	rec.HeaderSize, rec.SentDate, rec.GMTime = ce.HeaderSize, ce.SentDate, ce.GMTime
 	w.cacheEnd += int64(len(ce.Bytes))
-	return w.appendRecord(&rec, to)
+	return w.appendRecord(&rec, to, false)
 }
 
 // appendRecord is mailbox_append_index_record for a record whose message
-// file (path) and cache entry are in place.
-func (w *MailboxWriter) appendRecord(rec *index.Record, path string) error {
+// file (path; "" for an unlinked record) and cache entry are in place;
+// silent keeps the record's modseq, last_updated, createdmodseq and
+// savedate (Cyrus's record->silentupdate).
+func (w *MailboxWriter) appendRecord(rec *index.Record, path string, silent bool) error {
 	if rec.UID <= w.h.LastUID {
 		return fmt.Errorf("spool: %s: append of uid %d at or below LAST_UID %d", w.e.Name, rec.UID, w.h.LastUID)
 	}
@@ -132,17 +134,21 @@ func (w *MailboxWriter) appendRecord(rec *index.Record, path string) error {
 		w.log.Info(fmt.Sprintf("%s: same message appears twice %d %d", w.e.Name, w.recs[n-1].UID, rec.UID))
 	}
 	w.indexDirty()
-	rec.Modseq = w.nextModseq()
-	if rec.CreatedModseq == 0 || rec.CreatedModseq > rec.Modseq {
-		rec.CreatedModseq = rec.Modseq
+	if !silent {
+		rec.Modseq = w.nextModseq()
+		if rec.CreatedModseq == 0 || rec.CreatedModseq > rec.Modseq {
+			rec.CreatedModseq = rec.Modseq
+		}
+		rec.LastUpdated = w.lastUpdated
+		if rec.SaveDate == 0 {
+			rec.SaveDate = w.lastUpdated
+		}
 	}
-	rec.LastUpdated = w.lastUpdated
-	if rec.SaveDate == 0 {
-		rec.SaveDate = w.lastUpdated
-	}
-	mtime := time.Unix(rec.InternalDate, 0)
-	if err := os.Chtimes(path, mtime, mtime); err != nil {
-		return fmt.Errorf("spool: %s: %w", w.e.Name, err)
+	if path != "" {
+		mtime := time.Unix(rec.InternalDate, 0)
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			return fmt.Errorf("spool: %s: %w", w.e.Name, err)
+		}
 	}
 	w.count(rec, +1)
 	if rec.Expunged() && (w.h.FirstExpunged == 0 || w.h.FirstExpunged > rec.LastUpdated) {

@@ -57,8 +57,10 @@ type MailboxWriter struct {
 	lastUpdated                     int64
 	quotaBefore                     [4]int64
 	quotaDirty                      bool
+	committed                       bool
 	newFiles                        []string
 	sieveChanges                    []sieveChange // sievebook.go
+	toSync                          []string
 	now                             func() time.Time
 	log                             *slog.Logger
 
@@ -259,7 +261,11 @@ func (w *MailboxWriter) RaiseLastUID(v uint32) {
 // record cannot be un-expunged nor change its GUID.
 //
 // cyrus: imap/mailbox.c mailbox_rewrite_index_record (3.6.1)
-func (w *MailboxWriter) Rewrite(rec index.Record) error {
+func (w *MailboxWriter) Rewrite(rec index.Record) error { return w.rewrite(rec, false) }
+
+// rewrite is Rewrite; silent keeps rec's modseq and last_updated
+// (Cyrus's record->silentupdate).
+func (w *MailboxWriter) rewrite(rec index.Record, silent bool) error {
 	i := w.find(rec.UID)
 	if i < 0 {
 		return fmt.Errorf("spool: %s: rewrite of uid %d: no such record", w.e.Name, rec.UID)
@@ -275,8 +281,10 @@ func (w *MailboxWriter) Rewrite(rec index.Record) error {
 		rec.InternalFlags |= index.FlagUnlinked | index.FlagNeedsCleanup
 	}
 	w.indexDirty()
-	rec.Modseq = w.nextModseq()
-	rec.LastUpdated = w.lastUpdated
+	if !silent {
+		rec.Modseq = w.nextModseq()
+		rec.LastUpdated = w.lastUpdated
+	}
 	if rec.Unlinked() {
 		if w.s.cfg.ExpungeMode() == "immediate" {
 			w.h.Options |= index.OptMailboxNeedsRepack
@@ -418,8 +426,12 @@ func equalFold(a, b string) bool {
 }
 
 // Abort drops every change, removes message files written for appended
-// records and releases the locks.
+// records and releases the locks. After Commit it does nothing, so that
+// callers can defer it.
 func (w *MailboxWriter) Abort() {
+	if w.committed {
+		return
+	}
 	for _, f := range w.newFiles {
 		os.Remove(f)
 	}
@@ -452,6 +464,7 @@ func (w *MailboxWriter) release() {
 //
 // cyrus: imap/mailbox.c mailbox_commit, mailbox_unlock_index (3.6.1)
 func (w *MailboxWriter) Commit() (changed bool, err error) {
+	w.committed = true
 	defer w.release()
 	if err := w.commitSieve(); err != nil {
 		return false, w.fail(err)
@@ -460,6 +473,9 @@ func (w *MailboxWriter) Commit() (changed bool, err error) {
 		if err := w.cache.Sync(); err != nil {
 			return false, w.fail(fmt.Errorf("fsync %s: %w", w.cache.Name(), err))
 		}
+	}
+	if err := w.syncNewFiles(); err != nil {
+		return false, w.fail(err)
 	}
 	if err := w.FlushMailboxAnnotations(); err != nil {
 		return false, w.fail(err)
