@@ -22,6 +22,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
+	"github.com/cyrus-replication/cyrus-replication/applets/syncserver"
 )
 
 // Binary is the name of the multi-call binary itself.
@@ -46,6 +47,7 @@ var registry = map[string]Applet{
 	"sync_client": {Name: "sync_client", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
 		return syncclient.Main(ctx, argv, stdout, stderr)
 	}, Flags: syncclient.Flags()},
+	"sync_server": {Name: "sync_server", Main: syncserver.Main, Flags: syncserver.Flags()},
 }
 
 // Names lists the applets, sorted.

@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
-	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 	"github.com/cyrus-replication/cyrus-replication/conf"
 )
 
@@ -22,12 +21,12 @@ import (
 // connection — until TERM or INT, which end every session as Cyrus's do
 // (BYE shutting down) and then the process, with status 0.
 func listenMain(ctx context.Context, argv []string, stderr io.Writer) error {
-	opts, operands, errs := getopt.Parse(argv[1:], "C:p:fl:", []getopt.Long{{Name: "listen", Short: 'l'}})
+	opts, operands, errs := listenFlags.Parse(argv[1:])
 	if len(errs) == 0 && len(operands) > 0 {
 		errs = append(errs, fmt.Errorf("unexpected argument %q", operands[0]))
 	}
 	if len(errs) > 0 {
-		fmt.Fprintf(stderr, "%s: %v\nusage: %s [-C <alt_config>] [-p <ssf>] --listen <host:port|/path>\n", argv[0], errs[0], argv[0])
+		fmt.Fprintf(stderr, "%s: %v\nusage: %s\n", argv[0], errs[0], listenFlags.Usage)
 		return &cyrus.Fatal{Code: cyrus.ExitUsage}
 	}
 	o := &Options{}
@@ -39,8 +38,8 @@ func listenMain(ctx context.Context, argv []string, stderr io.Writer) error {
 			o.SSF = cAtoi(op.Arg)
 		case 'f':
 			o.Force = true
-		case 'l':
-			o.Listen = op.Arg
+		case 0:
+			o.Listen = op.Arg // --listen
 		}
 	}
 	env, err := cyrus.Init(cyrus.Options{ConfigPath: o.Config, Ident: "sync_server", Need: conf.NeedPartitionData})

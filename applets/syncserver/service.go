@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -332,21 +331,4 @@ func isTransientAccept(err error) bool {
 		}
 	}
 	return false
-}
-
-// cAtoi is C's atoi for the wrapper's numbers.
-func cAtoi(s string) int {
-	end := 0
-	for end < len(s) && (s[end] == ' ' || s[end] == '\t') {
-		end++
-	}
-	start := end
-	if end < len(s) && (s[end] == '-' || s[end] == '+') {
-		end++
-	}
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	n, _ := strconv.Atoi(s[start:end])
-	return n
 }

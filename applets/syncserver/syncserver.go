@@ -19,7 +19,6 @@ import (
 	"sync/atomic"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
-	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
@@ -47,7 +46,7 @@ type Options struct {
 // parseProgramArgs reads the program's own options, getopt("p:f") as
 // sync_server's service_init does.
 func parseProgramArgs(args []string) (*Options, error) {
-	opts, _, errs := getopt.Parse(args, "p:f", nil)
+	opts, _, errs := programFlags.Parse(args)
 	if len(errs) > 0 {
 		return nil, errs[0]
 	}
@@ -65,6 +64,12 @@ func parseProgramArgs(args []string) (*Options, error) {
 
 // Main runs sync_server. argv[0] is the name it was invoked as.
 func Main(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	for _, a := range argv[1:] {
+		if a == "--help" || a == "-h" {
+			fmt.Fprint(stdout, flags.Help())
+			return nil
+		}
+	}
 	if hasListen(argv[1:]) {
 		return listenMain(ctx, argv, stderr)
 	}
