@@ -33,6 +33,9 @@ type Instance struct {
 	// ClientTLS, if set, makes IMAP use STARTTLS (for instances that allow
 	// no plaintext login).
 	ClientTLS *tls.Config
+	// Services are more cyrus.conf SERVICES lines (WriteConfigs them
+	// before Start).
+	Services []string
 
 	pid int
 }
@@ -126,6 +129,18 @@ func (in *Instance) imapdConf() []string {
 	return append(out, in.Extra...)
 }
 
+// WriteConfigs rewrites imapd.conf and cyrus.conf after a change to
+// Extra, SyncServer or Services.
+func (in *Instance) WriteConfigs(t testing.TB) {
+	t.Helper()
+	in.writeConfigs(t)
+	Chown(t, in.Dir)
+}
+
+// CSyncSocket is where a Services line may put a UNIX-socket csync
+// listener (a peer there is the admin cyrus_user, no login).
+func (in *Instance) CSyncSocket() string { return filepath.Join(in.ConfigDir(), "socket", "csync") }
+
 func (in *Instance) writeConfigs(t testing.TB) {
 	WriteConf(t, in.Conf(), in.imapdConf()...)
 	c := in.Conf()
@@ -138,16 +153,25 @@ SERVICES {
   lmtpunix cmd="lmtpd -C %[1]s" listen="%[4]s" prefork=0 maxchild=10
   sieve    cmd="timsieved -C %[1]s" listen="127.0.0.1:%[5]d" prefork=0 maxchild=10
   csync    cmd="%[6]s -C %[1]s" listen="127.0.0.1:%[7]d" prefork=0 maxchild=10
-}
+%[8]s}
 EVENTS {
   checkpoint cmd="ctl_cyrusdb -C %[1]s -c" period=30
 }
 DAEMON {
 }
-`, c, in.IMAPPort, in.LMTPPort, filepath.Join(in.ConfigDir(), "socket", "lmtp"), in.SievePort, in.SyncServer, in.CSyncPort)
+`, c, in.IMAPPort, in.LMTPPort, filepath.Join(in.ConfigDir(), "socket", "lmtp"), in.SievePort, in.SyncServer, in.CSyncPort,
+		servicesBlock(in.Services))
 	if err := os.WriteFile(filepath.Join(in.Dir, "cyrus.conf"), []byte(cyrusConf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func servicesBlock(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString("  " + l + "\n")
+	}
+	return b.String()
 }
 
 // AddSASLUser adds a SASL user to the instance's sasldb.

@@ -205,7 +205,8 @@ type SieveScript struct {
 	Active bool
 	// UID is the message's UID in #sieve.
 	UID uint32
-	// LastUpdated is the record's last change.
+	// LastUpdated is when the script was stored: its record's
+	// INTERNALDATE, as dav.db's lastupdated column keeps it.
 	LastUpdated int64
 	// GUID is the SHA-1 of the script content.
 	GUID guid.GUID

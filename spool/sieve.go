@@ -56,7 +56,7 @@ func (s *Spool) SieveScripts(ctx context.Context, userid string) ([]SieveScript,
 		if err != nil {
 			return nil, fmt.Errorf("spool: sieve script %s: %w", path, err)
 		}
-		sc.UID, sc.LastUpdated = r.UID, r.LastUpdated
+		sc.UID, sc.LastUpdated = r.UID, r.InternalDate
 		sc.Active = r.System&index.FlagFlagged != 0
 		out = append(out, sc)
 	}
