@@ -22,7 +22,9 @@ func (r *replica) createForApply(ctx context.Context, m *protocol.Mailbox, mbtyp
 	return nil, errPending
 }
 
-func (r *replica) deleteMailbox(ctx context.Context, name string, force bool) error { return errPending }
+func (r *replica) deleteMailbox(ctx context.Context, name string, force bool) error {
+	return errPending
+}
 
 func (r *replica) setMailboxACL(ctx context.Context, w *spool.MailboxWriter, m *protocol.Mailbox) error {
 	w.SetACL(protocol.ParseACL(m.ACL))
