@@ -16,8 +16,25 @@ type Pair struct {
 // imapd.conf.
 func NewPair(t testing.TB, extra ...string) *Pair {
 	t.Helper()
+	return newPair(t, "", extra...)
+}
+
+// NewPairOurServer is NewPair with our sync_server as the replica's csync
+// service, started by Cyrus's master from cyrus.conf as an administrator
+// would install it.
+func NewPairOurServer(t testing.TB, extra ...string) *Pair {
+	t.Helper()
+	return newPair(t, OursApplet(t, "sync_server"), extra...)
+}
+
+func newPair(t testing.TB, syncServer string, extra ...string) *Pair {
+	t.Helper()
 	base := TempDir(t)
 	replica := NewInstance(t, base, "replica")
+	if syncServer != "" {
+		replica.SyncServer = syncServer
+		replica.WriteConfigs(t)
+	}
 	replica.Start(t)
 	lines := append([]string{
 		"sync_host: 127.0.0.1", "sync_port: " + itoa(replica.CSyncPort), "sync_try_imap: 0",

@@ -15,19 +15,29 @@ import (
 	"github.com/emersion/go-imap/v2"
 )
 
-// scenario is one pair and the channel (transport) our sync_client uses.
+// scenario is one pair and the channel (transport) the sync_client uses:
+// ours, or Cyrus's with cyrusClient (to check our sync_server).
 type scenario struct {
-	p       *Pair
-	channel string
+	p           *Pair
+	channel     string
+	cyrusClient bool
 }
 
-// sync runs our sync_client -v with args on the scenario's channel, then
+// sync runs the scenario's sync_client -v with args on its channel, then
 // check (the comparison of both sides), then ours again, which must send
 // no APPLY at all, then Cyrus's, which must find nothing to send. It
 // returns the -v output of the first run.
 func (sc *scenario) sync(t *testing.T, check func(t *testing.T), args ...string) string {
 	t.Helper()
-	res := sc.p.ourSyncOK(t, append([]string{"-v", "-n", sc.channel}, args...)...)
+	var res Result
+	if sc.cyrusClient {
+		res = sc.p.CyrusSync(t, append([]string{"-v", "-n", sc.channel}, args...)...)
+		if res.Code != 0 {
+			t.Fatalf("Cyrus's sync_client %q: exit %d\nstdout:\n%s\nstderr:\n%s", args, res.Code, res.Stdout, res.Stderr)
+		}
+	} else {
+		res = sc.p.ourSyncOK(t, append([]string{"-v", "-n", sc.channel}, args...)...)
+	}
 	if check != nil {
 		check(t)
 	}

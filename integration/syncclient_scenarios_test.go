@@ -17,23 +17,27 @@ func TestSyncClientScenarios(t *testing.T) {
 	RequireCyrus(t)
 	for _, channel := range []string{"csync", "imap"} {
 		t.Run(channel, func(t *testing.T) {
-			sc := &scenario{p: NewPair(t), channel: channel}
-			t.Run("FolderDeleteDelayed", sc.folderDeleteDelayed)
-			t.Run("SeenSharedFolder", sc.seenSharedFolder)
-			t.Run("RenameChain", sc.renameChain)
-			t.Run("ManyUserFlags", sc.manyUserFlags)
-			t.Run("OddNamesAndDuplicates", sc.oddNamesAndDuplicates)
-			t.Run("Sieve", sc.sieve)
-			t.Run("MailboxMode", sc.mailboxMode)
-			t.Run("ObjectFiles", sc.objectFiles)
-			t.Run("ExpungePurged", sc.expungePurged)
-			t.Run("Quota", sc.quota)
-			t.Run("Annotations", sc.annotations)
-			t.Run("BigMessage", sc.bigMessage)
-			t.Run("ManyMessages", sc.manyMessages)
-			t.Run("All", sc.all)
+			(&scenario{p: NewPair(t), channel: channel}).run(t)
 		})
 	}
+}
+
+// run runs every scenario on one pair, in order.
+func (sc *scenario) run(t *testing.T) {
+	t.Run("FolderDeleteDelayed", sc.folderDeleteDelayed)
+	t.Run("SeenSharedFolder", sc.seenSharedFolder)
+	t.Run("RenameChain", sc.renameChain)
+	t.Run("ManyUserFlags", sc.manyUserFlags)
+	t.Run("OddNamesAndDuplicates", sc.oddNamesAndDuplicates)
+	t.Run("Sieve", sc.sieve)
+	t.Run("MailboxMode", sc.mailboxMode)
+	t.Run("ObjectFiles", sc.objectFiles)
+	t.Run("ExpungePurged", sc.expungePurged)
+	t.Run("Quota", sc.quota)
+	t.Run("Annotations", sc.annotations)
+	t.Run("BigMessage", sc.bigMessage)
+	t.Run("ManyMessages", sc.manyMessages)
+	t.Run("All", sc.all)
 }
 
 // seenSharedFolder: one user shares a folder, another reads it: the seen
