@@ -90,7 +90,7 @@ func (r *replica) openForApply(ctx context.Context, m *protocol.Mailbox, mbtype 
 		r.log.Log(ctx, levelNotice, fmt.Sprintf("SYNCNOTICE: mailbox uniqueid changed - replacing: mailbox=<%s> origuniqueid=<%s> newuniqueid=<%s>",
 			m.Name, id, m.UniqueID), "mailbox", m.Name)
 		w.Abort()
-		if err := r.deleteMailbox(ctx, m.Name, true); err != nil {
+		if err := r.deleteMailbox(ctx, m.Name); err != nil {
 			return nil, err
 		}
 		return r.createForApply(ctx, m, mbtype)

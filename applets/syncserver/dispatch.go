@@ -37,13 +37,23 @@ func (r *replica) logMailbox(ctx context.Context, name string) {
 func errorText(err error) string {
 	var re *protocol.RemoteError
 	var errno syscall.Errno
+	for _, e := range []struct {
+		err  error
+		text string
+	}{
+		{spool.ErrNotFound, "Mailbox does not exist"}, {spool.ErrLocked, "Mailbox is locked"},
+		{spool.ErrPermissionDenied, "Permission denied"}, {spool.ErrPartitionUnknown, "Unknown/invalid partition"},
+		{spool.ErrMailboxExists, "Mailbox already exists"}, {spool.ErrBadName, "Invalid mailbox name"},
+		{spool.ErrQuotaExceeded, "Over quota"}, {spool.ErrMailboxReserved, "Mailbox is currently reserved"},
+		{spool.ErrNotSupported, "Operation is not supported on mailbox"},
+	} {
+		if errors.Is(err, e.err) {
+			return e.text
+		}
+	}
 	switch {
 	case errors.As(err, &re):
 		return protocol.StatusText(re.Code)
-	case errors.Is(err, spool.ErrNotFound):
-		return "Mailbox does not exist"
-	case errors.Is(err, spool.ErrLocked):
-		return "Mailbox is locked"
 	case errors.As(err, &errno):
 		return "System I/O error"
 	}

@@ -14,23 +14,6 @@ import (
 
 var errPending = fmt.Errorf("pending: %w", spool.ErrUnsupported)
 
-func (r *replica) applyPlaceholder(ctx context.Context, m *protocol.Mailbox, mbtype spool.MBType) error {
-	return errPending
-}
-
-func (r *replica) createForApply(ctx context.Context, m *protocol.Mailbox, mbtype spool.MBType) (*spool.MailboxWriter, error) {
-	return nil, errPending
-}
-
-func (r *replica) deleteMailbox(ctx context.Context, name string, force bool) error {
-	return errPending
-}
-
-func (r *replica) setMailboxACL(ctx context.Context, w *spool.MailboxWriter, m *protocol.Mailbox) error {
-	w.SetACL(protocol.ParseACL(m.ACL))
-	return nil
-}
-
 func (r *replica) applyMailboxAnnotations(ctx context.Context, w *spool.MailboxWriter, m *protocol.Mailbox) error {
 	if len(m.Annotations) > 0 {
 		return errPending
