@@ -67,13 +67,26 @@ func (s *Session) authenticate(ctx context.Context, tag, mech string, ir *string
 		return s.conn.WriteLine("NO no mechanism available")
 	}
 	var authcid string
+	var loginErr LoginError
 	check := func(authzid, user, pass string) error {
 		authcid = user
 		if authzid != "" && authzid != user {
 			return errors.New("authorization failure")
 		}
-		if err := s.opts.Auth.CheckPassword(ctx, authzid, user, pass); err != nil {
-			return errAuthFailed
+		var err error
+		if uc, ok := s.opts.Auth.(UserChecker); ok {
+			var canon string
+			if canon, err = uc.Check(ctx, user, pass); err == nil {
+				authcid = canon
+			}
+		} else {
+			err = s.opts.Auth.CheckPassword(ctx, authzid, user, pass)
+		}
+		if err != nil {
+			if !errors.As(err, &loginErr) {
+				return errAuthFailed
+			}
+			return err
 		}
 		return nil
 	}
@@ -98,14 +111,19 @@ func (s *Session) authenticate(ctx context.Context, tag, mech string, ir *string
 	for {
 		chal, done, err := srv.Next(resp)
 		if err != nil {
-			s.opts.Logger.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("badlogin: %s %s (%s) [%v]", s.RemoteHost, mech, orNotSet(authcid), err))
+			detail, reply := err.Error(), errAuthFailed.Error()
+			if loginErr != nil {
+				detail, reply = loginErr.ErrDetail(mech), loginErr.ReplyText()
+			}
+			// Cyrus's line: the cause is in its words only (cyruslog's rule).
+			s.opts.Logger.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("badlogin: %s %s (%s) [%s]", s.RemoteHost, mech, orNotSet(authcid), detail))
 			if s.opts.FailedLoginPause > 0 {
 				select {
 				case <-time.After(s.opts.FailedLoginPause):
 				case <-ctx.Done():
 				}
 			}
-			return s.conn.WriteLine("%sNO %s", prefix, errAuthFailed)
+			return s.conn.WriteLine("%sNO %s", prefix, reply)
 		}
 		if done {
 			break

@@ -24,6 +24,23 @@ type Authenticator interface {
 	CheckPassword(ctx context.Context, authzid, authcid, password string) error
 }
 
+// UserChecker is an Authenticator that also canonicalises the userid, as
+// Cyrus's SASL layer does (lower case, default domain cut off): the
+// session then knows the user, and checks admins, by that name.
+type UserChecker interface {
+	Authenticator
+	// Check verifies authcid's password and returns the canonical userid.
+	Check(ctx context.Context, authcid, password string) (string, error)
+}
+
+// LoginError is a refused login that knows Cyrus's texts for it: the one
+// the client gets after "NO " and the detail of the badlogin log line.
+type LoginError interface {
+	error
+	ReplyText() string
+	ErrDetail(mech string) string
+}
+
 // Handler runs the replication commands (GET, APPLY, RESTORE) of an
 // authenticated admin session; sync_server supplies it. APPLY CAPABILITIES
 // is handled by the session itself.

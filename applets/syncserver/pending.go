@@ -28,4 +28,3 @@ func (r *replica) applyMessageAnnotations(w *spool.MailboxWriter, uid uint32, an
 	return nil
 }
 
-func newAuthenticator(any) protocol.Authenticator { return nil }

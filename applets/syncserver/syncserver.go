@@ -22,6 +22,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
+	"github.com/cyrus-replication/cyrus-replication/protocol/pwcheck"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
@@ -168,11 +169,16 @@ func newServer(env *cyrus.Env, o *Options) (*server, error) {
 	if n := cfg.Int("maxliteral"); n > 0 {
 		limits.MaxLiteral = n
 	}
+	auth, err := pwcheck.New(cfg)
+	if err != nil {
+		return nil, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitConfig}
+	}
+	auth.Logger = env.Log
 	s := &server{env: env, opts: o, spool: sp}
 	s.base = protocol.ServerOptions{
 		ServerName:       cfg.ServerName(),
 		Admins:           cfg.Admins(),
-		Auth:             newAuthenticator(cfg),
+		Auth:             auth,
 		TLSConfig:        tlsConfig,
 		AllowPlaintext:   cfg.AllowPlaintext() || o.SSF > 0,
 		FailedLoginPause: cfg.FailedLoginPause(),
@@ -214,6 +220,7 @@ func (s *server) serve(ctx context.Context, c net.Conn, shutdown, hangup <-chan 
 	}
 	r := newReplica(s, stage)
 	opts.Handler = r
+	ctx = pwcheck.WithLocalAddr(ctx, c.LocalAddr()) // virtdomains: the domain of the address dialled
 	if err := protocol.ServeCSync(ctx, c, opts); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.env.Log.Info(fmt.Sprintf("session ended: %v", err))
 	}

@@ -58,6 +58,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.err }
 
+// ReplyText is what Cyrus's server sends after "NO " for the refusal:
+// sasl_errstring of the result.
+func (e *Error) ReplyText() string { return e.Code.String() }
+
 // ErrDetail is sasl_errdetail as Cyrus's badlogin line shows it, for a
 // login by mech (PLAIN replaces "checkpass failed" by its own text).
 func (e *Error) ErrDetail(mech string) string {
