@@ -18,9 +18,13 @@ const levelNotice = slog.Level(2)
 // dispatchMore runs the commands dispatch does not: the APPLYs that change
 // a user's state beyond one mailbox, and RESTORE.
 func (r *replica) dispatchMore(ctx context.Context, s *protocol.Session, req protocol.Request, out *reply) error {
-	switch req.(type) {
+	switch q := req.(type) {
 	case *protocol.ApplyForce:
 		return r.applyForce(ctx)
+	case *protocol.ApplyRename:
+		return r.applyRename(ctx, q)
+	case *protocol.ApplyUnmailbox:
+		return r.applyUnmailbox(ctx, q)
 	}
 	r.log.Error("SYNCERROR: unknown command command=<" + req.Key() + ">")
 	return remote(protocol.CodeProtocolError)

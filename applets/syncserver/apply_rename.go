@@ -1,0 +1,20 @@
+package syncserver
+
+import (
+	"context"
+
+	"github.com/cyrus-replication/cyrus-replication/protocol"
+	"github.com/cyrus-replication/cyrus-replication/spool"
+)
+
+// applyRename is APPLY RENAME / LOCAL_RENAME: one mailbox (not its
+// children: the client sends each) renamed as admin, forcing user moves,
+// ignoring quota, keeping intermediaries, without moving subscriptions,
+// silently; the partition may change. A missing source is
+// NO IMAP_MAILBOX_NONEXISTENT.
+//
+// cyrus: imap/sync_support.c sync_apply_rename (3.6.1)
+func (r *replica) applyRename(ctx context.Context, q *protocol.ApplyRename) error {
+	err := r.sp.RenameMailbox(ctx, q.OldName, q.NewName, spool.RenameOptions{Partition: q.Partition, UIDValidity: q.UIDValidity})
+	return errNo(err)
+}
