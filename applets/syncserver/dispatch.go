@@ -25,6 +25,21 @@ func (r *replica) dispatchMore(ctx context.Context, s *protocol.Session, req pro
 		return r.applyRename(ctx, q)
 	case *protocol.ApplyUnmailbox:
 		return r.applyUnmailbox(ctx, q)
+	case *protocol.ApplySeen:
+		return r.applySeen(ctx, q)
+	case *protocol.ApplySub:
+		return r.applySub(ctx, q)
+	case *protocol.ApplyQuota:
+		return r.applyQuota(ctx, q)
+	case *protocol.ApplyUnquota:
+		return r.applyUnquota(ctx, q)
+	case *protocol.ApplyAnnotation:
+		a := q.Annotation
+		return r.applyAnnotation(ctx, a.MboxName, a.Entry, a.UserID, []byte(a.Data))
+	case *protocol.ApplyUnannotation:
+		return r.applyAnnotation(ctx, q.MboxName, q.Entry, q.UserID, nil)
+	case *protocol.ApplyUnuser:
+		return r.applyUnuser(ctx, q)
 	}
 	r.log.Error("SYNCERROR: unknown command command=<" + req.Key() + ">")
 	return remote(protocol.CodeProtocolError)
@@ -33,7 +48,16 @@ func (r *replica) dispatchMore(ctx context.Context, s *protocol.Session, req pro
 // logMailbox writes MAILBOX <name> to the sync log (suppressed unless
 // sync_log_chain), as Cyrus's commit of a changed mailbox does.
 func (r *replica) logMailbox(ctx context.Context, name string) {
-	r.synclog.Log(ctx, synclog.Item{Type: synclog.TypeMailbox, Args: []string{name}})
+	r.logItem(ctx, synclog.TypeMailbox, name)
+}
+
+// logItem writes what Cyrus's library code logs for a change made on the
+// replica: to every channel with sync_log_chain, else only to the
+// unsuppressable ones (squatter).
+//
+// cyrus: imap/sync_log.c sync_log_suppress (3.6.1)
+func (r *replica) logItem(ctx context.Context, typ string, args ...string) {
+	r.synclog.Log(ctx, synclog.Item{Type: typ, Args: args})
 }
 
 // errorText is Cyrus's error_message() text of an error, for log lines
