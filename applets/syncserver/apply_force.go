@@ -2,6 +2,8 @@ package syncserver
 
 import (
 	"context"
+
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 )
 
 // applyForce is APPLY FORCE: the client's -O. The replica then lets the
@@ -14,7 +16,7 @@ import (
 // cyrus: imap/sync_support.c sync_apply_force (3.6.1)
 func (r *replica) applyForce(ctx context.Context) error {
 	if r.forced() {
-		r.log.Log(ctx, levelNotice, "SYNCNOTICE: force already enabled")
+		r.log.Log(ctx, cyruslog.LevelNotice, "SYNCNOTICE: force already enabled")
 		return nil
 	}
 	if r.srv.sessionForce {
@@ -22,7 +24,7 @@ func (r *replica) applyForce(ctx context.Context) error {
 	} else {
 		r.srv.forceAll.Store(true)
 	}
-	r.log.Log(ctx, levelNotice, "SYNCNOTICE: enabling force mode")
+	r.log.Log(ctx, cyruslog.LevelNotice, "SYNCNOTICE: enabling force mode")
 	return nil
 }
 

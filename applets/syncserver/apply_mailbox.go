@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
@@ -71,8 +72,8 @@ func (r *replica) openForApply(ctx context.Context, m *protocol.Mailbox, mbtype 
 	w, err := r.sp.OpenMailboxWriter(ctx, m.Name)
 	if errors.Is(err, spool.ErrNotFound) {
 		if e, lerr := r.sp.LookupUniqueID(m.UniqueID); lerr == nil && !e.Deleted() && e.Name != m.Name {
-			r.log.Error(fmt.Sprintf("SYNCNOTICE: mailbox uniqueid already in use: mailbox=<%s> uniqueid=<%s> usedby=<%s>",
-				m.Name, m.UniqueID, e.Name), "mailbox", m.Name)
+			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCNOTICE: mailbox uniqueid already in use", "sync_apply_mailbox",
+				"mailbox", m.Name, "uniqueid", m.UniqueID, "usedby", e.Name)
 			return nil, remote(protocol.CodeMailboxMoved)
 		}
 		return r.createForApply(ctx, m, mbtype)
@@ -83,12 +84,12 @@ func (r *replica) openForApply(ctx context.Context, m *protocol.Mailbox, mbtype 
 	if id := w.Entry().UniqueID; id != m.UniqueID {
 		if !r.forced() && w.Header().LastUID != 0 {
 			w.Abort()
-			r.log.Error(fmt.Sprintf("SYNCERROR: mailbox uniqueid changed - retry: mailbox=<%s> origuniqueid=<%s> newuniqueid=<%s>",
-				m.Name, id, m.UniqueID), "mailbox", m.Name)
+			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCERROR: mailbox uniqueid changed - retry", "sync_apply_mailbox",
+				"mailbox", m.Name, "origuniqueid", id, "newuniqueid", m.UniqueID)
 			return nil, remote(protocol.CodeMailboxMoved)
 		}
-		r.log.Log(ctx, levelNotice, fmt.Sprintf("SYNCNOTICE: mailbox uniqueid changed - replacing: mailbox=<%s> origuniqueid=<%s> newuniqueid=<%s>",
-			m.Name, id, m.UniqueID), "mailbox", m.Name)
+		cyruslog.Xsyslog(r.log, cyruslog.LevelNotice, "SYNCNOTICE: mailbox uniqueid changed - replacing", "sync_apply_mailbox",
+			"mailbox", m.Name, "origuniqueid", id, "newuniqueid", m.UniqueID)
 		w.Abort()
 		if err := r.deleteMailbox(ctx, m.Name); err != nil {
 			return nil, err

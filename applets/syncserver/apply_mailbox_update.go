@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/cache"
@@ -52,8 +53,9 @@ func (a *mailboxApply) run(ctx context.Context) error {
 		since := crcs{m.SinceCRC, m.SinceCRCAnnot}
 		mine := crcs{h.SyncCRCBasic, h.SyncCRCAnnot}
 		if m.SinceModseq != h.HighestModseq || !since.equal(mine) {
-			r.log.Error(fmt.Sprintf("SYNCNOTICE: mailbox sync mismatch: mailbox=<%s> hms_master=<%d> hms_replica=<%d> crcs_master=<%d/%d> crcs_replica=<%d/%d>",
-				m.Name, m.SinceModseq, h.HighestModseq, since.basic, since.annot, mine.basic, mine.annot), "mailbox", m.Name)
+			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCNOTICE: mailbox sync mismatch", "sync_apply_mailbox",
+				"mailbox", m.Name, "hms_master", m.SinceModseq, "hms_replica", h.HighestModseq,
+				"crcs_master", fmt.Sprintf("%d/%d", since.basic, since.annot), "crcs_replica", fmt.Sprintf("%d/%d", mine.basic, mine.annot))
 			return remote(protocol.CodeSyncChanged)
 		}
 	}
@@ -74,7 +76,7 @@ func (a *mailboxApply) run(ctx context.Context) error {
 		return err
 	}
 	if err := r.applyMailboxAnnotations(ctx, w, m); err != nil {
-		r.log.Error(fmt.Sprintf("syncerror: annotations failed to apply to %s", m.Name), "mailbox", m.Name, "error", err)
+		r.log.Error(fmt.Sprintf("syncerror: annotations failed to apply to %s", m.Name), "mailbox", m.Name)
 		return err
 	}
 	if err := a.compareUpdate(ctx, updatePass); err != nil {
@@ -121,7 +123,7 @@ func (a *mailboxApply) sanity(ctx context.Context, h index.Header) error {
 			return nil
 		}
 		if r.forced() {
-			r.log.Log(ctx, levelNotice, fmt.Sprintf("forcesync: higher %s on replica %s - %d < %d", what, m.Name, sent, own), "mailbox", m.Name)
+			r.log.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("forcesync: higher %s on replica %s - %d < %d", what, m.Name, sent, own), "mailbox", m.Name)
 			return nil
 		}
 		r.log.Error(fmt.Sprintf("higher %s on replica %s - %d < %d", what, m.Name, sent, own), "mailbox", m.Name)
@@ -137,8 +139,8 @@ func (a *mailboxApply) sanity(ctx context.Context, h index.Header) error {
 		return err
 	}
 	if m.CreatedModseq > h.CreatedModseq && h.CreatedModseq != 0 {
-		r.log.Log(ctx, levelNotice, fmt.Sprintf("SYNCNOTICE: lower createdmodseq on replica: mailbox=<%s> createdmodseq=<%d> replica_createdmodseq=<%d>",
-			m.Name, m.CreatedModseq, h.CreatedModseq), "mailbox", m.Name)
+		cyruslog.Xsyslog(r.log, cyruslog.LevelNotice, "SYNCNOTICE: lower createdmodseq on replica", "sync_apply_mailbox",
+			"mailbox", m.Name, "createdmodseq", m.CreatedModseq, "replica_createdmodseq", h.CreatedModseq)
 	}
 	return nil
 }
@@ -160,7 +162,7 @@ func (a *mailboxApply) compareUpdate(ctx context.Context, pass applyPass) error 
 			rec, annots, err := m.Records[i].ParseUpload(w, version, func(e error) { r.log.Error(e.Error(), "mailbox", m.Name) })
 			if err != nil {
 				r.log.Error(err.Error(), "mailbox", m.Name)
-				r.log.Error("SYNCERROR: failed to parse uploaded record", "mailbox", m.Name)
+				cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCERROR: failed to parse uploaded record", "sync_mailbox_compare_update")
 				return remote(protocol.CodeProtocolError)
 			}
 			a.uploads[i] = upload{rec: rec, annots: annots}
@@ -187,8 +189,8 @@ func (a *mailboxApply) compareUpdate(ctx context.Context, pass applyPass) error 
 			}
 		case pass == updatePass:
 			if err := a.appendRecord(mrec, annots); err != nil {
-				r.log.Error(fmt.Sprintf("IOERROR: append file failed: mboxname=<%s> uid=<%d>", m.Name, mrec.UID),
-					"mailbox", m.Name, "error", err)
+				cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: append file failed", "sync_mailbox_compare_update",
+					"mboxname", m.Name, "uid", mrec.UID)
 				return err
 			}
 			appended = true
@@ -205,17 +207,17 @@ func (a *mailboxApply) checkRecord(ctx context.Context, mrec, rrec *index.Record
 	r, name := a.r, a.m.Name
 	switch {
 	case mrec.GUID != rrec.GUID:
-		r.log.Error(fmt.Sprintf("SYNCNOTICE: guid mismatch: mailbox=<%s> uid=<%d>", name, mrec.UID), "mailbox", name)
+		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCNOTICE: guid mismatch", "sync_mailbox_compare_update", "mailbox", name, "uid", mrec.UID)
 		return remote(protocol.CodeSyncChecksum)
 	case rrec.Modseq > mrec.Modseq && r.forced():
-		r.log.Log(ctx, levelNotice, fmt.Sprintf("forcesync: higher modseq on replica %s %d (%d > %d)", name, mrec.UID, rrec.Modseq, mrec.Modseq), "mailbox", name)
+		r.log.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("forcesync: higher modseq on replica %s %d (%d > %d)", name, mrec.UID, rrec.Modseq, mrec.Modseq), "mailbox", name)
 	case rrec.Modseq > mrec.Modseq:
-		r.log.Error(fmt.Sprintf("SYNCNOTICE: higher modseq on replica: mailbox=<%s> uid=<%d> replicamodseq=<%d> mastermodseq=<%d>",
-			name, mrec.UID, rrec.Modseq, mrec.Modseq), "mailbox", name)
+		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCNOTICE: higher modseq on replica", "sync_mailbox_compare_update",
+			"mailbox", name, "uid", mrec.UID, "replicamodseq", rrec.Modseq, "mastermodseq", mrec.Modseq)
 		return remote(protocol.CodeSyncChecksum)
 	}
 	if !mrec.Expunged() && rrec.Expunged() {
-		r.log.Error(fmt.Sprintf("SYNCNOTICE: expunged on replica: mailbox=<%s> uid=<%d>", name, mrec.UID), "mailbox", name)
+		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCNOTICE: expunged on replica", "sync_mailbox_compare_update", "mailbox", name, "uid", mrec.UID)
 		return remote(protocol.CodeSyncChecksum)
 	}
 	return nil
@@ -258,11 +260,11 @@ func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.Annot) e
 		if err == nil {
 			err = fmt.Errorf("no staged file for GUID %s", rec.GUID)
 		}
-		r.log.Error(fmt.Sprintf("IOERROR: parse failed: guid=<%s> error=<%v>", rec.GUID, err), "mailbox", a.m.Name)
+		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: parse failed", "sync_append_copyfile", "guid", rec.GUID.String(), "error", err)
 		return err
 	}
 	if msg.GUID != rec.GUID {
-		r.log.Error(fmt.Sprintf("IOERROR: guid mismatch on parse: filename=<%s> guid=<%s>", st.path, msg.GUID), "mailbox", a.m.Name)
+		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: guid mismatch on parse", "sync_append_copyfile", "filename", st.path, "guid", msg.GUID.String())
 		return fmt.Errorf("staged file %s has GUID %s, the record says %s", st.path, msg.GUID, rec.GUID)
 	}
 	if st.archived {
@@ -300,7 +302,7 @@ func (a *mailboxApply) setHeader() {
 	const mask = index.OptPOP3NewUIDL | index.OptIMAPSharedSeen | index.OptIMAPDupDeliver | index.OptIMAPHasAlarms
 	h.Options = protocol.ParseOptions(m.Options)&mask | h.Options&^mask
 	if h.UIDValidity != m.UIDValidity {
-		a.r.log.Log(context.Background(), levelNotice, fmt.Sprintf("%s uidvalidity changed, updating %d => %d", m.Name, h.UIDValidity, m.UIDValidity),
+		a.r.log.Log(context.Background(), cyruslog.LevelNotice, fmt.Sprintf("%s uidvalidity changed, updating %d => %d", m.Name, h.UIDValidity, m.UIDValidity),
 			"mailbox", m.Name)
 		h.UIDValidity = m.UIDValidity
 	}

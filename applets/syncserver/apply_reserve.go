@@ -3,10 +3,10 @@ package syncserver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -77,10 +77,10 @@ func (r *replica) reserveFolder(ctx context.Context, partition string, e *spool.
 			continue
 		}
 		if g, err := guid.File(src); err != nil {
-			r.log.Error(fmt.Sprintf("IOERROR: parse failed: filename=<%s>", src))
+			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: parse failed", "reserve_folder", "filename", src)
 			continue
 		} else if g != rec.GUID {
-			r.log.Error(fmt.Sprintf("IOERROR: guid mismatch on parse: filename=<%s>", src))
+			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: guid mismatch on parse", "reserve_folder", "filename", src)
 			continue
 		}
 		dir, err := r.stage.dir(partition, rec.Archived())
@@ -93,7 +93,7 @@ func (r *replica) reserveFolder(ctx context.Context, partition string, e *spool.
 		dst := filepath.Join(dir, rec.GUID.String())
 		os.Remove(dst)
 		if err := os.Link(src, dst); err != nil {
-			r.log.Error(fmt.Sprintf("IOERROR: link failed: mailbox_msg_path=<%s> stage_msg_path=<%s>", src, dst))
+			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: link failed", "reserve_folder", "mailbox_msg_path", src, "stage_msg_path", dst)
 			continue
 		}
 		r.stage.add(partition, rec.GUID, &staged{path: dst, size: int64(rec.Size), archived: rec.Archived()})

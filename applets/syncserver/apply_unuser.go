@@ -3,6 +3,7 @@ package syncserver
 import (
 	"context"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
@@ -14,7 +15,7 @@ import (
 // cyrus: imap/sync_support.c sync_apply_unuser (3.6.1)
 func (r *replica) applyUnuser(ctx context.Context, q *protocol.ApplyUnuser) error {
 	if q.UserID == "" {
-		r.log.Warn("ignoring attempt to sync_apply_unuser() without userid")
+		cyruslog.Xsyslog(r.log, cyruslog.LevelWarning, "ignoring attempt to sync_apply_unuser() without userid", "sync_apply_unuser")
 		return nil
 	}
 	gone, err := r.sp.DeleteUser(ctx, q.UserID)

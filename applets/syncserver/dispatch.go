@@ -6,14 +6,11 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
-	"log/slog"
 )
-
-// levelNotice is syslog's LOG_NOTICE.
-const levelNotice = slog.Level(2)
 
 // dispatchMore runs the commands dispatch does not: the APPLYs that change
 // a user's state beyond one mailbox, and RESTORE.
@@ -41,7 +38,7 @@ func (r *replica) dispatchMore(ctx context.Context, s *protocol.Session, req pro
 	case *protocol.ApplyUnuser:
 		return r.applyUnuser(ctx, q)
 	}
-	r.log.Error("SYNCERROR: unknown command command=<" + req.Key() + ">")
+	cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCERROR: unknown command", "sync_apply", "command", req.Key())
 	return remote(protocol.CodeProtocolError)
 }
 

@@ -1,10 +1,10 @@
 package syncserver
 
 import (
-	"fmt"
 	"io"
 	"os"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -41,7 +41,7 @@ func (r *replica) getFetch(q *protocol.GetFetch, out *reply) error {
 	msg := &protocol.Message{Partition: q.Partition, GUID: q.GUID}
 	f, err := os.Open(path)
 	if err != nil {
-		r.log.Error(fmt.Sprintf("IOERROR: Failed to read file: sval=<%s>", path))
+		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: Failed to read file", "printfile", "sval", path)
 		out.add(&protocol.Message{Nil: true})
 		return nil
 	}
@@ -54,7 +54,7 @@ func (r *replica) getFetch(q *protocol.GetFetch, out *reply) error {
 	st, serr := f.Stat()
 	if err != nil || serr != nil || g != q.GUID {
 		f.Close()
-		r.log.Error(fmt.Sprintf("IOERROR: GUID mismatch: guid=<%s>", q.GUID))
+		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: GUID mismatch", "printfile", "guid", q.GUID.String())
 		out.add(&protocol.Message{Nil: true})
 		return nil
 	}

@@ -27,4 +27,3 @@ func (r *replica) applyMessageAnnotations(w *spool.MailboxWriter, uid uint32, an
 	}
 	return nil
 }
-

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/cyrus-replication/cyrus-replication/dlist"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
@@ -41,7 +42,7 @@ func (r *replica) Command(ctx context.Context, s *protocol.Session, verb, key st
 	switch {
 	case errors.Is(err, protocol.ErrUnknownCommand):
 		if verb != "GET" {
-			r.log.Error(fmt.Sprintf("SYNCERROR: unknown command command=<%s>", key), "command", verb+" "+key)
+			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCERROR: unknown command", "sync_apply", "command", key)
 		}
 		return nil, remote(protocol.CodeProtocolError)
 	case err != nil:

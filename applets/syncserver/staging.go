@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
@@ -58,7 +59,7 @@ func (st *staging) dir(partition string, archived bool) (string, error) {
 	d := filepath.Join(base, "sync.", st.name)
 	if !slices.Contains(st.dirs, d) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			st.log.Error(fmt.Sprintf("IOERROR: failed to create directory for reserve: directory=<%s/>", d))
+			cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: failed to create directory for reserve", "dlist_reserve_path", "directory", d+"/")
 			return "", err
 		}
 		st.dirs = append(st.dirs, d)
@@ -103,12 +104,12 @@ func (st *staging) receive(partition, guidText string, size int64, r io.Reader) 
 	final := filepath.Join(d, g.String())
 	tmp := final + ".tmp"
 	if want, ok := st.sp.Config().DebugWriteFailGUID(); ok && want == g.String() {
-		st.log.Error(fmt.Sprintf("IOERROR: failed to upload file (simulated): guid=<%s>", g))
+		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: failed to upload file (simulated)", "reservefile", "guid", g.String())
 		return fmt.Errorf("upload of %s: %w", g, errSimulatedENOSPC)
 	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		st.log.Error(fmt.Sprintf("IOERROR: failed to upload file: guid=<%s> error=<%v>", g, err))
+		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: failed to upload file", "reservefile", "guid", g.String())
 		return err
 	}
 	n, err := io.Copy(f, r)
@@ -123,7 +124,7 @@ func (st *staging) receive(partition, guidText string, size int64, r io.Reader) 
 	}
 	if err != nil {
 		os.Remove(tmp)
-		st.log.Error(fmt.Sprintf("IOERROR: write failed: fname=<%s> error=<%v>", final, err))
+		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: write failed", "reservefile", "fname", final, "error", err)
 		return err
 	}
 	st.add(partition, g, &staged{path: final, size: size})
