@@ -233,10 +233,10 @@ func (a *mailboxApply) updateRecord(mrec *index.Record, rrec index.Record, annot
 	c.SystemFlags = mrec.SystemFlags
 	c.InternalFlags = rrec.InternalFlags&^index.FlagExpunged | mrec.InternalFlags&index.FlagExpunged
 	c.UserFlags = mrec.UserFlags
-	if err := a.r.applyMessageAnnotations(a.w, c.UID, annots, true); err != nil {
+	if err := a.w.RewriteSilent(c); err != nil {
 		return err
 	}
-	return a.w.RewriteSilent(c)
+	return a.r.applyMessageAnnotations(a.w, c.UID, annots, rrec.Modseq)
 }
 
 // appendRecord appends a record above the replica's LAST_UID from the
@@ -276,7 +276,7 @@ func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.Annot) e
 	if err := w.AppendStaged(rec, st.path, ce); err != nil {
 		return err
 	}
-	return r.applyMessageAnnotations(w, rec.UID, annots, false)
+	return r.applyMessageAnnotations(w, rec.UID, annots, 0)
 }
 
 // parseStaged derives a staged file's GUID, size and cache entry.
