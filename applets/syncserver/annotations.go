@@ -74,12 +74,15 @@ func fromWire(as []protocol.Annot) []annot {
 	return out
 }
 
-// live converts stored annotations, leaving out tombstones and those not
-// changed after since.
-func live(as []spool.Annotation, since uint64) []annot {
+// live converts stored annotations, leaving out tombstones. (Cyrus's
+// read_annotations takes a since_modseq and ignores it: both sides always
+// compare every annotation.)
+//
+// cyrus: imap/sync_support.c read_annotations (3.6.1)
+func live(as []spool.Annotation) []annot {
 	var out []annot
 	for _, a := range as {
-		if a.Deleted || len(a.Value) == 0 || a.Modseq <= since && since != 0 {
+		if a.Deleted || len(a.Value) == 0 {
 			continue
 		}
 		out = append(out, annot{entry: a.Entry, userid: a.UserID, value: a.Value, modseq: a.Modseq})
@@ -98,23 +101,17 @@ func (r *replica) applyMailboxAnnotations(_ context.Context, w *spool.MailboxWri
 	if err != nil {
 		return err
 	}
-	if err := mergeAnnotations(w, 0, live(local, 0), fromWire(m.Annotations)); err != nil {
+	if err := mergeAnnotations(w, 0, live(local), fromWire(m.Annotations)); err != nil {
 		return err
 	}
 	return w.FlushMailboxAnnotations()
 }
 
-// applyMessageAnnotations takes the master's annotations of one message:
-// for a record both sides had (since is the replica record's modseq), the
-// replica's annotations changed after it are merged with the master's; for
-// an appended one (since 0 and nothing local) the master's are written.
+// applyMessageAnnotations makes one message's annotations the master's
+// (a just appended message has none of its own).
 //
 // cyrus: imap/sync_support.c sync_mailbox_compare_update,
 // sync_append_copyfile (3.6.1)
-func (r *replica) applyMessageAnnotations(w *spool.MailboxWriter, uid uint32, annots []protocol.Annot, since uint64) error {
-	var local []annot
-	if since != 0 {
-		local = live(w.Annotations(uid), since)
-	}
-	return mergeAnnotations(w, uid, local, fromWire(annots))
+func (r *replica) applyMessageAnnotations(w *spool.MailboxWriter, uid uint32, annots []protocol.Annot) error {
+	return mergeAnnotations(w, uid, live(w.Annotations(uid)), fromWire(annots))
 }

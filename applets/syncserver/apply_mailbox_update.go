@@ -236,7 +236,7 @@ func (a *mailboxApply) updateRecord(mrec *index.Record, rrec index.Record, annot
 	if err := a.w.RewriteSilent(c); err != nil {
 		return err
 	}
-	return a.r.applyMessageAnnotations(a.w, c.UID, annots, rrec.Modseq)
+	return a.r.applyMessageAnnotations(a.w, c.UID, annots)
 }
 
 // appendRecord appends a record above the replica's LAST_UID from the
@@ -276,7 +276,7 @@ func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.Annot) e
 	if err := w.AppendStaged(rec, st.path, ce); err != nil {
 		return err
 	}
-	return r.applyMessageAnnotations(w, rec.UID, annots, 0)
+	return r.applyMessageAnnotations(w, rec.UID, annots)
 }
 
 // parseStaged derives a staged file's GUID, size and cache entry.
