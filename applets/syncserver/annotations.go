@@ -66,7 +66,7 @@ func mergeAnnotations(w *spool.MailboxWriter, uid uint32, local, remote []annot)
 }
 
 // fromWire converts the master's ANNOTATIONS items.
-func fromWire(as []protocol.Annot) []annot {
+func fromWire(as []protocol.ListAnnotation) []annot {
 	out := make([]annot, len(as))
 	for i, a := range as {
 		out[i] = annot{entry: a.Entry, userid: a.UserID, value: []byte(a.Data), modseq: a.Modseq}
@@ -112,6 +112,6 @@ func (r *replica) applyMailboxAnnotations(_ context.Context, w *spool.MailboxWri
 //
 // cyrus: imap/sync_support.c sync_mailbox_compare_update,
 // sync_append_copyfile (3.6.1)
-func (r *replica) applyMessageAnnotations(w *spool.MailboxWriter, uid uint32, annots []protocol.Annot) error {
+func (r *replica) applyMessageAnnotations(w *spool.MailboxWriter, uid uint32, annots []protocol.ListAnnotation) error {
 	return mergeAnnotations(w, uid, live(w.Annotations(uid)), fromWire(annots))
 }

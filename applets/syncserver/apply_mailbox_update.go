@@ -30,7 +30,7 @@ type mailboxApply struct {
 
 type upload struct {
 	rec    index.Record
-	annots []protocol.Annot
+	annots []protocol.ListAnnotation
 }
 
 // applyPass is which of sync_mailbox_compare_update's two passes runs:
@@ -226,7 +226,7 @@ func (a *mailboxApply) checkRecord(ctx context.Context, mrec, rrec *index.Record
 // updateRecord takes the master's side of a record both have: its dates,
 // modseq, flags (the replica's internal flags kept, but for \Expunged)
 // and annotations.
-func (a *mailboxApply) updateRecord(mrec *index.Record, rrec index.Record, annots []protocol.Annot) error {
+func (a *mailboxApply) updateRecord(mrec *index.Record, rrec index.Record, annots []protocol.ListAnnotation) error {
 	c := rrec
 	c.CID, c.Modseq, c.LastUpdated = mrec.CID, mrec.Modseq, mrec.LastUpdated
 	c.InternalDate, c.SaveDate, c.CreatedModseq = mrec.InternalDate, mrec.SaveDate, mrec.CreatedModseq
@@ -245,7 +245,7 @@ func (a *mailboxApply) updateRecord(mrec *index.Record, rrec index.Record, annot
 // appended unlinked.
 //
 // cyrus: imap/sync_support.c sync_append_copyfile (3.6.1)
-func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.Annot) error {
+func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.ListAnnotation) error {
 	r, w := a.r, a.w
 	st := r.stage.lookup(w.Entry().Partition, rec.GUID)
 	var msg *cache.Message

@@ -61,7 +61,7 @@ func (r *replica) annotationsOf(uniqueid, name, owner string, out *reply) error 
 		if a.Deleted || len(a.Value) == 0 {
 			continue // tombstones are not sent
 		}
-		out.add(&protocol.Annotation{MboxName: name, Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
+		out.add(&protocol.MailboxAnnotation{MboxName: name, Entry: a.Entry, UserID: a.UserID, Data: string(a.Value)})
 	}
 	return nil
 }
