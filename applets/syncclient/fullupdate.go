@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
@@ -254,50 +253,11 @@ func (fu *fullUpdater) loop(ctx context.Context, p pass) error {
 //
 // cyrus: imap/sync_support.c parse_upload, sync_getflags, decode_annotations (3.6.1)
 func (fu *fullUpdater) parseUpload(r *protocol.Record) (index.Record, []protocol.ListAnnotation, error) {
-	rec := index.Record{UID: r.UID, Modseq: r.Modseq, LastUpdated: r.LastUpdated, InternalDate: r.InternalDate,
-		Size: uint64(r.Size), GUID: r.GUID}
-	for _, f := range r.Flags {
-		if strings.HasPrefix(f, `\`) {
-			switch strings.ToLower(f) {
-			case `\seen`:
-				rec.SystemFlags |= index.FlagSeen
-			case `\expunged`:
-				rec.InternalFlags |= index.FlagExpunged
-			case `\answered`:
-				rec.SystemFlags |= index.FlagAnswered
-			case `\flagged`:
-				rec.SystemFlags |= index.FlagFlagged
-			case `\deleted`:
-				rec.SystemFlags |= index.FlagDeleted
-			case `\draft`:
-				rec.SystemFlags |= index.FlagDraft
-			default:
-				fu.s.log.Error("Unknown system flag: " + strings.ToLower(f))
-			}
-			continue
-		}
-		n, err := fu.w.AddUserFlag(f)
-		if err != nil {
-			fu.s.log.Error("Unable to record user flag: " + f)
-			return rec, nil, err
-		}
-		rec.UserFlags[n/32] |= 1 << (n % 32)
+	rec, annots, err := r.ParseUpload(fu.w, fu.w.Header().MinorVersion, func(e error) { fu.s.log.Error(e.Error()) })
+	if err != nil {
+		fu.s.log.Error(err.Error())
 	}
-	version := fu.w.Header().MinorVersion
-	var annots []protocol.ListAnnotation
-	for _, a := range r.Annotations {
-		switch {
-		case a.Entry == spool.AnnotThrID && version >= 13:
-			fmt.Sscanf(a.Data, "%x", &rec.CID)
-		case a.Entry == spool.AnnotSaveDate && version >= 15:
-			fmt.Sscanf(a.Data, "%d", &rec.SaveDate)
-		case a.Entry == spool.AnnotCreatedModseq && version >= 16:
-			fmt.Sscanf(a.Data, "%d", &rec.CreatedModseq)
-		default:
-			annots = append(annots, a)
-		}
-	}
-	return rec, annots, nil
+	return rec, annots, err
 }
 
 // compare is compare_one_record for one UID present on both sides.
