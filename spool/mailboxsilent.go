@@ -25,15 +25,16 @@ func (w *MailboxWriter) RewriteSilent(rec index.Record) error {
 	return w.rewrite(rec, true)
 }
 
-// AppendStaged appends rec silently (its UID, modseq, last_updated,
-// createdmodseq and savedate kept) with its message file hard-linked, or
-// copied, from path: a file the replica staged and whose GUID the caller
-// checked while building ce. The file is synced before Commit writes the
-// index that names it.
+// AppendStaged appends rec with its message file hard-linked, or copied,
+// from path: a file the replica staged and whose GUID the caller checked
+// while building ce. Silent keeps rec's UID, modseq, last_updated,
+// createdmodseq and savedate (replication); otherwise they are assigned as
+// for any append (a restore that cannot keep them). The file is synced
+// before Commit writes the index that names it.
 //
 // cyrus: imap/sync_support.c sync_append_copyfile; imap/mailbox.c
 // mailbox_append_index_record (3.6.1)
-func (w *MailboxWriter) AppendStaged(rec index.Record, path string, ce CacheEntry) error {
+func (w *MailboxWriter) AppendStaged(rec index.Record, path string, ce CacheEntry, silent bool) error {
 	if rec.UID <= w.h.LastUID {
 		return fmt.Errorf("spool: %s: append of uid %d at or below LAST_UID %d", w.e.Name, rec.UID, w.h.LastUID)
 	}
@@ -62,7 +63,7 @@ func (w *MailboxWriter) AppendStaged(rec index.Record, path string, ce CacheEntr
 	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = uint64(w.cacheEnd), ce.CRC, ce.Version
 	rec.HeaderSize, rec.SentDate, rec.GMTime = ce.HeaderSize, ce.SentDate, ce.GMTime
 	w.cacheEnd += int64(len(ce.Bytes))
-	return w.appendRecord(&rec, to, true)
+	return w.appendRecord(&rec, to, silent)
 }
 
 // AppendUnlinked appends an expunged record whose message the master no

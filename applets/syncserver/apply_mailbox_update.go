@@ -239,14 +239,18 @@ func (a *mailboxApply) updateRecord(mrec *index.Record, rrec index.Record, annot
 	return a.r.applyMessageAnnotations(a.w, c.UID, annots)
 }
 
-// appendRecord appends a record above the replica's LAST_UID from the
-// file staged for its GUID, checked by parsing it as Cyrus's message_parse
-// does. An expunged record whose file the master no longer has is
+// appendRecord appends a record above the replica's LAST_UID.
+func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.ListAnnotation) error {
+	return a.r.appendStaged(a.w, rec, annots, true)
+}
+
+// appendStaged appends a record from the file staged for its GUID,
+// checked by parsing it as Cyrus's message_parse does, then its
+// annotations. An expunged record whose file the master no longer has is
 // appended unlinked.
 //
 // cyrus: imap/sync_support.c sync_append_copyfile (3.6.1)
-func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.ListAnnotation) error {
-	r, w := a.r, a.w
+func (r *replica) appendStaged(w *spool.MailboxWriter, rec index.Record, annots []protocol.ListAnnotation, silent bool) error {
 	st := r.stage.lookup(w.Entry().Partition, rec.GUID)
 	var msg *cache.Message
 	var err error
@@ -273,7 +277,7 @@ func (a *mailboxApply) appendRecord(rec index.Record, annots []protocol.ListAnno
 	rec.Size = msg.Size
 	ce := spool.CacheEntry{Bytes: msg.Entry, CRC: msg.CRC, Version: msg.CacheVersion, HeaderSize: msg.HeaderSize,
 		SentDate: msg.SentDate, GMTime: msg.GMTime}
-	if err := w.AppendStaged(rec, st.path, ce); err != nil {
+	if err := w.AppendStaged(rec, st.path, ce, silent); err != nil {
 		return err
 	}
 	return r.applyMessageAnnotations(w, rec.UID, annots)

@@ -37,6 +37,8 @@ func (r *replica) dispatchMore(ctx context.Context, s *protocol.Session, req pro
 		return r.applyAnnotation(ctx, q.MboxName, q.Entry, q.UserID, nil)
 	case *protocol.ApplyUnuser:
 		return r.applyUnuser(ctx, q)
+	case *protocol.RestoreMailbox:
+		return r.restoreMailbox(ctx, s, q)
 	}
 	cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCERROR: unknown command", "sync_apply", "command", req.Key())
 	return remote(protocol.CodeProtocolError)
