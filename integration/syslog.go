@@ -15,8 +15,9 @@ import (
 type SyslogLine struct {
 	// Facility and Severity come from the <PRI> field.
 	Facility, Severity int
-	// Ident is the tag before "[pid]".
+	// Ident is the tag before "[pid]"; PID is the pid (0 if none).
 	Ident string
+	PID   int
 	// Msg is the text.
 	Msg string
 }
@@ -30,7 +31,7 @@ type Syslog struct {
 	conn  *net.UnixConn
 }
 
-var syslogRe = regexp.MustCompile(`^<(\d+)>(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?([^\[:]+)(?:\[\d+\])?: (.*)$`)
+var syslogRe = regexp.MustCompile(`^<(\d+)>(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?([^\[:]+)(?:\[(\d+)\])?: (.*)$`)
 
 // CatchSyslog binds /dev/log until the test ends. Where a syslog daemon
 // owns /dev/log, its socket is moved aside for the test and put back after
@@ -64,8 +65,9 @@ func CatchSyslog(t *testing.T) *Syslog {
 				continue
 			}
 			pri, _ := strconv.Atoi(m[1])
+			pid, _ := strconv.Atoi(m[3])
 			s.mu.Lock()
-			s.lines = append(s.lines, SyslogLine{Facility: pri / 8, Severity: pri % 8, Ident: m[2], Msg: m[3]})
+			s.lines = append(s.lines, SyslogLine{Facility: pri / 8, Severity: pri % 8, Ident: m[2], PID: pid, Msg: m[4]})
 			s.mu.Unlock()
 		}
 	}()

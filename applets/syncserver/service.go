@@ -238,6 +238,7 @@ func (s *service) run(ctx context.Context, serve serveFunc) error {
 			return err
 		}
 		s.tell(msgUnavailable)
+		s.log.Debug("accepted connection")
 		s.tell(msgConnection)
 		uses++
 		done := make(chan struct{})

@@ -115,6 +115,7 @@ func Main(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io
 	if w.debugger {
 		runDebugger(env, argv[0], svc.name)
 	}
+	env.Log.Debug("executed")
 	if w.stdio {
 		return srv.serveStdio(ctx, stdin, stdout)
 	}
