@@ -49,6 +49,10 @@ func (r *replica) Command(ctx context.Context, s *protocol.Session, verb, key st
 		r.log.Info(fmt.Sprintf("%s %s: %v", verb, key, err), "command", verb+" "+key)
 		return nil, remote(protocol.CodeBadParameters)
 	}
+	if err := checkNames(req); err != nil {
+		r.log.Error(fmt.Sprintf("%s %s refused", verb, key), "command", verb+" "+key, "error", err)
+		return nil, remote(protocol.CodeBadParameters)
+	}
 	out := &reply{}
 	err = r.dispatch(ctx, s, req, out)
 	return out.items, err
