@@ -280,8 +280,6 @@ func countFiles(t *testing.T, dir string) int {
 	return n
 }
 
-
-
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	for i := 0; i < 100; i++ {
