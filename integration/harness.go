@@ -125,7 +125,13 @@ func TempDir(t testing.TB) string {
 		t.Fatal(err)
 	}
 	os.Chmod(d, 0o755)
-	t.Cleanup(func() { os.RemoveAll(d) })
+	t.Cleanup(func() {
+		if t.Failed() && os.Getenv("CYREPL_KEEP") != "" {
+			t.Logf("kept %s (CYREPL_KEEP)", d)
+			return
+		}
+		os.RemoveAll(d)
+	})
 	return d
 }
 

@@ -138,7 +138,6 @@ func examine(t *testing.T, in *Instance, mb string) string {
 	return local.ReplaceAllString(out, "")
 }
 
-
 // treeFiles lists the files under dir/sub with a digest of each: message
 // files and databases must be alike byte for byte; cyrus.* files are left
 // out (mbexamine compares those), and so are staging leftovers.

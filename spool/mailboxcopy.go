@@ -127,7 +127,7 @@ func (s *Spool) renameCopy(ctx context.Context, w *MailboxWriter, newname, parti
 		highest = w.h.HighestModseq
 	}
 	n := &Entry{Name: newname, Type: w.e.Type, Partition: part, ACL: w.e.ACL, UniqueID: w.e.UniqueID}
-	nb, err := s.createFiles(ctx, n, w.h.Options, uidvalidity, w.h.CreatedModseq, highest)
+	nb, err := s.createFiles(ctx, n, w.h.Options, uidvalidity, w.h.CreatedModseq, highest, false)
 	if err != nil {
 		return err
 	}

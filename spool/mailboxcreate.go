@@ -32,6 +32,13 @@ type CreateParams struct {
 	CreatedModseq, FolderModseq, HighestModseq uint64
 	// Options are the index header options (OPTIONS, sync_parse_options).
 	Options index.Options
+	// StartEmpty writes the new cyrus.index with HIGHESTMODSEQ 0 (the
+	// mailboxes.db entry, createdmodseq and quota still use
+	// HighestModseq). sync_server's apply sets it to 0 anyway before the
+	// records go in; on disk from the start, a crash before they are in
+	// leaves a mailbox every client sees as lacking all of them, rather
+	// than one with the master's HIGHESTMODSEQ and no records.
+	StartEmpty bool
 }
 
 // createFlags are the MBOXLIST_CREATE_* flags our callers use.
@@ -113,7 +120,7 @@ func (s *Spool) createMailbox(ctx context.Context, p CreateParams, fl createFlag
 		mbtype |= TypeLegacyDirs
 	}
 	e := &Entry{Name: p.Name, Type: mbtype, Partition: part, ACL: acl, UniqueID: p.UniqueID}
-	mb, err := s.createFiles(ctx, e, p.Options, p.UIDValidity, p.CreatedModseq, p.HighestModseq)
+	mb, err := s.createFiles(ctx, e, p.Options, p.UIDValidity, p.CreatedModseq, p.HighestModseq, p.StartEmpty)
 	if err != nil {
 		return nil, err
 	}

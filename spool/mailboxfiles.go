@@ -41,7 +41,7 @@ func (m *newMailbox) close() {
 // conversations); a given highestModseq makes the quota change silent.
 //
 // cyrus: imap/mailbox.c mailbox_create, mailbox_commit (3.6.1)
-func (s *Spool) createFiles(ctx context.Context, e *Entry, options index.Options, uidvalidity uint32, created, highest uint64) (*newMailbox, error) {
+func (s *Spool) createFiles(ctx context.Context, e *Entry, options index.Options, uidvalidity uint32, created, highest uint64, startEmpty bool) (*newMailbox, error) {
 	if e.UniqueID == "" {
 		id, err := newUniqueID()
 		if err != nil {
@@ -54,14 +54,14 @@ func (s *Spool) createFiles(ctx context.Context, e *Entry, options index.Options
 		return nil, err
 	}
 	mb := &newMailbox{lock: lock}
-	if err := s.writeNewMailbox(e, mb, options, uidvalidity, created, highest); err != nil {
+	if err := s.writeNewMailbox(e, mb, options, uidvalidity, created, highest, startEmpty); err != nil {
 		mb.close()
 		return nil, err
 	}
 	return mb, nil
 }
 
-func (s *Spool) writeNewMailbox(e *Entry, mb *newMailbox, options index.Options, uidvalidity uint32, created, highest uint64) error {
+func (s *Spool) writeNewMailbox(e *Entry, mb *newMailbox, options index.Options, uidvalidity uint32, created, highest uint64, startEmpty bool) error {
 	root, err := s.partitionDir(e.Partition)
 	if err != nil {
 		return fmt.Errorf("%v: %w", err, ErrPartitionUnknown)
@@ -124,6 +124,9 @@ func (s *Spool) writeNewMailbox(e *Entry, mb *newMailbox, options index.Options,
 	h := index.Header{MinorVersion: 17, StartOffset: index.HeaderSize, RecordSize: index.RecordSize,
 		Options: options, UIDValidity: uidvalidity, CreatedModseq: created, HighestModseq: highest,
 		ChangesEpoch: now, SyncCRCAnnot: crcInitAnnot, HeaderFileCRC: hdr.FileCRC}
+	if startEmpty {
+		h.HighestModseq = 0
+	}
 	buf := make([]byte, index.HeaderSize)
 	if err := h.Encode(buf); err != nil {
 		return err

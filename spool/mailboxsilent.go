@@ -111,6 +111,7 @@ func (w *MailboxWriter) SetHeader(h index.Header) {
 //
 // cyrus: imap/mailbox.c mailbox_synccrcs (3.6.1)
 func (w *MailboxWriter) RecomputeSyncCRCs() (basic, annot uint32) {
+	annot = syncCRCAnnotInit
 	for i := range w.recs {
 		r := &w.recs[i]
 		if r.Expunged() {

@@ -7,11 +7,13 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
 // createForApply creates the mailbox APPLY MAILBOX names (sync mode, as
-// admin) and opens it with HIGHESTMODSEQ 0, so that every record sent is
-// a future change. A #sieve mailbox also gets the user's sieve directory.
+// admin) with HIGHESTMODSEQ 0, so that every record sent is a future
+// change, and opens it. A #sieve mailbox also gets the user's sieve
+// directory.
 //
 // cyrus: imap/sync_support.c sync_apply_mailbox; imap/mboxlist.c
 // mboxlist_createmailbox (3.6.1)
@@ -19,7 +21,7 @@ func (r *replica) createForApply(ctx context.Context, m *protocol.Mailbox, mbtyp
 	_, err := r.sp.CreateMailbox(ctx, spool.CreateParams{
 		Name: m.Name, UniqueID: m.UniqueID, Partition: m.Partition, ACL: protocol.ParseACL(m.ACL), Type: mbtype,
 		UIDValidity: m.UIDValidity, CreatedModseq: m.CreatedModseq, FolderModseq: m.FolderModseq,
-		HighestModseq: m.HighestModseq, Options: protocol.ParseOptions(m.Options),
+		HighestModseq: m.HighestModseq, Options: protocol.ParseOptions(m.Options), StartEmpty: true,
 	})
 	if err != nil {
 		return nil, err
@@ -28,9 +30,6 @@ func (r *replica) createForApply(ctx context.Context, m *protocol.Mailbox, mbtyp
 	if err != nil {
 		return nil, err
 	}
-	h := w.Header()
-	h.HighestModseq = 0
-	w.SetHeader(h)
 	if mbtype.Kind() == spool.KindSieve {
 		dir, err := r.sp.SieveDir(r.sp.Config().Namespace().UserIDOf(m.Name))
 		if err == nil {
@@ -52,7 +51,11 @@ func (r *replica) createForApply(ctx context.Context, m *protocol.Mailbox, mbtyp
 // cyrus: imap/sync_support.c sync_apply_unmailbox; imap/mboxlist.c
 // mboxlist_deletemailbox (3.6.1)
 func (r *replica) deleteMailbox(ctx context.Context, name string) error {
-	return r.sp.DeleteMailbox(ctx, name, spool.DeleteOptions{})
+	if err := r.sp.DeleteMailbox(ctx, name, spool.DeleteOptions{}); err != nil {
+		return err
+	}
+	r.logItem(ctx, synclog.TypeUnmailbox, name) // mboxlist_deletemailbox's
+	return nil
 }
 
 // applyPlaceholder is APPLY MAILBOX of an intermediate or a tombstone:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
 // applyRename is APPLY RENAME / LOCAL_RENAME: one mailbox (not its
@@ -16,5 +17,12 @@ import (
 // cyrus: imap/sync_support.c sync_apply_rename (3.6.1)
 func (r *replica) applyRename(ctx context.Context, q *protocol.ApplyRename) error {
 	err := r.sp.RenameMailbox(ctx, q.OldName, q.NewName, spool.RenameOptions{Partition: q.Partition, UIDValidity: q.UIDValidity})
-	return errNo(err)
+	if err != nil {
+		return errNo(err)
+	}
+	// cyrus: imap/sync_log.h sync_log_rename (3.6.1)
+	r.logItem(ctx, synclog.TypeRename, q.OldName, q.NewName)
+	r.logMailbox(ctx, q.OldName)
+	r.logMailbox(ctx, q.NewName)
+	return nil
 }

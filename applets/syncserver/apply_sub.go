@@ -14,9 +14,7 @@ import (
 // mboxlist_changesub (3.6.1)
 func (r *replica) applySub(ctx context.Context, q *protocol.ApplySub) error {
 	var err error
-	typ := synclog.TypeSub
 	if q.Unsub {
-		typ = synclog.TypeUnsub
 		err = r.sp.Unsubscribe(ctx, q.UserID, q.MboxName)
 	} else {
 		err = r.sp.Subscribe(ctx, q.UserID, q.MboxName)
@@ -24,6 +22,7 @@ func (r *replica) applySub(ctx context.Context, q *protocol.ApplySub) error {
 	if err != nil {
 		return err
 	}
-	r.logItem(ctx, typ, q.UserID, q.MboxName)
+	// cyrus: imap/sync_log.h sync_log_subscribe: SUB for either (3.6.1)
+	r.logItem(ctx, synclog.TypeSub, q.UserID, q.MboxName)
 	return nil
 }

@@ -290,3 +290,23 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Error("condition not met within 5 s")
 }
+
+// TestCreateCrashWindow: a mailbox created for an APPLY whose records never
+// get in (the server killed in between) has HIGHESTMODSEQ 0 on disk, so
+// the next sync sends every record, instead of the master's HIGHESTMODSEQ
+// with no records, which a client would take as in step.
+func TestCreateCrashWindow(t *testing.T) {
+	srv, _ := newTestServer(t)
+	r := newReplica(srv, "crash")
+	m := newMailbox("user.cb.Crash", "crashuniqueid000000000001", nil, nil)
+	m.HighestModseq = 121
+	w, err := r.createForApply(context.Background(), m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Abort() // the kill
+	got := readIndex(t, srv, "user.cb.Crash")
+	if got.HighestModseq != 0 || got.CreatedModseq != m.CreatedModseq {
+		t.Errorf("after a crash: HIGHESTMODSEQ %d, CREATEDMODSEQ %d", got.HighestModseq, got.CreatedModseq)
+	}
+}
