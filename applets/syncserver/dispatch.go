@@ -39,6 +39,8 @@ func (r *replica) dispatchMore(ctx context.Context, s *protocol.Session, req pro
 		return r.applyUnuser(ctx, q)
 	case *protocol.RestoreMailbox:
 		return r.restoreMailbox(ctx, s, q)
+	case *protocol.ApplySieve, *protocol.ApplyUnsieve, *protocol.ApplyUnactivateSieve:
+		return r.applySieve(ctx, q)
 	}
 	cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "SYNCERROR: unknown command", "sync_apply", "command", req.Key())
 	return remote(protocol.CodeProtocolError)

@@ -43,7 +43,15 @@ func (r *replica) getUser(ctx context.Context, s *protocol.Session, q *protocol.
 	if !exists {
 		return nil
 	}
-	return r.getMeta(ctx, s, q.UserID, out)
+	if err := r.getMeta(ctx, s, q.UserID, out); err != nil {
+		return err
+	}
+	// Remove what the sieve directory holds besides live scripts'
+	// bytecode and the active link (a write in a GET, as Cyrus does).
+	if _, err := r.sp.CleanSieveDir(ctx, q.UserID); err != nil {
+		r.log.Warn("sieve directory clean-up", "user", q.UserID, "error", err)
+	}
+	return nil
 }
 
 // userEntries lists a user's mailboxes.db entries as Cyrus's

@@ -1,0 +1,53 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"os"
+)
+
+// EnsureSieveFolder is sieve_ensure_folder: userid's #sieve mailbox is
+// created when missing (a local create: new uniqueid, the user's rights)
+// and the legacy "<name>.script" files of the user's sieve directory are
+// moved into it. With mustExist false (sync_client's call, which passes
+// no mailbox) a user without a sieve directory is left alone; with it the
+// directory is made first. It reports whether #sieve was created.
+//
+// cyrus: imap/sieve_db.c sieve_ensure_folder (3.6.1)
+func (s *Spool) EnsureSieveFolder(ctx context.Context, userid string, mustExist bool) (created bool, err error) {
+	dir, err := s.SieveDir(userid)
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if !mustExist {
+			return false, nil
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return false, err
+		}
+	} else if err != nil {
+		return false, err
+	}
+	name := s.SieveMailbox(userid)
+	if e, err := s.LookupName(name); err == nil && !e.Deleted() {
+		return false, nil
+	}
+	release, err := s.lockUsers(ctx, name)
+	if err != nil {
+		return false, mboxErr("create", name, err)
+	}
+	if e, err := s.lookupAll(name); err == nil && e != nil && !e.Deleted() {
+		release() // lost the race
+		return false, nil
+	}
+	_, err = s.createMailbox(ctx, CreateParams{Name: name, Type: KindSieve}, createFlags{})
+	release()
+	if err != nil {
+		return false, mboxErr("create", name, err)
+	}
+	if _, err := s.MigrateSieveScripts(ctx, userid); err != nil {
+		return true, err
+	}
+	return true, nil
+}
