@@ -2,8 +2,8 @@
 // followed through symlinks, or the first argument) and holds the
 // multi-call binary's own commands: install-links and synclog-show.
 //
-// The applets, one package each: cyrsynclog (cyr_synclog) and syncclient
-// (sync_client). Beside them, cyrus does for every applet what Cyrus's
+// The applets, one package each: cyrsynclog (cyr_synclog), syncclient
+// (sync_client) and syncserver (sync_server). Beside them, cyrus does for every applet what Cyrus's
 // cyrus_init does (configuration, user, umask, syslog), and getopt parses
 // command lines as glibc's getopt_long does for Cyrus's programs.
 package applets
