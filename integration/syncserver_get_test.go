@@ -11,10 +11,10 @@ import (
 // with Cyrus's sync_server and ours both listening on UNIX sockets (no
 // login there), for comparing what each answers.
 type getReplica struct {
-	p            *Pair
-	cyrus, ours  string // sockets
-	uniqueids    []string
-	inboxID, uid string
+	p           *Pair
+	cyrus, ours string // sockets
+	uniqueids   []string
+	inboxID     string
 }
 
 // newGetReplica replicates a varied master with Cyrus's sync_client -A:

@@ -184,7 +184,7 @@ func alive(pid int) bool { return syscall.Kill(pid, 0) == nil && !zombie(pid) }
 
 // childrenOf lists the live children of the instance's master whose
 // command line names prog.
-func childrenOf(t *testing.T, in *Instance, prog string) []int {
+func childrenOf(t testing.TB, in *Instance, prog string) []int {
 	t.Helper()
 	ents, _ := os.ReadDir("/proc")
 	var out []int
