@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cyrus-replication/cyrus-replication/spool/header"
 	"github.com/cyrus-replication/cyrus-replication/spool/index"
 )
@@ -128,10 +130,33 @@ func (w *MailboxWriter) RecomputeSyncCRCs() (basic, annot uint32) {
 	return basic, annot
 }
 
+// batchSync is how many new message files make one syncfs(2) of their
+// file system cheaper than an fsync(2) each.
+const batchSync = 8
+
 // syncNewFiles makes the message files appended by AppendStaged durable
-// before the index names them: their data, then their directories.
+// before the index names them: their data, then their directories. Many
+// files (an initial sync, a big upload) take one syncfs of their file
+// system instead of an fsync each — the same guarantee, one journal
+// commit instead of one per file; their writeback was started when they
+// were uploaded (staging).
 func (w *MailboxWriter) syncNewFiles() error {
+	if len(w.toSync) == 0 {
+		return nil
+	}
 	dirs := map[string]bool{}
+	for _, p := range w.toSync {
+		dirs[filepath.Dir(p)] = true
+	}
+	if len(w.toSync) >= batchSync {
+		for d := range dirs {
+			if err := syncFS(d); err != nil {
+				return err
+			}
+		}
+		w.toSync = nil
+		return nil
+	}
 	for _, p := range w.toSync {
 		f, err := os.Open(p)
 		if err != nil {
@@ -142,7 +167,6 @@ func (w *MailboxWriter) syncNewFiles() error {
 		if err != nil {
 			return fmt.Errorf("fsync %s: %w", p, err)
 		}
-		dirs[filepath.Dir(p)] = true
 	}
 	for d := range dirs {
 		if err := syncDir(d); err != nil {
@@ -150,6 +174,20 @@ func (w *MailboxWriter) syncNewFiles() error {
 		}
 	}
 	w.toSync = nil
+	return nil
+}
+
+// syncFS flushes the file system holding path (syncfs(2)): the data and
+// metadata of every file on it, directories included.
+func syncFS(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return fmt.Errorf("syncfs %s: %w", path, err)
+	}
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -113,6 +115,11 @@ func (st *staging) receive(partition, guidText string, size int64, r io.Reader) 
 		return err
 	}
 	n, err := io.Copy(f, r)
+	if err == nil {
+		// start the writeback now, so that the sync before the index names
+		// the file (spool's commit) finds little left to write
+		unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
