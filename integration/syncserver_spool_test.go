@@ -22,13 +22,13 @@ import (
 func TestSyncServerSpoolLikeCyrus(t *testing.T) {
 	RequireCyrus(t)
 	base := TempDir(t)
-	theirs := NewInstance(t, base, "replica")
+	theirs := NewInstance(t, base, "replica", "allowusermoves: yes")
 	theirs.Start(t)
-	ours := NewInstance(t, base, "ours")
+	ours := NewInstance(t, base, "ours", "allowusermoves: yes")
 	ours.SyncServer = OursApplet(t, "sync_server")
 	ours.WriteConfigs(t)
 	ours.Start(t)
-	master := NewInstance(t, base, "master", "sync_authname: "+SyncUser, "sync_password: "+SyncPassword,
+	master := NewInstance(t, base, "master", "allowusermoves: yes", "sync_authname: "+SyncUser, "sync_password: "+SyncPassword,
 		"sync_host: 127.0.0.1", "sync_try_imap: 0", "sync_port: "+itoa(theirs.CSyncPort),
 		"ours_sync_port: "+itoa(ours.CSyncPort), "ours_sync_try_imap: 0")
 	master.Start(t)
@@ -48,13 +48,15 @@ func TestSyncServerSpoolLikeCyrus(t *testing.T) {
 	imapLines(t, master, "alice", UserPassword, "SELECT INBOX", `UID STORE 1:* +FLAGS (\Answered)`, `UID STORE 2 -FLAGS (\Seen)`,
 		"UID EXPUNGE 4", `RENAME Sent Sent2`, `DELETE "Work/Projects"`, "UNSUBSCRIBE Sent")
 	imapLines(t, master, AdminUser, AdminPassword, `SETQUOTA user/bob (STORAGE 5000 MESSAGE 10)`,
-		`SETACL user/carol admin lrswipkxtecdan`, `DELETE user/carol`)
+		`SETACL user/carol admin lrswipkxtecdan`, `DELETE user/carol`, `RENAME user/bob user/robert`)
 	for _, ch := range [][]string{nil, {"-n", "ours"}} {
 		if res := p.CyrusSync(t, append(ch, "-A")...); res.Code != 0 {
 			t.Fatalf("Cyrus's sync_client %v -A: %d\n%s%s", ch, res.Code, res.Stdout, res.Stderr)
 		}
-		if res := p.CyrusSync(t, append(ch, "-u", "carol")...); res.Code != 0 {
-			t.Fatalf("Cyrus's sync_client %v -u carol: %d\n%s%s", ch, res.Code, res.Stdout, res.Stderr)
+		for _, u := range []string{"carol", "bob", "robert"} { // gone, renamed: -A no longer lists them
+			if res := p.CyrusSync(t, append(ch, "-u", u)...); res.Code != 0 {
+				t.Fatalf("Cyrus's sync_client %v -u %s: %d\n%s%s", ch, u, res.Code, res.Stdout, res.Stderr)
+			}
 		}
 	}
 	compareSpools(t, theirs, ours)
