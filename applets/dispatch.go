@@ -83,6 +83,7 @@ func Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.
 		}
 		name, argv = argv[1], argv[1:]
 	}
+	defer startProfile()()
 	err := registry[name].Main(ctx, argv, stdin, stdout, stderr)
 	if f, ok := err.(*cyrus.Fatal); ok && f.Msg != "" {
 		fmt.Fprintf(stderr, "fatal error: %s\n", f.Msg)
