@@ -255,7 +255,9 @@ func (r *replica) appendStaged(w *spool.MailboxWriter, rec index.Record, annots 
 	var msg *cache.Message
 	var err error
 	if st != nil {
-		msg, err = parseStaged(st.path)
+		if msg = r.stage.takeParsed(st); msg == nil {
+			msg, err = parseStaged(st.path)
+		}
 	}
 	if st == nil || err != nil {
 		if rec.Expunged() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/spool/cache"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 
@@ -23,6 +24,10 @@ type staged struct {
 	path     string
 	size     int64
 	archived bool // found on an archive partition
+	// parsed is the cache entry derived while the file was received (a
+	// small upload), used by the first append that links the file; nil
+	// when the append must parse the file itself.
+	parsed *cache.Message
 }
 
 // staging is a session's reserve list: per partition, the GUIDs the
@@ -38,7 +43,21 @@ type staging struct {
 	log   *slog.Logger
 	files map[string]map[guid.GUID]*staged
 	dirs  []string
+	// buf receives small uploads; parsedBytes is what the parsed entries
+	// not yet appended hold, kept under maxParsedBytes.
+	buf         []byte
+	parsedBytes int
 }
+
+// Uploads up to maxBufferedUpload bytes are received in memory, written
+// with one call and parsed there, so that the append does not read the
+// file back; larger ones stream to disk. maxParsedBytes bounds the cache
+// entries waiting for their append (a client may upload a whole user's
+// messages before its first APPLY MAILBOX).
+const (
+	maxBufferedUpload = 1 << 20
+	maxParsedBytes    = 32 << 20
+)
 
 func newStaging(sp *spool.Spool, name string, log *slog.Logger) *staging {
 	return &staging{sp: sp, name: name, log: log, files: map[string]map[guid.GUID]*staged{}}
@@ -87,11 +106,12 @@ func (st *staging) add(partition string, g guid.GUID, f *staged) {
 	m[g] = f
 }
 
-// receive is the FileFunc of APPLY MESSAGE: the content goes to a
-// temporary file renamed to its GUID once complete and checked (the
-// decoder checks the SHA-1 while we read), so no staged file is ever
-// partial. It is not fsynced here: the append that links it into a
-// mailbox syncs it before the index names it.
+// receive is the FileFunc of APPLY MESSAGE. The file is written under its
+// GUID only once its content has been read and checked (the decoder
+// checks the SHA-1 while we read) when it is small, or else removed again
+// if the upload fails or the check does, so that no staged file the
+// session knows is ever partial. It is not fsynced here: the append that
+// links it into a mailbox syncs it before the index names it.
 //
 // cyrus: imap/dlist.c reservefile (3.6.1)
 func (st *staging) receive(partition, guidText string, size int64, r io.Reader) error {
@@ -104,17 +124,72 @@ func (st *staging) receive(partition, guidText string, size int64, r io.Reader) 
 		return err
 	}
 	final := filepath.Join(d, g.String())
-	tmp := final + ".tmp"
 	if want, ok := st.sp.Config().DebugWriteFailGUID(); ok && want == g.String() {
 		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: failed to upload file (simulated)", "reservefile", "guid", g.String())
 		return fmt.Errorf("upload of %s: %w", g, errSimulatedENOSPC)
 	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	var content []byte
+	if size <= maxBufferedUpload {
+		content, err = st.readSmall(size, r)
+	}
+	if err == nil {
+		// A name left by an earlier upload of the same GUID may be hard
+		// linked into a mailbox by now: replace the name, never write
+		// through it.
+		os.Remove(final)
+		if err = writeStaged(final, content, size, r); err != nil {
+			os.Remove(final)
+		}
+	}
 	if err != nil {
-		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: failed to upload file", "reservefile", "guid", g.String())
+		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: write failed", "reservefile", "fname", final, "error", err)
 		return err
 	}
-	n, err := io.Copy(f, r)
+	f := &staged{path: final, size: size}
+	if content != nil && st.parsedBytes < maxParsedBytes {
+		// A message Cyrus would refuse to parse is parsed again, and
+		// refused, by the append.
+		if msg, err := cache.ParseKnownGUID(content, g); err == nil {
+			f.parsed = msg
+			st.parsedBytes += len(msg.Entry)
+		}
+	}
+	st.add(partition, g, f)
+	return nil
+}
+
+// readSmall reads an upload of size bytes into the session's buffer,
+// reading on to the end so that the decoder's SHA-1 check has been made.
+func (st *staging) readSmall(size int64, r io.Reader) ([]byte, error) {
+	if int64(cap(st.buf)) < size {
+		st.buf = make([]byte, size)
+	}
+	b := st.buf[:size]
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	if _, err := r.Read(make([]byte, 1)); err != io.EOF {
+		if err == nil {
+			err = fmt.Errorf("more than %d bytes", size)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// writeStaged creates path with content, or, when content is nil, the
+// size bytes streamed from r, and starts its writeback.
+func writeStaged(path string, content []byte, size int64, r io.Reader) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	n := int64(len(content))
+	if content != nil {
+		_, err = f.Write(content)
+	} else {
+		n, err = io.Copy(f, r)
+	}
 	if err == nil {
 		// start the writeback now, so that the sync before the index names
 		// the file (spool's commit) finds little left to write
@@ -126,16 +201,18 @@ func (st *staging) receive(partition, guidText string, size int64, r io.Reader) 
 	if err == nil && n != size {
 		err = fmt.Errorf("%d bytes of %d", n, size)
 	}
-	if err == nil {
-		err = os.Rename(tmp, final)
+	return err
+}
+
+// takeParsed returns f's parsed entry once, freeing its share of the
+// budget: a second append of the same file parses it again.
+func (st *staging) takeParsed(f *staged) *cache.Message {
+	msg := f.parsed
+	if msg != nil {
+		f.parsed = nil
+		st.parsedBytes -= len(msg.Entry)
 	}
-	if err != nil {
-		os.Remove(tmp)
-		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: write failed", "reservefile", "fname", final, "error", err)
-		return err
-	}
-	st.add(partition, g, &staged{path: final, size: size})
-	return nil
+	return msg
 }
 
 // errSimulatedENOSPC is debug_writefail_guid's pretend full disk.
@@ -152,6 +229,7 @@ func (st *staging) reset() {
 		}
 	}
 	st.files = map[string]map[guid.GUID]*staged{}
+	st.parsedBytes = 0
 	for _, d := range st.dirs {
 		// leftovers of an interrupted upload too
 		if ents, err := os.ReadDir(d); err == nil {

@@ -74,6 +74,18 @@ type Message struct {
 // cyrus: imap/message.c message_parse_mapped, message_create_record,
 // message_write_cache (3.6.1)
 func Parse(msg []byte) (*Message, error) {
+	return parse(msg, nil)
+}
+
+// ParseKnownGUID is Parse for a message whose GUID (the SHA-1 of msg) the
+// caller has already computed, as the replication decoder does while it
+// receives a file, so that the replica hashes each message once, not
+// twice.
+func ParseKnownGUID(msg []byte, g guid.GUID) (*Message, error) {
+	return parse(msg, &g)
+}
+
+func parse(msg []byte, known *guid.GUID) (*Message, error) {
 	if len(msg) == 0 {
 		return nil, errors.New("cache: parse: empty message")
 	}
@@ -87,8 +99,12 @@ func Parse(msg []byte) (*Message, error) {
 	m := &Message{
 		Size:         uint64(len(msg)),
 		HeaderSize:   uint32(top.headerSize),
-		GUID:         guid.Sum(msg),
 		CacheVersion: Version,
+	}
+	if known != nil {
+		m.GUID = *known
+	} else {
+		m.GUID = guid.Sum(msg)
 	}
 	m.SentDate, _ = parseDate(top.date, true)
 	m.GMTime, _ = parseDate(top.date, false)
