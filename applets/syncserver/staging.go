@@ -135,8 +135,9 @@ func (st *staging) receive(partition, guidText string, size int64, r io.Reader) 
 	if err == nil {
 		// A name left by an earlier upload of the same GUID may be hard
 		// linked into a mailbox by now: replace the name, never write
-		// through it.
-		os.Remove(final)
+		// through it. (unix.Unlink: os.Remove tries rmdir too when the
+		// name is absent, as it nearly always is.)
+		unix.Unlink(final)
 		if err = writeStaged(final, content, size, r); err != nil {
 			os.Remove(final)
 		}
