@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -116,6 +117,7 @@ func Main(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io
 		runDebugger(env, argv[0], svc.name)
 	}
 	env.Log.Debug("executed")
+	serialRuntime()
 	if w.stdio {
 		return srv.serveStdio(ctx, stdin, stdout)
 	}
@@ -188,6 +190,18 @@ func newServer(env *cyrus.Env, o *Options) (*server, error) {
 		Logger:           env.Log,
 	}
 	return s, nil
+}
+
+// serialRuntime gives the Go runtime one processor when the process serves
+// one session at a time, as under master or on stdio: the protocol is
+// stop-and-wait, so a second processor only lets the runtime wake idle
+// threads at every goroutine hand-off and garbage collection, CPU that
+// Cyrus's single-threaded server does not spend. GOMAXPROCS in the
+// environment still decides.
+func serialRuntime() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 }
 
 // serverTLS is the STARTTLS configuration: offered when tls_server_cert
