@@ -161,10 +161,24 @@ func (w *MailboxWriter) appendRecord(rec *index.Record, path string, silent bool
 	return nil
 }
 
+// mkdirMessages makes the directory of a message file, once per directory
+// and writer: an append of many messages stats it once, not per message.
+func (w *MailboxWriter) mkdirMessages(path string) error {
+	dir := filepath.Dir(path)
+	if dir == w.madeDir {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	w.madeDir = dir
+	return nil
+}
+
 // writeMessage stores a new message file, checking its size and SHA-1,
 // synced before the index can name it.
 func (w *MailboxWriter) writeMessage(path string, body io.Reader, size uint64, want guid.GUID) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := w.mkdirMessages(path); err != nil {
 		return err
 	}
 	os.Remove(path) // a leftover of an interrupted append (UID above LAST_UID)

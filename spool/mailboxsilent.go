@@ -48,7 +48,7 @@ func (w *MailboxWriter) AppendStaged(rec index.Record, path string, ce CacheEntr
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+	if err := w.mkdirMessages(to); err != nil {
 		return fmt.Errorf("spool: %s: %w", w.e.Name, err)
 	}
 	if err := copyFile(path, to); err != nil {

@@ -61,6 +61,7 @@ type MailboxWriter struct {
 	newFiles                        []string
 	sieveChanges                    []sieveChange // sievebook.go
 	toSync                          []string
+	madeDir                         string // the message directory last made (mkdirMessages)
 	now                             func() time.Time
 	log                             *slog.Logger
 
