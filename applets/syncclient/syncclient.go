@@ -92,6 +92,8 @@ type run struct {
 	failed bool
 	// hup receives SIGHUP, which cuts the rolling loop's waits short.
 	hup <-chan os.Signal
+	// state is what the rolling loop records for status; nil: nothing.
+	state *clientState
 }
 
 func (r *run) main(ctx context.Context) error {
