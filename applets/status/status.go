@@ -59,7 +59,7 @@ type Channel struct {
 	Items     int   `json:"backlog_items"`
 	Bytes     int64 `json:"backlog_bytes"`
 	Malformed int   `json:"malformed_lines"`
-	// Oldest is Since of the first file, when there is a backlog.
+	// Oldest is Since of the first file that is not empty.
 	Oldest     time.Time `json:"oldest_item,omitzero"`
 	OldestAge  float64   `json:"oldest_age_seconds"`
 	OldestFrom string    `json:"oldest_from,omitempty"`
@@ -85,10 +85,13 @@ func Collect(configDir string, channels []string, now time.Time) ([]Channel, err
 			ch.Bytes += f.Bytes
 			ch.Malformed += f.Malformed
 		}
-		if len(files) > 0 && ch.Bytes > 0 {
-			ch.Oldest = files[0].Since
-			ch.OldestAge = max(now.Sub(ch.Oldest).Seconds(), 0)
-			ch.OldestFrom = files[0].SinceFrom + " of " + files[0].Name
+		for _, f := range files { // log-run first: its items are older
+			if f.Bytes > 0 {
+				ch.Oldest = f.Since
+				ch.OldestAge = max(now.Sub(ch.Oldest).Seconds(), 0)
+				ch.OldestFrom = f.SinceFrom + " of " + f.Name
+				break
+			}
 		}
 		if ch.ClientRunning, err = synclog.ChannelHeld(ch.Dir); err != nil {
 			return nil, err

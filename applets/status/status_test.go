@@ -27,10 +27,13 @@ func TestBacklogCount(t *testing.T) {
 	write(t, filepath.Join(sync, "log-run"), "USER fred\nMAILBOX \"user.a b\"\nMAILBOX {6}\r\nuser.x\r\nMAILBOX \"unterminated\n")
 	// log: one item and one being written (no newline yet).
 	write(t, filepath.Join(sync, "log"), "APPEND user.fred\nMAILB")
-	// ch: nothing at all (no directory); empty: an empty log.
+	// ch: nothing at all (no directory); empty: an empty log; late: an
+	// empty log-run (the age is log's).
+	write(t, filepath.Join(sync, "late", "log-run"), "")
+	write(t, filepath.Join(sync, "late", "log"), "USER x\n")
 	write(t, filepath.Join(sync, "empty", "log"), "")
 	now := time.Now().Add(time.Hour)
-	st, err := Collect(cfg, []string{"", "ch", "empty"}, now)
+	st, err := Collect(cfg, []string{"", "ch", "empty", "late"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,10 @@ func TestBacklogCount(t *testing.T) {
 	if def.OldestAge < 3500 || !strings.HasSuffix(def.OldestFrom, " of log-run") {
 		t.Errorf("oldest: %v s, %q", def.OldestAge, def.OldestFrom)
 	}
-	for _, ch := range st[1:] {
+	if late := st[3]; late.Items != 1 || late.OldestFrom != "birth time of log" && late.OldestFrom != "modification time of log" {
+		t.Errorf("late: %+v", late)
+	}
+	for _, ch := range st[1:3] {
 		if ch.Items != 0 || ch.Bytes != 0 || ch.OldestAge != 0 || !ch.Oldest.IsZero() || ch.ClientRunning || ch.Client != nil {
 			t.Errorf("channel %q: %+v", ch.Name, ch)
 		}

@@ -93,13 +93,16 @@ func (p *progress) sent(n int, eof bool) {
 	p.mu.Unlock()
 }
 
-// finish draws the final state and ends the line.
+// finish draws the final state and ends the line, if there was one.
 func (p *progress) finish() {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.last.IsZero() {
+		return // nothing was shown (the run ended before any user)
+	}
 	p.draw(true)
 	io.WriteString(p.w, "\n")
 	p.shown = false

@@ -70,6 +70,16 @@ func TestProgressWidth(t *testing.T) {
 	}
 }
 
+// A run that ends before any user leaves nothing on the terminal.
+func TestProgressNothingShown(t *testing.T) {
+	p, b, _ := fakeTerminal(0)
+	p.Write([]byte("Can not connect to server 'x'\n"))
+	p.finish()
+	if b.String() != "Can not connect to server 'x'\n" {
+		t.Errorf("%q", b.String())
+	}
+}
+
 // A nil progress (not a terminal) writes nothing and does not panic.
 func TestProgressNil(t *testing.T) {
 	var p *progress
