@@ -1,6 +1,7 @@
 // Package applets dispatches to the applet a command line names (argv[0],
 // followed through symlinks, or the first argument) and holds the
-// multi-call binary's own commands: install-links and synclog-show.
+// multi-call binary's own commands: install-links, synclog-show and
+// status (package status).
 //
 // The applets, one package each: cyrsynclog (cyr_synclog), syncclient
 // (sync_client) and syncserver (sync_server). Beside them, cyrus does for every applet what Cyrus's
@@ -21,6 +22,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrsynclog"
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
+	"github.com/cyrus-replication/cyrus-replication/applets/status"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncserver"
 )
@@ -74,6 +76,8 @@ func Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.
 			return installLinksMain(argv[1:], stdout, stderr)
 		case "synclog-show":
 			return synclogShowMain(argv[1:], stdout, stderr)
+		case "status":
+			return status.Main(argv[1:], stdout, stderr)
 		case "-h", "--help", "help":
 			usage(stdout, argv[0], "")
 			return 0
@@ -101,7 +105,8 @@ func usage(w io.Writer, argv0, unknown string) int {
 	fmt.Fprintf(w, "usage: %s APPLET [ARGS...]\n"+
 		"       %s   (link the applets into DIR)\n"+
 		"       %s   (what a sync log holds)\n"+
-		"applets: %s\n", Binary, synopsis(installLinksFlags), synopsis(synclogShowFlags), strings.Join(Names(), " "))
+		"       %s   (replication backlog and rolling clients)\n"+
+		"applets: %s\n", Binary, synopsis(installLinksFlags), synopsis(synclogShowFlags), synopsis(status.Flags()), strings.Join(Names(), " "))
 	return cyrus.ExitUsage
 }
 

@@ -10,6 +10,8 @@ import (
 // classic locks they are not dropped when some other descriptor of the same
 // file in this process is closed.
 const (
+	fOFDGetLk  = 36 // F_OFD_GETLK
+	fOFDSetLk  = 37 // F_OFD_SETLK
 	fOFDSetLkW = 38 // F_OFD_SETLKW
 )
 

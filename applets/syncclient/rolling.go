@@ -25,6 +25,10 @@ func (r *run) rolling(ctx context.Context) error {
 	if r.o.InputFile != "" {
 		return r.rollingFile(ctx)
 	}
+	// Held before the waker starts: it may create the channel's directory,
+	// which the waker can then watch from the start.
+	release := r.holdChannel()
+	defer release()
 	d := r.newDaemon()
 	if d.waker != nil {
 		defer d.waker.Close()
@@ -91,7 +95,7 @@ func (r *run) rollingFile(ctx context.Context) error {
 		rd := synclog.NewFileReader(r.o.InputFile, r.env.Log)
 		var p *synclog.Parser
 		if p, err = rd.Begin(); err == nil {
-			err = r.processLog(ctx, p)
+			_, err = r.processLog(ctx, p)
 			rd.Close()
 		}
 	}
@@ -104,15 +108,16 @@ func (r *run) rollingFile(ctx context.Context) error {
 	return nil
 }
 
-// processLog reads a taken log file and processes its items. A malformed
-// line is logged (file, line, content) and skipped.
-func (r *run) processLog(ctx context.Context, p *synclog.Parser) error {
+// processLog reads a taken log file and processes its items; it returns
+// how many there were. A malformed line is logged (file, line, content)
+// and skipped.
+func (r *run) processLog(ctx context.Context, p *synclog.Parser) (int, error) {
 	items, err := synclog.ReadAll(p, func(m *synclog.Malformed) { r.env.Log.Error(m.Error()) })
 	if err != nil {
 		r.env.Log.Error(fmt.Sprintf("IOERROR: reading %s: %s", p.File, cyruslog.Strerror(err)))
-		return fmt.Errorf("reading %s: %w", p.File, err)
+		return 0, fmt.Errorf("reading %s: %w", p.File, err)
 	}
-	return r.s.doReader(ctx, items)
+	return len(items), r.s.doReader(ctx, items)
 }
 
 // daemon is the rolling loop: Cyrus's do_daemon and do_daemon_work.
@@ -200,16 +205,20 @@ func (d *daemon) work(ctx context.Context) (restart bool, err error) {
 			continue
 		}
 		r.s.requeued = false
-		if err := r.processLog(ctx, p); err != nil {
+		n, err := r.processLog(ctx, p)
+		if err != nil {
 			d.reader.Close()
 			if ctx.Err() == nil {
 				r.env.Log.Error(fmt.Sprintf("Processing sync log file %s failed: %s", d.reader.WorkFile, errText(err)))
+				r.recordFailure(err)
 			}
 			return false, err
 		}
 		if err := d.reader.End(); err != nil {
+			r.recordFailure(err)
 			return false, err
 		}
+		r.recordCycle(n)
 		if r.o.Once {
 			return false, nil
 		}

@@ -92,9 +92,19 @@ type run struct {
 	failed bool
 	// hup receives SIGHUP, which cuts the rolling loop's waits short.
 	hup <-chan os.Signal
+	// state is what the rolling loop records for status; nil: nothing.
+	state *clientState
+	// progress is the progress line of -A and -u; nil: none.
+	progress *progress
 }
 
 func (r *run) main(ctx context.Context) error {
+	if r.o.Mode == ModeUsers || r.o.Mode == ModeAll {
+		if r.progress = newProgress(r.stderr, r.o.Verbose); r.progress != nil {
+			r.stderr = r.progress
+			defer r.progress.finish()
+		}
+	}
 	if err := r.prepare(); err != nil {
 		return err
 	}
@@ -155,7 +165,7 @@ func (r *run) prepare() error {
 	}
 	r.d = d
 	r.s = &syncer{cfg: cfg, ns: cfg.Namespace(), sp: sp, o: r.o, servername: d.servername, log: r.env.Log,
-		stdout: r.stdout, partition: r.o.Partition, synclog: synclog.NewWriter(cfg, r.env.Log)}
+		stdout: r.stdout, partition: r.o.Partition, synclog: synclog.NewWriter(cfg, r.env.Log), progress: r.progress}
 	return nil
 }
 
@@ -223,6 +233,7 @@ func (r *run) users(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.progress.setTotal(len(users))
 	for _, u := range users {
 		if ctx.Err() != nil {
 			break
@@ -230,6 +241,7 @@ func (r *run) users(ctx context.Context) error {
 		if err := r.s.doUser(ctx, u); err != nil {
 			r.bail(fmt.Sprintf("sync_do_user(%s)", u))
 		}
+		r.progress.userDone()
 	}
 	return nil
 }
@@ -282,6 +294,9 @@ func (r *run) all(ctx context.Context) error {
 		r.failed = true
 		return nil
 	}
+	if r.progress != nil {
+		r.progress.setTotal(r.countUsers(ctx, list, prefix))
+	}
 	prev := ""
 	for e, err := range list.Entries(ctx) {
 		if err != nil {
@@ -309,6 +324,7 @@ func (r *run) all(ctx context.Context) error {
 			}
 			prev = userid
 			err = r.s.doUser(ctx, userid)
+			r.progress.userDone()
 		default:
 			err = r.s.doMailboxes(ctx, []string{e.Name})
 		}

@@ -40,6 +40,9 @@ type syncer struct {
 	synclog *synclog.Writer
 	// makeFlagsBuf is Cyrus's static make_flags buffer (see lastFlag).
 	makeFlagsBuf string
+	// progress is the progress line of -A and -u on a terminal; nil:
+	// none.
+	progress *progress
 	// requeued is set when an item was written back to our own channel's
 	// log (a deferral) while a log file was processed.
 	requeued bool

@@ -206,7 +206,7 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 
 // fileSource opens the message files an APPLY MESSAGE streams.
 func (s *syncer) fileSource(m *spool.Mailbox, paths map[string]*spool.Record) func(part, g string, size int64) (io.Reader, error) {
-	return func(_, g string, _ int64) (io.Reader, error) {
+	return func(_, g string, size int64) (io.Reader, error) {
 		r := paths[g]
 		if r == nil {
 			return nil, fmt.Errorf("no record for GUID %s in %s", g, m.Name)
@@ -218,19 +218,27 @@ func (s *syncer) fileSource(m *spool.Mailbox, paths map[string]*spool.Record) fu
 		if err != nil {
 			return nil, fmt.Errorf("%s uid %d: %w", m.Name, r.UID, err)
 		}
-		return &closingReader{f: f}, nil
+		return &closingReader{f: f, p: s.progress, left: size}, nil
 	}
 }
 
 // closingReader closes its file at EOF, so a long upload keeps only the
-// file being sent open.
-type closingReader struct{ f *os.File }
+// file being sent open; it counts what it reads on the progress line, the
+// message once its size has been read.
+type closingReader struct {
+	f    *os.File
+	p    *progress
+	left int64 // bytes of the message not read yet
+}
 
 func (c *closingReader) Read(p []byte) (int, error) {
 	n, err := c.f.Read(p)
 	if errors.Is(err, io.EOF) {
 		c.f.Close()
 	}
+	wasLeft := c.left
+	c.left -= int64(n)
+	c.p.sent(n, wasLeft > 0 && (c.left <= 0 || err != nil))
 	return n, err
 }
 
