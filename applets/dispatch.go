@@ -4,9 +4,10 @@
 // status (package status).
 //
 // The applets, one package each: cyrsynclog (cyr_synclog), syncclient
-// (sync_client) and syncserver (sync_server). Beside them, cyrus does for every applet what Cyrus's
-// cyrus_init does (configuration, user, umask, syslog), and getopt parses
-// command lines as glibc's getopt_long does for Cyrus's programs.
+// (sync_client), syncserver (sync_server) and syncreset (sync_reset).
+// Beside them, cyrus does for every applet what Cyrus's cyrus_init does
+// (configuration, user, umask, syslog), and getopt parses command lines as
+// glibc's getopt_long does for Cyrus's programs.
 package applets
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
 	"github.com/cyrus-replication/cyrus-replication/applets/status"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
+	"github.com/cyrus-replication/cyrus-replication/applets/syncreset"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncserver"
 )
 
@@ -50,6 +52,9 @@ var registry = map[string]Applet{
 		return syncclient.Main(ctx, argv, stdout, stderr)
 	}, Flags: syncclient.Flags()},
 	"sync_server": {Name: "sync_server", Main: syncserver.Main, Flags: syncserver.Flags()},
+	"sync_reset": {Name: "sync_reset", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return syncreset.Main(ctx, argv, stdout, stderr)
+	}, Flags: syncreset.Flags()},
 }
 
 // Names lists the applets, sorted.

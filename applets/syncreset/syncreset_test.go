@@ -1,0 +1,135 @@
+package syncreset
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/spool"
+)
+
+func TestFlags(t *testing.T) {
+	if err := flags.Check(); err != nil {
+		t.Fatal(err)
+	}
+	// cyrus: imap/sync_reset.c main (3.6.1): getopt "C:vfL"
+	if got := flags.Optstring(); got != "C:vfLh" {
+		t.Errorf("optstring %q", got)
+	}
+}
+
+// fixture copies the master spool Cyrus 3.6 made
+// (applets/syncclient/testdata, uuid layout, user cb with four mailboxes
+// and a quota root) with sync_log on, run as the current user.
+func fixture(t *testing.T) (dir, config string) {
+	t.Helper()
+	src := filepath.Join("..", "syncclient", "testdata", "master")
+	dir = filepath.Join(t.TempDir(), "replica")
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		to := filepath.Join(dir, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if rel == "imapd.conf" {
+			s := strings.ReplaceAll(string(b), "@DIR@", dir)
+			s = strings.ReplaceAll(s, "cyrus_user: cyrus\n", "cyrus_user: "+me.Username+"\n")
+			s = strings.ReplaceAll(s, "cyrus_group: mail\n", "")
+			b = []byte(s + "sync_log: 1\n")
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy fixture: %v", err)
+	}
+	return dir, filepath.Join(dir, "imapd.conf")
+}
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	err := Main(context.Background(), append([]string{"sync_reset"}, args...), &o, &e)
+	return o.String(), e.String(), cyrus.ExitCode(err)
+}
+
+func TestCommandLine(t *testing.T) {
+	_, config := fixture(t)
+	if _, e, code := run(t, "-x"); code != cyrus.ExitUsage || !strings.Contains(e, usageLine) {
+		t.Errorf("bad option: exit %d, %q", code, e)
+	}
+	if o, _, code := run(t, "--help"); code != 0 || !strings.Contains(o, "--force") {
+		t.Errorf("--help: exit %d, %q", code, o)
+	}
+	// without -f: Cyrus's reminder, exit 0, nothing done
+	_, e, code := run(t, "-C", config, "cb")
+	if code != 0 || e != "Usage: sync_reset -f user user user ...\n         -f [force] is obligatory for safety\n" {
+		t.Errorf("without -f: exit %d, %q", code, e)
+	}
+	cfg, err := conf.Load(config, "sync_reset", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := spool.Open(cfg)
+	if _, err := sp.LookupName("user.cb"); err != nil {
+		t.Errorf("without -f the user went: %v", err)
+	}
+	// a missing configuration: Cyrus's fatal error, exit 78, before -f is looked at
+	if _, _, code := run(t, "-C", config+".missing", "cb"); code != cyrus.ExitConfig {
+		t.Errorf("missing config: exit %d", code)
+	}
+}
+
+func TestReset(t *testing.T) {
+	dir, config := fixture(t)
+	o, e, code := run(t, "-C", config, "-v", "-f", "cb")
+	if code != 0 || o != "" || e != "" {
+		t.Fatalf("sync_reset -f cb: exit %d, stdout %q, stderr %q", code, o, e)
+	}
+	cfg, err := conf.Load(config, "sync_reset", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := spool.Open(cfg)
+	for e, err := range sp.Mailboxes(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("entry left: %s (%s)", e.Name, e.UniqueID)
+	}
+	if _, err := os.Stat(sp.QuotaPath("user.cb")); !os.IsNotExist(err) {
+		t.Errorf("quota root left: %v", err)
+	}
+	if n, _ := filepath.Glob(filepath.Join(dir, "spool", "uuid", "*", "*", "*")); len(n) != 0 {
+		t.Errorf("mailbox directories left: %q", n)
+	}
+	log, err := os.ReadFile(filepath.Join(dir, "conf", "sync", "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "UNMAILBOX user.cb.SplitBrain\nUNMAILBOX user.cb.Reversed\nUNMAILBOX user.cb.MasterOnly\nUNMAILBOX user.cb\nUNUSER cb\n"
+	if string(log) != want {
+		t.Errorf("sync log:\n%s\nwant:\n%s", log, want)
+	}
+	// again: the user is gone, Cyrus's "Bailing out!"
+	if _, e, code := run(t, "-C", config, "-f", "cb", "other"); code != cyrus.ExitSoftware || !strings.HasSuffix(e, "Bailing out!\n") || !strings.Contains(e, "cb") {
+		t.Errorf("second reset: exit %d, %q", code, e)
+	}
+}
