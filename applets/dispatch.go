@@ -67,6 +67,19 @@ func Names() []string {
 	return n
 }
 
+// Flags is the command line of the applet name, nil for none: for help
+// and man pages.
+func Flags(name string) *getopt.Table {
+	if a, ok := registry[name]; ok {
+		return a.Flags
+	}
+	return nil
+}
+
+// CommandFlags are the command lines of the binary's own commands
+// (install-links, synclog-show), for man pages.
+func CommandFlags() []*getopt.Table { return []*getopt.Table{installLinksFlags, synclogShowFlags} }
+
 // Run runs the applet named by argv and returns the exit status.
 func Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := AppletName(argv[0])
