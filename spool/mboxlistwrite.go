@@ -172,3 +172,24 @@ func (t *listTx) del(key string) error {
 	}
 	return nil
 }
+
+// CreateMailboxList creates an empty mailboxes.db (twoskip) if there is
+// none, as Cyrus's mboxlist_open does for every program that opens it
+// (CYRUSDB_CREATE): a replica that no Cyrus program has run on yet
+// starts empty rather than failing.
+//
+// cyrus: imap/mboxlist.c mboxlist_open (3.6.1)
+func (s *Spool) CreateMailboxList() error {
+	path := s.MailboxListPath()
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return nil // there, or a problem the first read reports
+	}
+	tx, err := twoskip.Begin(path, twoskip.Options{Create: true})
+	if err != nil {
+		return fmt.Errorf("spool: create mailboxes.db: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("spool: create mailboxes.db: %w", err)
+	}
+	return nil
+}

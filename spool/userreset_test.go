@@ -62,3 +62,23 @@ func TestResetUser(t *testing.T) {
 		t.Errorf("second reset: %v, want ErrNotFound", err)
 	}
 }
+
+func TestCreateMailboxList(t *testing.T) {
+	s, _ := testSpool(t, "")
+	if _, err := s.LookupName("user.alice"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Fatalf("without mailboxes.db: %v, want a read error", err)
+	}
+	if err := s.CreateMailboxList(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LookupName("user.alice"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("empty mailboxes.db: %v, want ErrNotFound", err)
+	}
+	fixtureMailbox(t, s, "user.alice", aliceID, "")
+	if err := s.CreateMailboxList(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LookupName("user.alice"); err != nil {
+		t.Fatalf("an existing mailboxes.db was replaced: %v", err)
+	}
+}

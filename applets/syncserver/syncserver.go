@@ -158,6 +158,9 @@ func newServer(env *cyrus.Env, o *Options) (*server, error) {
 	if err != nil {
 		return nil, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitConfig}
 	}
+	if err := sp.CreateMailboxList(); err != nil {
+		return nil, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitTempFail}
+	}
 	tlsConfig, err := serverTLS(cfg)
 	if err != nil {
 		return nil, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitConfig}
