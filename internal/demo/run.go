@@ -97,7 +97,7 @@ func run(bin, fixture string, keep bool) error {
 }
 
 func (d *demo) path(elem ...string) string { return filepath.Join(append([]string{d.dir}, elem...)...) }
-func (d *demo) conf(side string) string   { return d.path(side, "imapd.conf") }
+func (d *demo) conf(side string) string    { return d.path(side, "imapd.conf") }
 
 // runAsUser is the user our programs run as: the current one, or as
 // root cyrus (or nobody) since they refuse to serve as root.
