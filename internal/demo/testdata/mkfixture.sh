@@ -81,6 +81,7 @@ chown -R cyrus:mail "$W"
 "$BIN/master" -C "$W/imapd.conf" -M "$W/cyrus.conf" -p "$W/master.pid" -d -L "$W/master.log"
 python3 - "$PORT" "$SIEVEPORT" <<'PY'
 import base64, imaplib, socket, sys, time
+imaplib.Commands["SETMETADATA"] = ("AUTH", "SELECTED")
 port, sieveport = int(sys.argv[1]), int(sys.argv[2])
 for p in (port, sieveport):
     for _ in range(300):
@@ -107,6 +108,7 @@ for m in ("user/alice", "user/alice/Work", "user/alice/Work/Projects", "user/ali
           "user/alice/Sent", "user/bob", "user/bob/Archive", "Announcements"):
     ok(a.create(m))
 ok(a.setquota("user/alice", "(STORAGE 10000 MESSAGE 100)"))
+ok(a.setacl("Announcements", "admin", "lrswipkxtecdan"))
 ok(a.setacl("Announcements", "anyone", "lrs"))
 ok(a.setacl("user/alice/Work", "bob", "lrs"))
 ok(a.append("Announcements", None, None, msg(20, "Maintenance on Sunday", "all")))
@@ -133,10 +135,10 @@ b = imaplib.IMAP4("127.0.0.1", port)
 ok(b.login("bob", "pass"))
 ok(b.append("INBOX", None, None, msg(8, "Hello bob", "bob")))
 ok(b.append("INBOX", None, None, msg(9, "Invoice", "bob")))
-ok(b.select("Other Users/alice/Work"))
+ok(b.select('"Other Users/alice/Work"'))
 ok(b.uid("STORE", "1", "+FLAGS", "(\\Seen)"))
-ok(b.subscribe("Other Users/alice/Work"))
-ok(b.subscribe("Shared Folders/Announcements"))
+ok(b.subscribe('"Other Users/alice/Work"'))
+ok(b.subscribe('"Shared Folders/Announcements"'))
 b.logout()
 
 # ManageSieve: alice's script, active
