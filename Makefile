@@ -1,7 +1,10 @@
 # cyrus-replication — see README.md.
-#   make demo   build; a sync log written and read back; our sync_client between two real Cyrus servers
+#   make demo   build; a sync log; our sync_client into our sync_server (no Cyrus, no root needed);
+#               as root with Cyrus installed, also our sync_client between two real Cyrus servers
 #   make test   install real Cyrus 3.6 if missing (root), then every test, integration included
 #   make bench  benchmarks (figures as ratios where a Cyrus counterpart exists)
+#   make deb    the Debian package cyrus-replication_<version>_<arch>.deb (no root needed)
+#   make man    the man pages, into man/
 
 GO      ?= go
 BIN     := cyrus-replication
@@ -14,22 +17,34 @@ export CGO_ENABLED := 0
 # binary; main_test.go pins the dependency list built this way.
 export GOFLAGS := -buildvcs=false -tags=urfave_cli_no_docs
 
-.PHONY: all build demo test unit integration cyrus lint bench fuzz clean
+.PHONY: all build demo test unit integration cyrus lint bench fuzz clean deb man
 
 all: build
 
 build:
 	$(GO) build -trimpath -o $(BIN) .
 
-# The sync log on an embedded default config, then the main job: a real
-# Cyrus master and replica on loopback (installed if missing, as root), mail
-# delivered, our sync_client replicating it, both sides compared over IMAP.
+# The sync log on an embedded default config; then a master spool made by
+# Cyrus replicated by our sync_client into our sync_server --listen, both
+# read back and compared (no Cyrus, no root); then, only as root with Cyrus
+# installed, a real Cyrus master and replica on loopback, mail delivered,
+# our sync_client replicating it, both sides compared over IMAP.
 demo: build
 	@sh scripts/demo.sh ./$(BIN)
-	@sh scripts/need-cyrus.sh "$(CYRUS_BIN)"
-	@echo; echo "--- replication: our sync_client between two real Cyrus 3.6 servers"
-	@out=$$(mktemp); $(GO) test -count=1 -run '^TestDemo$$' -v ./integration/ > $$out 2>&1; rc=$$?; \
+	@echo; $(GO) run ./internal/demo -bin ./$(BIN)
+	@if [ "$$(id -u)" != 0 ] || [ ! -x "$(CYRUS_BIN)/master" ]; then \
+	  echo; echo "(the part with real Cyrus 3.6 servers needs root and Cyrus in $(CYRUS_BIN): make test installs it)"; exit 0; fi; \
+	  echo; echo "--- replication: our sync_client between two real Cyrus 3.6 servers"; \
+	  out=$$(mktemp); $(GO) test -count=1 -run '^TestDemo$$' -v ./integration/ > $$out 2>&1; rc=$$?; \
 	  sed -n 's/^    //p; /^--- /p; /^ok /p; /^FAIL/p' $$out; rm -f $$out; exit $$rc
+
+# The Debian package (packaging/debian, scripts/deb.sh) and the man pages
+# (internal/mangen, from the applets' flag tables).
+deb:
+	@GO="$(GO)" sh scripts/deb.sh .
+
+man:
+	$(GO) run ./internal/mangen -o man
 
 
 # Real Cyrus is the oracle: the integration tests need it and root.
@@ -69,4 +84,4 @@ fuzz:
 	  done; done
 
 clean:
-	rm -f $(BIN)
+	rm -rf $(BIN) man cyrus-replication_*.deb

@@ -5,9 +5,10 @@
 //
 // Usage: sync_reset [-C altconfig] [-v] -f user...
 //
-// Ours works on both mailbox layouts; Cyrus 3.6's fails on the uuid one
-// (cyrus-imapd issue 6017). Ours in addition: Cyrus 3.8's long options
-// (--force, --verbose, --local-only); a failure exits 70 (Cyrus: 0).
+// Ours in addition: a user may also be named by the INBOX as the
+// administrator sees it ("user/fred"), where Cyrus's bails out (the
+// failure of cyrus-imapd issue 6017); Cyrus 3.8's long options (--force,
+// --verbose, --local-only); a failure exits 70 (Cyrus: 0).
 //
 // cyrus: imap/sync_reset.c (3.6.1, 3.8.0)
 package syncreset
@@ -85,7 +86,11 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
 		return &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitConfig}
 	}
 	w := synclog.NewWriter(env.Config, env.Log)
-	for _, u := range users {
+	for _, arg := range users {
+		u := userOf(sp, env.Config.Namespace(), arg)
+		if u != arg {
+			fmt.Fprintf(stdout, "%s names the INBOX of user %s: resetting %s\n", arg, u, u)
+		}
 		res, err := sp.ResetUser(ctx, u)
 		logResult(ctx, w, u, res)
 		for _, name := range res.Missing {
@@ -99,6 +104,29 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// userOf is the user an operand names: a userid, as Cyrus takes it. Ours
+// also takes the user's INBOX as an administrator names it ("user/fred",
+// "user/fred@example.com"), on which Cyrus's sync_reset looks up the INBOX
+// of a user called "user/fred", finds none and bails out (cyrus-imapd
+// issue 6017).
+func userOf(sp *spool.Spool, ns conf.Namespace, arg string) string {
+	if _, err := sp.LookupName(ns.UserInbox(arg)); err == nil {
+		return arg
+	}
+	intname, err := ns.ParseExternal(arg)
+	if err != nil {
+		return arg
+	}
+	m := ns.ParseInternal(intname)
+	if m.LocalPart == "" || len(m.Boxes) != 0 || m.Deleted != 0 {
+		return arg
+	}
+	if _, err := sp.LookupName(intname); err != nil {
+		return arg
+	}
+	return m.UserID()
 }
 
 // logResult writes the sync log items Cyrus's library writes as it resets

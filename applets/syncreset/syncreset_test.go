@@ -133,3 +133,29 @@ func TestReset(t *testing.T) {
 		t.Errorf("second reset: exit %d, %q", code, e)
 	}
 }
+
+// TestResetByINBOXName: "user/cb", the INBOX as the administrator names
+// it (altnamespace, unixhierarchysep), resets cb; Cyrus's sync_reset bails
+// out on it (cyrus-imapd issue 6017).
+func TestResetByINBOXName(t *testing.T) {
+	_, config := fixture(t)
+	cfg, err := conf.Load(config, "sync_reset", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, _ := spool.Open(cfg)
+	// a name that is not an INBOX is taken as a userid, as by Cyrus
+	if _, e, code := run(t, "-C", config, "-f", "user/cb/Reversed"); code != cyrus.ExitSoftware || !strings.Contains(e, "Bailing out!") {
+		t.Errorf("sync_reset -f user/cb/Reversed: exit %d, %q", code, e)
+	}
+	if _, err := sp.LookupName("user.cb.Reversed"); err != nil {
+		t.Fatalf("a failed reset removed user.cb.Reversed: %v", err)
+	}
+	o, e, code := run(t, "-C", config, "-f", "user/cb")
+	if code != 0 || e != "" || o != "user/cb names the INBOX of user cb: resetting cb\n" {
+		t.Fatalf("sync_reset -f user/cb: exit %d, stdout %q, stderr %q", code, o, e)
+	}
+	if _, err := sp.LookupName("user.cb"); err == nil {
+		t.Error("user.cb is still there")
+	}
+}
