@@ -110,7 +110,7 @@ func pages() []*Page {
 			Description: []string{
 				"`sync_reset` runs on a replica. For each USER, under the user's namespace lock and beside a running imapd, it ends the user's other Cyrus processes (SIGTERM), drops every subscription, deletes every mailbox of the user (the INBOX, the folders below it and the user's DELETED ones, children first, the INBOX last) with its mailboxes.db entry, and then the user's data: seen state, subscriptions, sieve scripts, quota roots, annotations, the per-user databases. The next `sync_client -u USER` on the master seeds the user again.",
 				"Without `-f` nothing is done: a reminder is printed and the exit status is 0, as with Cyrus. A mailbox gone meanwhile is reported on stdout (`skipping already removed mailbox NAME`); a user without an INBOX entry stops the run with `Bailing out!`.",
-				"It works on both mailbox layouts: the legacy one (directories by name) and the uuid one of `mailbox_legacy_dirs: no`, where Cyrus 3.6's sync_reset fails (cyrus-imapd issue 6017). Cyrus 3.6 leaves the user's tombstones and intermediate entries in mailboxes.db, and so does ours.",
+				"It works on both mailbox layouts, the legacy one (directories by name) and the uuid one of `mailbox_legacy_dirs: no`: every path is taken from the user's INBOX entry. A USER may also be given as the administrator names the INBOX (`user/fred`, `user/fred@example.com`); Cyrus 3.6 looks for a user called `user/fred` there and bails out (cyrus-imapd issue 6017), ours resets fred (ours). Like Cyrus 3.6, ours leaves the user's tombstones and intermediate entries in mailboxes.db, and the by-uniqueid records of the mailboxes removed.",
 			},
 			Flags: applets.Flags("sync_reset"),
 			Exit: []Status{
