@@ -16,7 +16,8 @@ import (
 // an unprivileged user (nobody), Cyrus's programs neither in PATH nor in
 // the Cyrus bin directory (CYRUS_BIN is an empty directory), a copy of
 // the tree of its own (its modules vendored, so no network is needed).
-// The first run compiles; the second must pass in under 30 s.
+// The first run compiles; the second must pass in under 30 s. Then
+// `make deb` builds the package there too, as nobody, without network.
 func TestMakeDemoWithoutCyrus(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatalf("this test switches to the user nobody: run it as root (%s)", InstallHint)
@@ -60,8 +61,8 @@ func TestMakeDemoWithoutCyrus(t *testing.T) {
 			}
 		}
 	}
-	demo := func() (string, time.Duration, error) {
-		cmd := exec.Command("make", "demo")
+	asNobody := func(target string) (string, time.Duration, error) {
+		cmd := exec.Command("make", target)
 		cmd.Dir = tree
 		cmd.Env = []string{"PATH=" + path, "HOME=" + filepath.Join(base, "home"), "TMPDIR=" + filepath.Join(base, "tmp"),
 			"GOCACHE=" + filepath.Join(base, "home", "gocache"), "GOPATH=" + filepath.Join(base, "home", "go"),
@@ -71,10 +72,10 @@ func TestMakeDemoWithoutCyrus(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), time.Since(start), err
 	}
-	if out, _, err := demo(); err != nil {
+	if out, _, err := asNobody("demo"); err != nil {
 		t.Fatalf("make demo (first run, compiling) as nobody: %v\n%s", err, out)
 	}
-	out, took, err := demo()
+	out, took, err := asNobody("demo")
 	if err != nil {
 		t.Fatalf("make demo as nobody: %v\n%s", err, out)
 	}
@@ -87,6 +88,12 @@ func TestMakeDemoWithoutCyrus(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("make demo's output lacks %q", want)
 		}
+	}
+	if out, _, err := asNobody("deb"); err != nil {
+		t.Fatalf("make deb as nobody: %v\n%s", err, out)
+	}
+	if debs, _ := filepath.Glob(filepath.Join(tree, "cyrus-replication_*_amd64.deb")); len(debs) != 1 {
+		t.Errorf("make deb as nobody made %q", debs)
 	}
 }
 
