@@ -88,6 +88,16 @@ func TestSyncResetLikeCyrus(t *testing.T) {
 			if len(liveOf(t, theirs, "alice")) == 0 || len(liveOf(t, ours, "alice")) == 0 {
 				t.Fatal("alice has no mailboxes on the replicas before the reset")
 			}
+			// the command line: a bad option, and no -f (nothing done)
+			for _, args := range [][]string{{"-x", "alice"}, {"-C", theirs.Conf(), "alice"}, {"-C", theirs.Conf(), "-v"}} {
+				cyr, our := filepath.Join(CyrusBin, "sync_reset"), OursApplet(t, "sync_reset")
+				cr, or := Run(t, nil, cyr, args...), Run(t, nil, our, args...)
+				cr.Stderr = strings.ReplaceAll(cr.Stderr, cyr, "sync_reset")
+				or.Stderr = strings.ReplaceAll(or.Stderr, our, "sync_reset")
+				if cr != or {
+					t.Errorf("sync_reset %q:\nCyrus's: %+v\nours:    %+v", args, cr, or)
+				}
+			}
 			before := resetState(t, theirs, ours)
 			sessions := []*RawIMAP{theirs.OpenIMAP(t, "alice"), ours.OpenIMAP(t, "alice")}
 			cr := Run(t, nil, filepath.Join(CyrusBin, "sync_reset"), "-C", theirs.Conf(), "-v", "-f", "alice")
