@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -165,11 +166,12 @@ func TestSyncResetINBOXName(t *testing.T) {
 		t.Errorf("mbpath still finds alice's INBOX: %+v", res)
 	}
 	for _, dir := range []string{filepath.Join(ours.ConfigDir(), "user"), filepath.Join(ours.Dir, "sieve")} {
-		for _, f := range strings.Split(treeFiles(t, dir, ""), "\n") {
-			if f != "" && !ownedByOthers(t, ours, f) {
-				t.Errorf("left in %s: %s", dir, f)
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && !ownedByOthers(t, ours, path) {
+				t.Errorf("left: %s", path)
 			}
-		}
+			return nil
+		})
 	}
 	if q := treeFiles(t, ours.ConfigDir(), "quota"); strings.Contains(q, "user.alice") {
 		t.Errorf("alice's quota root left:\n%s", q)
