@@ -195,7 +195,9 @@ func TestDebianPackageInstall(t *testing.T) {
 		}
 	}
 	in := NewInstance(t, TempDir(t), "alone")
-	in.Start(t) // Cyrus itself still runs
+	in.SyncServer = "/bin/true" // no sync_server now: the csync port only has to listen
+	in.WriteConfigs(t)
+	in.Start(t) // Cyrus itself still runs: imapd, lmtpd
 	in.CreateUser(t, "bob")
 	in.Deliver(t, "bob", 1)
 	in.Stop()
