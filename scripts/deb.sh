@@ -10,7 +10,10 @@ GO=${GO:-go}
 OUT=${1:-.}
 top=$(cd "$(dirname "$0")/.." && pwd)
 deb=$top/packaging/debian
-version=$(dpkg-parsechangelog -l "$deb/changelog" -S Version)
+# the first line's version: "cyrus-replication (1:0.1.0) bookworm; ..."
+# (read with sed: dpkg-parsechangelog is dpkg-dev's, not on every machine)
+version=$(sed -n '1s/^[a-z0-9.+-]* (\([^) ]*\)).*/\1/p' "$deb/changelog")
+[ -n "$version" ] || { echo "deb: no version on the first line of $deb/changelog" >&2; exit 1; }
 upstream=${version#*:}
 arch=$(dpkg --print-architecture)
 root=$(mktemp -d)
