@@ -77,8 +77,10 @@ func Flags(name string) *getopt.Table {
 }
 
 // CommandFlags are the command lines of the binary's own commands
-// (install-links, synclog-show), for man pages.
-func CommandFlags() []*getopt.Table { return []*getopt.Table{installLinksFlags, synclogShowFlags} }
+// (install-links, synclog-show, status), for man pages.
+func CommandFlags() []*getopt.Table {
+	return []*getopt.Table{installLinksFlags, synclogShowFlags, status.Flags()}
+}
 
 // Run runs the applet named by argv and returns the exit status.
 func Run(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -73,6 +73,9 @@ func TestEveryAppletHasAPage(t *testing.T) {
 		check(name, applets.Flags(name))
 	}
 	for _, tb := range applets.CommandFlags() {
+		if commandText[tb.Name] == "" {
+			t.Errorf("command %s has no text in %s(8)", tb.Name, applets.Binary)
+		}
 		check(applets.Binary, tb)
 	}
 }

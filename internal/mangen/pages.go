@@ -70,6 +70,7 @@ func pages() []*Page {
 			ConfNote: "With `-n CHANNEL` each `sync_` option above is looked up first as `CHANNEL_option` (`CHANNEL_sync_host` ...), and the sync log read is the channel's: `configdirectory/sync/CHANNEL/log`. `sync_batchsize` is read and, as in Cyrus 3.6, has no effect.",
 			Files: []Status{
 				{"configdirectory/sync/log, configdirectory/sync/CHANNEL/log", "The sync log rolling mode reads; it is renamed to `log-run` while processed, then removed."},
+				{"cyrus-replication.lock, cyrus-replication.state", "Beside the channel's log (ours): rolling mode holds the lock and records its last cycles in the state file, for `cyrus-replication status`."},
 			},
 			SeeAlso: others("sync_client"),
 		},
@@ -154,21 +155,19 @@ func pages() []*Page {
 				"APPLET [ARGS...]",
 				"install-links [-f] DIR",
 				"synclog-show [-C FILE] [-n CHANNEL]",
+				"status [-C FILE] [-n CHANNEL] [--format FORMAT]",
 			},
 			Description: []string{
 				"`cyrus-replication` is Cyrus IMAP 3.6's replication tools rebuilt as one static multi-call binary: `sync_client`, `sync_server`, `sync_reset` and `cyr_synclog`, each a drop-in for Cyrus's program of that name (same flags, exit statuses, syslog lines, imapd.conf options, sync log files and on-disk spool), so that Cyrus's own imapd and lmtpd keep running beside them.",
 				"The applet is chosen by the name the binary runs as (a chain of symlinks is followed to its last link), or by the first argument: `cyrus-replication sync_client -u fred`. The Debian package links every applet into /usr/lib/cyrus/bin, where Cyrus's `cyrus.conf` and scripts find them. An unknown name lists the applets.",
 				"Build-time defaults follow Debian's Cyrus 3.6 packages: the configuration is " + conf.DefaultPath + ", the syslog ident `cyrus/PROGRAM`, the facility MAIL.",
 			},
-			Commands: []Command{
-				{Flags: applets.CommandFlags()[0], Text: "Makes DIR/APPLET a symlink to the binary for every applet. A file there that is not already such a link is refused unless `-f` is given, so that Cyrus's own programs are not replaced by accident."},
-				{Flags: applets.CommandFlags()[1], Text: "Prints what a channel's sync log holds (the `log-run` being processed first, then `log`), grouped as sync_client will process it, and any malformed line. It only reads."},
-			},
+			Commands: commands(),
 			Exit: []Status{
 				{"0", "Done."},
 				{"64", "Unknown applet or command, or bad usage."},
 				{"73", "install-links could not make a link."},
-				{"74", "synclog-show could not read a log."},
+				{"74", "synclog-show or status could not read a log or its directory."},
 				exitConfig,
 			},
 			Files: []Status{
@@ -178,4 +177,21 @@ func pages() []*Page {
 			SeeAlso: others(applets.Binary),
 		},
 	}
+}
+
+// commandText is what each of the binary's own commands does, by the name
+// of its flag table.
+var commandText = map[string]string{
+	"install-links": "Makes DIR/APPLET a symlink to the binary for every applet. A file there that is not already such a link is refused unless `-f` is given, so that Cyrus's own programs are not replaced by accident.",
+	"synclog-show":  "Prints what a channel's sync log holds (the `log-run` being processed first, then `log`), grouped as sync_client will process it, and any malformed line. It only reads.",
+	"status":        "Prints per sync log channel (every channel of `sync_log_channels`, or `-n`'s) the backlog waiting in `log-run` and `log` (items, bytes, malformed lines), the age of its oldest item, whether a rolling sync_client of ours follows the channel, and its last cycles; as text, JSON or Prometheus metrics. It only reads and takes no lock. Cyrus's own sync_client records nothing, so it cannot be seen.",
+}
+
+// commands are the binary's own commands, in the order it lists them.
+func commands() []Command {
+	var out []Command
+	for _, f := range applets.CommandFlags() {
+		out = append(out, Command{Flags: f, Text: commandText[f.Name]})
+	}
+	return out
 }
