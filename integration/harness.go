@@ -1,5 +1,6 @@
-// Package integration runs real Cyrus IMAP 3.6 beside our programs and
-// compares what both do. Its tests need root (Cyrus switches to the cyrus
+// Package integration runs real Cyrus IMAP beside our programs and
+// compares what both do: the host's 3.6, and 3.10 in a Debian trixie root
+// (cyrus.go; $CYREPL_CYRUS chooses). Its tests need root (Cyrus switches to the cyrus
 // user) and Debian's Cyrus packages; without them they fail, saying how to
 // install them — they never skip.
 package integration
@@ -49,6 +50,12 @@ func RequireCyrus(t testing.TB) {
 	if _, err := user.Lookup("cyrus"); err != nil {
 		t.Fatalf("no cyrus user: %s", InstallHint)
 	}
+	m, r, err := PairVersions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	CyrusFor(t, m)
+	CyrusFor(t, r)
 }
 
 var (
@@ -62,7 +69,8 @@ var (
 func Ours(t testing.TB) string {
 	t.Helper()
 	oursOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cyrepl-bin-")
+		// Under /tmp, which a Cyrus 3.10 chroot sees at the same path.
+		dir, err := os.MkdirTemp("/tmp", "cyrepl-bin-")
 		if err != nil {
 			oursErr = err
 			return
@@ -92,7 +100,13 @@ type Result struct {
 // start fails the test).
 func Run(t testing.TB, stdin []byte, prog string, args ...string) Result {
 	t.Helper()
-	cmd := exec.Command(prog, args...)
+	return runCmd(t, exec.Command(prog, args...), stdin)
+}
+
+// runCmd runs cmd with stdin and returns its output and exit status.
+func runCmd(t testing.TB, cmd *exec.Cmd, stdin []byte) Result {
+	t.Helper()
+	prog := cmd.Path
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if stdin != nil {

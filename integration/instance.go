@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,14 +12,18 @@ import (
 	"time"
 )
 
-// Instance is one real Cyrus 3.6 server on loopback, in its own directory
-// with its own ports, run by Cyrus's master. Gotchas it takes care of:
+// Instance is one real Cyrus server (3.6 on the host, or 3.10 chrooted in
+// the trixie root) on loopback, in its own directory with its own ports,
+// run by Cyrus's master. Gotchas it takes care of:
 // everything owned by cyrus:mail, -C on every cyrus.conf command (master
 // does not pass it on), the directories master expects, unix socket paths
 // under ~100 bytes, no option given twice.
 type Instance struct {
 	// Name is "master", "replica" ...; also the servername's first label.
 	Name string
+	// Cyrus is the installation it runs: its programs, and for 3.10 the
+	// chroot every program run for the instance goes through.
+	Cyrus *Cyrus
 	// Dir holds everything: imapd.conf, cyrus.conf, conf/, spool/.
 	Dir string
 	// IMAPPort, LMTPPort, SievePort, CSyncPort are the loopback ports.
@@ -58,12 +61,30 @@ func (in *Instance) Conf() string { return filepath.Join(in.Dir, "imapd.conf") }
 // ConfigDir is its configdirectory.
 func (in *Instance) ConfigDir() string { return filepath.Join(in.Dir, "conf") }
 
-// NewInstance prepares (but does not start) an instance under base.
+// NewInstance prepares (but does not start) an instance under base, of
+// the version $CYREPL_CYRUS gives a master.
 func NewInstance(t testing.TB, base, name string, extra ...string) *Instance {
 	t.Helper()
-	in := &Instance{Name: name, Dir: filepath.Join(base, name), Extra: extra,
+	return NewInstanceOf(t, DefaultCyrus(t), base, name, extra...)
+}
+
+// NewReplicaInstance is NewInstance of the version $CYREPL_CYRUS gives a
+// replica (for tests that build their pair by hand).
+func NewReplicaInstance(t testing.TB, base, name string, extra ...string) *Instance {
+	t.Helper()
+	_, r, err := PairVersions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewInstanceOf(t, CyrusFor(t, r), base, name, extra...)
+}
+
+// NewInstanceOf is NewInstance running installation c.
+func NewInstanceOf(t testing.TB, c *Cyrus, base, name string, extra ...string) *Instance {
+	t.Helper()
+	in := &Instance{Name: name, Cyrus: c, Dir: filepath.Join(base, name), Extra: extra,
 		IMAPPort: FreePort(t), LMTPPort: FreePort(t), SievePort: FreePort(t), CSyncPort: FreePort(t),
-		SyncServer: filepath.Join(CyrusBin, "sync_server")}
+		SyncServer: c.Prog("sync_server")}
 	if sock := filepath.Join(in.ConfigDir(), "socket", "lmtp"); len(sock) >= 100 {
 		t.Fatalf("instance dir too long for a unix socket path: %s", sock)
 	}
@@ -177,11 +198,7 @@ func servicesBlock(lines []string) string {
 // AddSASLUser adds a SASL user to the instance's sasldb.
 func (in *Instance) AddSASLUser(t testing.TB, name, password string) {
 	t.Helper()
-	cmd := exec.Command("saslpasswd2", "-p", "-c", "-f", filepath.Join(in.ConfigDir(), "sasldb2"), "-u", in.ServerName(), name)
-	cmd.Stdin = strings.NewReader(password)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("saslpasswd2 %s: %v %s", name, err, out)
-	}
+	in.Cyrus.SaslPasswd(t, filepath.Join(in.ConfigDir(), "sasldb2"), in.ServerName(), name, password)
 	Chown(t, filepath.Join(in.ConfigDir(), "sasldb2"))
 }
 
@@ -192,10 +209,10 @@ func (in *Instance) Start(t testing.TB) {
 	pidfile := filepath.Join(in.Dir, "master.pid")
 	os.Remove(pidfile)
 	os.Remove(filepath.Join(in.ConfigDir(), "socket", "lmtp"))
-	res := Run(t, nil, filepath.Join(CyrusBin, "master"), "-C", in.Conf(), "-M", filepath.Join(in.Dir, "cyrus.conf"),
+	res := in.Cyrus.Run(t, nil, in.Cyrus.Prog("master"), "-C", in.Conf(), "-M", filepath.Join(in.Dir, "cyrus.conf"),
 		"-p", pidfile, "-d", "-L", filepath.Join(in.Dir, "master.log"))
 	if res.Code != 0 {
-		t.Fatalf("master %s: exit %d: %s", in.Name, res.Code, res.Stderr)
+		t.Fatalf("master %s (Cyrus %s): exit %d: %s", in.Name, in.Cyrus.Version, res.Code, res.Stderr)
 	}
 	t.Cleanup(func() { in.Stop() })
 	for _, p := range []int{in.IMAPPort, in.LMTPPort, in.SievePort, in.CSyncPort} {
@@ -243,5 +260,13 @@ func zombie(pid int) bool {
 // Tool runs one of Cyrus's programs against this instance (-C added).
 func (in *Instance) Tool(t testing.TB, prog string, args ...string) Result {
 	t.Helper()
-	return Run(t, nil, filepath.Join(CyrusBin, prog), append([]string{"-C", in.Conf()}, args...)...)
+	return in.Cyrus.Tool(t, prog, append([]string{"-C", in.Conf()}, args...)...)
+}
+
+// Run runs prog (a path under /tmp, such as our binary, or one of the
+// instance's Cyrus's programs) where the instance's Cyrus runs: on the
+// host, or chrooted in the trixie root.
+func (in *Instance) Run(t testing.TB, stdin []byte, prog string, args ...string) Result {
+	t.Helper()
+	return in.Cyrus.Run(t, stdin, prog, args...)
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"path/filepath"
 	"testing"
 )
 
@@ -29,8 +28,22 @@ func NewPairOurServer(t testing.TB, extra ...string) *Pair {
 
 func newPair(t testing.TB, syncServer string, extra ...string) *Pair {
 	t.Helper()
+	mv, rv, err := PairVersions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewPairOf(t, CyrusFor(t, mv), CyrusFor(t, rv), syncServer, extra...)
+}
+
+// NewPairOf starts a master running Cyrus m and a replica running Cyrus r;
+// syncServer, if not "", is the replica's csync service program.
+func NewPairOf(t testing.TB, m, r *Cyrus, syncServer string, extra ...string) *Pair {
+	t.Helper()
+	if m.Version != V36 || r.Version != V36 {
+		t.Logf("Cyrus %s master, Cyrus %s replica", m.Version, r.Version)
+	}
 	base := TempDir(t)
-	replica := NewInstance(t, base, "replica")
+	replica := NewInstanceOf(t, r, base, "replica")
 	if syncServer != "" {
 		replica.SyncServer = syncServer
 		replica.WriteConfigs(t)
@@ -42,7 +55,7 @@ func newPair(t testing.TB, syncServer string, extra ...string) *Pair {
 		"csync_sync_port: " + itoa(replica.CSyncPort), "csync_sync_try_imap: 0",
 		"imap_sync_port: " + itoa(replica.IMAPPort), "imap_sync_try_imap: 1",
 	}, extra...)
-	master := NewInstance(t, base, "master", lines...)
+	master := NewInstanceOf(t, m, base, "master", lines...)
 	master.Start(t)
 	return &Pair{Master: master, Replica: replica}
 }
@@ -55,8 +68,9 @@ func (p *Pair) AddUser(t testing.TB, user string) {
 	p.Replica.AddSASLUser(t, user, UserPassword)
 }
 
-// CyrusSync runs Cyrus's own sync_client against the master's config.
+// CyrusSync runs the master's Cyrus's own sync_client against the
+// master's config.
 func (p *Pair) CyrusSync(t testing.TB, args ...string) Result {
 	t.Helper()
-	return Run(t, nil, filepath.Join(CyrusBin, "sync_client"), append([]string{"-C", p.Master.Conf()}, args...)...)
+	return p.Master.Tool(t, "sync_client", args...)
 }

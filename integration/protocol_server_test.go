@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -120,7 +119,7 @@ func TestCyrusClientAgainstOurServer(t *testing.T) {
 			"C1 APPLY CAPABILITIES (SIEVE-MAILBOX)", "S1 * ENABLED (SIEVE-MAILBOX)"}},
 	} {
 		t.Run(tc.channel, func(t *testing.T) {
-			res := Run(t, nil, filepath.Join(CyrusBin, "sync_client"), "-C", in.Conf(), "-v", "-n", tc.channel, "-u", "cassandane")
+			res := in.Tool(t, "sync_client", "-v", "-n", tc.channel, "-u", "cassandane")
 			got := tc.trace.String()
 			at := 0
 			for _, w := range tc.want {

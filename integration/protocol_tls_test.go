@@ -18,7 +18,7 @@ func TestClientSTARTTLSAgainstCyrus(t *testing.T) {
 	RequireCyrus(t)
 	base := TempDir(t)
 	cert := NewTestCert(t, base)
-	in := NewInstance(t, base, "replica", "allowplaintext: no",
+	in := NewReplicaInstance(t, base, "replica", "allowplaintext: no",
 		"tls_server_cert: "+cert.CertFile, "tls_server_key: "+cert.KeyFile)
 	in.ClientTLS = &tls.Config{RootCAs: cert.Pool, ServerName: "127.0.0.1"}
 	in.Start(t)

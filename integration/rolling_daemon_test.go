@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -99,7 +98,7 @@ func TestRollingUnderMaster(t *testing.T) {
 		s := string(b)
 		end := strings.Index(s, "START {") + strings.Index(s[strings.Index(s, "START {"):], "}\n")
 		s = s[:end] + fmt.Sprintf("  syncs cmd=\"%s -C %s -r -n s\"\n  synccs cmd=\"%s -C %s -r -n cs\"\n",
-			ours, conf, cyrusClient(), conf) + s[end:]
+			ours, conf, cyrusClient(tr.master), conf) + s[end:]
 		s = strings.Replace(s, "DAEMON {\n", fmt.Sprintf("DAEMON {\n  syncd cmd=\"%s -C %s -r -n d\"\n", ours, conf), 1)
 		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 			t.Fatal(err)
@@ -114,7 +113,7 @@ func TestRollingUnderMaster(t *testing.T) {
 	mpgrp, msess := procGroup(m.pid)
 	d := oneProc(t, ours, "-C", m.Conf(), "-r", "-n", "d")
 	s := oneProc(t, ours, "-C", m.Conf(), "-r", "-n", "s")
-	cs := oneProc(t, cyrusClient(), "-C", m.Conf(), "-r", "-n", "cs")
+	cs := oneProc(t, cyrusClient(tr.master), "-C", m.Conf(), "-r", "-n", "cs")
 	for _, p := range []proc{d, s, cs} {
 		if p.pgrp != mpgrp || p.session != msess {
 			t.Errorf("%s: process group %d session %d, master's %d %d", p.cmdline, p.pgrp, p.session, mpgrp, msess)
@@ -154,10 +153,10 @@ func TestRollingBackground(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	Chown(t, dir)
 	mypgrp, mysess := procGroup(os.Getpid())
-	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()} {
+	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient(tr.master)} {
 		shutdown := filepath.Join(dir, ch)
 		args := []string{"-C", tr.master.Conf(), "-r", "-n", ch, "-F", shutdown}
-		cmd := exec.Command(prog, args...) // no pipes: the background process keeps our stdout
+		cmd := tr.master.Cyrus.Command(prog, args...) // no pipes: the background process keeps our stdout
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("%s -r: %v", ch, err)
@@ -189,7 +188,7 @@ func TestRollingSignals(t *testing.T) {
 	tr.addUser(t, "sigu")
 	t.Setenv("CYRUS_ISDAEMON", "1")
 	clients := map[string]*rollingClient{
-		"ours": tr.startRolling(t, tr.ours(t), "ours"), "cyrus": tr.startRolling(t, cyrusClient(), "cyrus")}
+		"ours": tr.startRolling(t, tr.ours(t), "ours"), "cyrus": tr.startRolling(t, cyrusClient(tr.master), "cyrus")}
 	time.Sleep(time.Second)
 	for _, c := range clients {
 		c.cmd.Process.Signal(syscall.SIGHUP)
@@ -232,7 +231,7 @@ func TestRollingReplicaDownAndGone(t *testing.T) {
 		r.Stop()
 	}
 	clients := map[string]*rollingClient{
-		"ours": tr.startRolling(t, tr.ours(t), "ours"), "cyrus": tr.startRolling(t, cyrusClient(), "cyrus")}
+		"ours": tr.startRolling(t, tr.ours(t), "ours"), "cyrus": tr.startRolling(t, cyrusClient(tr.master), "cyrus")}
 	time.Sleep(5 * time.Second)
 	firsts := map[string]string{}
 	for ch, c := range clients {
@@ -268,8 +267,8 @@ func TestRollingReplicaDownAndGone(t *testing.T) {
 	for _, r := range tr.replicas {
 		r.Start(t)
 	}
-	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()} {
-		res := Run(t, nil, prog, "-C", tr.master.Conf(), "-R", "-1", "-n", ch)
+	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient(tr.master)} {
+		res := tr.master.Run(t, nil, prog, "-C", tr.master.Conf(), "-R", "-1", "-n", ch)
 		if res.Code != 0 || len(tr.pending(ch)) != 0 {
 			t.Errorf("%s -1: exit %d, left %q\n%s", ch, res.Code, tr.pending(ch), res.Stderr)
 		}
@@ -312,7 +311,7 @@ func TestRollingTimeoutLikeCyrus(t *testing.T) {
 	sl := CatchSyslog(t)
 	tr := newTrio(t, []string{"ours", "cyrus"})
 	got := map[string]string{}
-	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()} {
+	for ch, prog := range map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient(tr.master)} {
 		sl.Take(rollingSyslogPrefix + "/sync_client")
 		c := tr.startRolling(t, prog, ch, "-t", "1")
 		time.Sleep(5 * time.Second)
@@ -350,7 +349,7 @@ func TestRollingLatency(t *testing.T) {
 	for _, run := range []struct {
 		ch, prog string
 		args     []string
-	}{{"cyrus", cyrusClient(), nil}, {"poll", tr.ours(t), []string{"--poll"}}, {"ours", tr.ours(t), nil}} {
+	}{{"cyrus", cyrusClient(tr.master), nil}, {"poll", tr.ours(t), []string{"--poll"}}, {"ours", tr.ours(t), nil}} {
 		// Catch up first; the other channels' logs just grow meanwhile.
 		c := tr.startRolling(t, run.prog, run.ch, run.args...)
 		tr.waitIdle(t, run.ch)
@@ -375,7 +374,7 @@ func TestRollingLatency(t *testing.T) {
 		t.Errorf("waking on the log is not faster: %v", medians)
 	}
 	for _, ch := range []string{"cyrus", "poll"} { // what they missed after their turn
-		if res := Run(t, nil, tr.ours(t), "-C", tr.master.Conf(), "-R", "-1", "-n", ch); res.Code != 0 {
+		if res := tr.master.Run(t, nil, tr.ours(t), "-C", tr.master.Conf(), "-R", "-1", "-n", ch); res.Code != 0 {
 			t.Errorf("%s -1: exit %d", ch, res.Code)
 		}
 	}

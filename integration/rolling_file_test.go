@@ -99,10 +99,10 @@ func TestRollingFileItems(t *testing.T) {
 	before, _ := os.ReadFile(file)
 	sl.Take(rollingSyslogPrefix + "/sync_client")
 	run := func(prog, channel string, args ...string) (Result, []SyslogLine) {
-		res := Run(t, nil, prog, append([]string{"-C", m.Conf(), "-v", "-l", "-n", channel}, args...)...)
+		res := tr.master.Run(t, nil, prog, append([]string{"-C", m.Conf(), "-v", "-l", "-n", channel}, args...)...)
 		return res, sl.Take(rollingSyslogPrefix + "/sync_client")
 	}
-	cres, clog := run(cyrusClient(), "cyrus", "-r", "-f", file)
+	cres, clog := run(cyrusClient(tr.master), "cyrus", "-r", "-f", file)
 	ores, olog := run(tr.ours(t), "ours", "-r", "-f", file)
 	compareVerbose(t, cres, ores)
 	compareSyslog(t, clog, olog)
@@ -128,13 +128,13 @@ func TestRollingFileItems(t *testing.T) {
 	}
 
 	// Twice: the same again, nothing to send beyond the items' own APPLYs.
-	cres, clog = run(cyrusClient(), "cyrus", "-r", "-f", file)
+	cres, clog = run(cyrusClient(tr.master), "cyrus", "-r", "-f", file)
 	ores, olog = run(tr.ours(t), "ours", "-r", "-f", file)
 	compareVerbose(t, cres, ores)
 	compareSyslog(t, clog, olog)
 
 	for _, f := range []string{filepath.Join(tr.base, "missing"), "-"} {
-		cres, clog = run(cyrusClient(), "cyrus", "-r", "-f", f)
+		cres, clog = run(cyrusClient(tr.master), "cyrus", "-r", "-f", f)
 		ores, olog = run(tr.ours(t), "ours", "-r", "-f", f)
 		if cres.Code != 1 {
 			t.Errorf("Cyrus's -f %s: exit %d", f, cres.Code)
@@ -177,9 +177,9 @@ func TestRollingDeferral(t *testing.T) {
 	var logs [2][]SyslogLine
 	var left [2]string
 	for i, ch := range []string{"cyrus", "ours"} {
-		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()}[ch]
+		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient(tr.master)}[ch]
 		cyrusFile(t, filepath.Join(tr.channelDir(ch), "log"), []byte(items))
-		res[i] = Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-N", "-v", "-l", "-n", ch)
+		res[i] = tr.master.Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-N", "-v", "-l", "-n", ch)
 		logs[i] = sl.Take(rollingSyslogPrefix + "/sync_client")
 		b, _ := os.ReadFile(filepath.Join(tr.channelDir(ch), "log"))
 		left[i] = string(b)
@@ -207,8 +207,8 @@ func TestRollingDeferral(t *testing.T) {
 	}
 	lock.Release()
 	for i, ch := range []string{"cyrus", "ours"} {
-		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()}[ch]
-		res[i] = Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-N", "-v", "-n", ch)
+		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient(tr.master)}[ch]
+		res[i] = tr.master.Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-N", "-v", "-n", ch)
 		if res[i].Code != 0 || len(tr.pending(ch)) != 0 {
 			t.Errorf("%s after the lock: exit %d, left %q", ch, res[i].Code, tr.pending(ch))
 		}

@@ -50,7 +50,7 @@ func newTrioHook(t *testing.T, channels []string, hook func(tr *trio), extra ...
 		"sync_authname: " + SyncUser, "sync_password: " + SyncPassword, "allowusermoves: yes",
 		"syslog_prefix: " + rollingSyslogPrefix}
 	for _, ch := range channels {
-		rep := NewInstance(t, tr.base, "r"+ch, "allowusermoves: yes")
+		rep := NewReplicaInstance(t, tr.base, "r"+ch, "allowusermoves: yes")
 		rep.Start(t)
 		tr.replicas[ch] = rep
 		lines = append(lines, ch+"_sync_host: 127.0.0.1", ch+"_sync_port: "+itoa(rep.CSyncPort), ch+"_sync_try_imap: 0")
@@ -85,8 +85,8 @@ func (tr *trio) ours(t *testing.T) string {
 	return link
 }
 
-// cyrusClient is Cyrus's sync_client.
-func cyrusClient() string { return filepath.Join(CyrusBin, "sync_client") }
+// cyrusClient is the master's Cyrus's sync_client.
+func cyrusClient(master *Instance) string { return master.Cyrus.Prog("sync_client") }
 
 // channelDir is where the master keeps a channel's sync log.
 func (tr *trio) channelDir(channel string) string {
@@ -153,7 +153,7 @@ func (tr *trio) startRolling(t *testing.T, prog, channel string, args ...string)
 	c := &rollingClient{name: filepath.Base(prog) + "/" + channel,
 		shutdown: filepath.Join(dir, channel), done: make(chan struct{})}
 	os.Remove(c.shutdown)
-	c.cmd = exec.Command(prog, append([]string{"-C", tr.master.Conf(), "-R", "-n", channel, "-F", c.shutdown}, args...)...)
+	c.cmd = tr.master.Cyrus.Command(prog, append([]string{"-C", tr.master.Conf(), "-R", "-n", channel, "-F", c.shutdown}, args...)...)
 	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

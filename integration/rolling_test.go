@@ -32,7 +32,7 @@ func TestRollingLive(t *testing.T) {
 		in.AddSASLUser(t, "rolnew", UserPassword)
 	}
 	ours := tr.startRolling(t, tr.ours(t), "ours")
-	cyrus := tr.startRolling(t, cyrusClient(), "cyrus")
+	cyrus := tr.startRolling(t, cyrusClient(tr.master), "cyrus")
 
 	// First wave: mail, folders, flags, sharing, seen state.
 	m.Deliver(t, "rola", 3)
@@ -129,11 +129,11 @@ func TestRollingLive(t *testing.T) {
 	sl.Take(rollingSyslogPrefix + "/sync_client")
 	var once [2]string
 	for i, ch := range []string{"ours", "cyrus"} {
-		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient()}[ch]
+		prog := map[string]string{"ours": tr.ours(t), "cyrus": cyrusClient(tr.master)}[ch]
 		if len(tr.pending(ch)) == 0 {
 			t.Fatalf("%s: nothing logged", ch)
 		}
-		res := Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-v", "-l", "-n", ch)
+		res := tr.master.Run(t, nil, prog, "-C", m.Conf(), "-R", "-1", "-v", "-l", "-n", ch)
 		if res.Code != 0 {
 			t.Errorf("%s -1: exit %d %s", ch, res.Code, res.Stderr)
 		}
@@ -166,8 +166,8 @@ func TestRollingLive(t *testing.T) {
 		before[ch] = r.DumpUser(t, "rola") + r.DumpUser(t, "rolb") + r.DumpUser(t, "rolnew")
 	}
 	var outs [3]Result
-	for i, run := range []struct{ prog, ch string }{{tr.ours(t), "ours"}, {tr.ours(t), "ours"}, {cyrusClient(), "cyrus"}} {
-		outs[i] = Run(t, nil, run.prog, "-C", m.Conf(), "-r", "-f", replay, "-n", run.ch, "-v")
+	for i, run := range []struct{ prog, ch string }{{tr.ours(t), "ours"}, {tr.ours(t), "ours"}, {cyrusClient(tr.master), "cyrus"}} {
+		outs[i] = tr.master.Run(t, nil, run.prog, "-C", m.Conf(), "-r", "-f", replay, "-n", run.ch, "-v")
 		if outs[i].Code != 0 {
 			t.Errorf("replay %d (%s): exit %d\n%s%s", i, run.ch, outs[i].Code, outs[i].Stdout, outs[i].Stderr)
 		}

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,7 +18,7 @@ import (
 func TestSyncLockExcludesCyrusClient(t *testing.T) {
 	RequireCyrus(t)
 	base := TempDir(t)
-	replica := NewInstance(t, base, "replica")
+	replica := NewReplicaInstance(t, base, "replica")
 	replica.Start(t)
 	master := NewInstance(t, base, "master", "sync_host: 127.0.0.1", "sync_port: "+itoa(replica.CSyncPort),
 		"sync_try_imap: 0", "sync_authname: "+SyncUser, "sync_password: "+SyncPassword)
@@ -39,12 +38,12 @@ func TestSyncLockExcludesCyrusClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := Run(t, nil, filepath.Join(CyrusBin, "sync_client"), "-C", master.Conf(), "-v", "-N", "-u", "cassandane")
+	res := master.Tool(t, "sync_client", "-v", "-N", "-u", "cassandane")
 	if res.Code == 0 || !strings.Contains(res.Stderr, "Error from sync_do_user(cassandane): bailing out!") {
 		t.Errorf("Cyrus's sync_client synced a user we hold locked: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}
 	lock.Release()
-	res = Run(t, nil, filepath.Join(CyrusBin, "sync_client"), "-C", master.Conf(), "-v", "-N", "-u", "cassandane")
+	res = master.Tool(t, "sync_client", "-v", "-N", "-u", "cassandane")
 	if res.Code != 0 {
 		t.Errorf("after release: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}

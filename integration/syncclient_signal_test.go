@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -31,8 +30,9 @@ func TestSyncClientTermWhileConnecting(t *testing.T) {
 	Chown(t, dir)
 	link := filepath.Join(dir, "sync_client")
 	os.Symlink(Ours(t), link)
-	for _, prog := range []string{filepath.Join(CyrusBin, "sync_client"), link} {
-		cmd := exec.Command(prog, "-C", conf, "-u", "fred")
+	cy := DefaultCyrus(t)
+	for _, prog := range []string{cy.Prog("sync_client"), link} {
+		cmd := cy.Command(prog, "-C", conf, "-u", "fred")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

@@ -18,7 +18,7 @@ func (p *Pair) OurSync(t testing.TB, args ...string) Result {
 			t.Fatal(err)
 		}
 	}
-	return Run(t, nil, link, append([]string{"-C", p.Master.Conf()}, args...)...)
+	return p.Master.Run(t, nil, link, append([]string{"-C", p.Master.Conf()}, args...)...)
 }
 
 // CyrusHasNothingToSend runs Cyrus's sync_client -v -v for the same

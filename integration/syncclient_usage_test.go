@@ -17,7 +17,8 @@ func TestSyncClientUsageLikeCyrus(t *testing.T) {
 	if err := os.Symlink(Ours(t), link); err != nil {
 		t.Fatal(err)
 	}
-	cyrus := filepath.Join(CyrusBin, "sync_client")
+	cy := DefaultCyrus(t)
+	cyrus := cy.Prog("sync_client")
 	for _, args := range [][]string{
 		{},
 		{"-v", "fred"},
@@ -36,8 +37,8 @@ func TestSyncClientUsageLikeCyrus(t *testing.T) {
 		{"-1", "-d", "5"},
 		{"-r", "-X"},
 	} {
-		want := Run(t, nil, cyrus, args...)
-		got := Run(t, nil, link, args...)
+		want := cy.Run(t, nil, cyrus, args...)
+		got := cy.Run(t, nil, link, args...)
 		w := strings.ReplaceAll(want.Stderr, cyrus, "PROG")
 		g := strings.ReplaceAll(got.Stderr, link, "PROG")
 		if want.Code != got.Code || w != g {

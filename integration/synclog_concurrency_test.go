@@ -3,7 +3,6 @@ package integration
 import (
 	"errors"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,7 +22,7 @@ func TestSynclogConcurrentWritersAndReader(t *testing.T) {
 	const writers, items = 3, 60 // per program kind
 
 	// Both kinds write into the same configdirectory (Cyrus's).
-	progs := map[string]string{"cyrus": filepath.Join(CyrusBin, "cyr_synclog"), "ours": p.ours}
+	progs := map[string]string{"cyrus": p.cy.Prog("cyr_synclog"), "ours": p.ours}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*writers)
 	for kind, prog := range progs {
@@ -34,7 +33,7 @@ func TestSynclogConcurrentWritersAndReader(t *testing.T) {
 				for i := 0; i < items; i++ {
 					// A long quoted name makes a torn line likely if locking were wrong.
 					name := fmt.Sprintf("user.%s%d.folder %d %s", kind, w, i, strings.Repeat("x", 300))
-					out, err := exec.Command(prog, "-C", p.cyrusConf, "-m", name).CombinedOutput()
+					out, err := p.cy.Command(prog, "-C", p.cyrusConf, "-m", name).CombinedOutput()
 					if err != nil {
 						errs <- fmt.Errorf("%s: %v %s", prog, err, out)
 						return

@@ -18,12 +18,14 @@ type synclogPair struct {
 	cyrusConf, oursConf string
 	cyrusDir, oursDir   string
 	ours                string // our binary, reached through a link named cyr_synclog
+	// cy is the Cyrus both run beside (ours too runs in its chroot).
+	cy *Cyrus
 }
 
 func newSynclogPair(t *testing.T, lines ...string) *synclogPair {
 	t.Helper()
 	base := TempDir(t)
-	p := &synclogPair{cyrusDir: filepath.Join(base, "cyrus"), oursDir: filepath.Join(base, "ours")}
+	p := &synclogPair{cyrusDir: filepath.Join(base, "cyrus"), oursDir: filepath.Join(base, "ours"), cy: DefaultCyrus(t)}
 	for _, d := range []string{p.cyrusDir, p.oursDir} {
 		os.Mkdir(d, 0o755)
 	}
@@ -45,14 +47,14 @@ func newSynclogPair(t *testing.T, lines ...string) *synclogPair {
 // and messages.
 func (p *synclogPair) run(t *testing.T, args ...string) {
 	t.Helper()
-	want := Run(t, nil, filepath.Join(CyrusBin, "cyr_synclog"), append([]string{"-C", p.cyrusConf}, args...)...)
-	got := Run(t, nil, p.ours, append([]string{"-C", p.oursConf}, args...)...)
+	want := p.cy.Run(t, nil, p.cy.Prog("cyr_synclog"), append([]string{"-C", p.cyrusConf}, args...)...)
+	got := p.cy.Run(t, nil, p.ours, append([]string{"-C", p.oursConf}, args...)...)
 	if want.Code != got.Code {
 		t.Errorf("cyr_synclog %q: exit %d, Cyrus %d (stderr %q / %q)", args, got.Code, want.Code, got.Stderr, want.Stderr)
 	}
 	// The usage text names argv[0]; the paths differ, the rest must not.
 	norm := func(s, prog string) string { return strings.ReplaceAll(s, prog, "cyr_synclog") }
-	if w, g := norm(want.Stderr, filepath.Join(CyrusBin, "cyr_synclog")), norm(got.Stderr, p.ours); w != g {
+	if w, g := norm(want.Stderr, p.cy.Prog("cyr_synclog")), norm(got.Stderr, p.ours); w != g {
 		t.Errorf("cyr_synclog %q: stderr\n ours:  %q\n Cyrus: %q", args, g, w)
 	}
 }
@@ -212,8 +214,8 @@ func TestCyrSynclogConfigErrors(t *testing.T) {
 	p.runExitOnly(t, "-u", "fred")
 	q := newSynclogPair(t, "sync_log: 1")
 	missing := filepath.Join(TempDir(t), "missing.conf")
-	want := Run(t, nil, filepath.Join(CyrusBin, "cyr_synclog"), "-C", missing, "-u", "fred")
-	got := Run(t, nil, q.ours, "-C", missing, "-u", "fred")
+	want := q.cy.Run(t, nil, q.cy.Prog("cyr_synclog"), "-C", missing, "-u", "fred")
+	got := q.cy.Run(t, nil, q.ours, "-C", missing, "-u", "fred")
 	if want.Code != 78 || got.Code != 78 || want.Stderr != got.Stderr {
 		t.Errorf("missing config: ours %d %q, Cyrus %d %q", got.Code, got.Stderr, want.Code, want.Stderr)
 	}
@@ -221,8 +223,8 @@ func TestCyrSynclogConfigErrors(t *testing.T) {
 
 func (p *synclogPair) runExitOnly(t *testing.T, args ...string) {
 	t.Helper()
-	want := Run(t, nil, filepath.Join(CyrusBin, "cyr_synclog"), append([]string{"-C", p.cyrusConf}, args...)...)
-	got := Run(t, nil, p.ours, append([]string{"-C", p.oursConf}, args...)...)
+	want := p.cy.Run(t, nil, p.cy.Prog("cyr_synclog"), append([]string{"-C", p.cyrusConf}, args...)...)
+	got := p.cy.Run(t, nil, p.ours, append([]string{"-C", p.oursConf}, args...)...)
 	if want.Code != got.Code {
 		t.Errorf("exit %d, Cyrus %d", got.Code, want.Code)
 	}

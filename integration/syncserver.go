@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -36,7 +35,7 @@ func OursApplet(t testing.TB, applet string) string {
 // it accepts.
 func OursListening(t testing.TB, in *Instance, addr string) {
 	t.Helper()
-	cmd := exec.Command(OursApplet(t, "sync_server"), "-C", in.Conf(), "--listen", addr)
+	cmd := in.Cyrus.Command(OursApplet(t, "sync_server"), "-C", in.Conf(), "--listen", addr)
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &errb, &errb
 	if err := cmd.Start(); err != nil {

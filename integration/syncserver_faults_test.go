@@ -50,7 +50,7 @@ func TestSyncServerKilled(t *testing.T) {
 			p.Master.DeliverRaw(t, u, msgs...)
 			imapLines(t, p.Master, u, UserPassword, "SELECT INBOX", fmt.Sprintf(`UID STORE %d:* +FLAGS (\Flagged)`, 10*round))
 		}
-		cmd := exec.Command(filepath.Join(CyrusBin, "sync_client"), "-C", p.Master.Conf(), "-A")
+		cmd := p.Master.Cyrus.Command(p.Master.Cyrus.Prog("sync_client"), "-C", p.Master.Conf(), "-A")
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		start := time.Now()
@@ -100,7 +100,7 @@ func TestSyncServerKilled(t *testing.T) {
 func TestSyncServerDiskFull(t *testing.T) {
 	RequireCyrus(t)
 	base := TempDir(t)
-	replica := NewInstance(t, base, "replica")
+	replica := NewReplicaInstance(t, base, "replica")
 	part := filepath.Join(replica.Dir, "spool")
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", part).CombinedOutput(); err != nil {
 		t.Fatalf("mount a small tmpfs on the replica partition (needs root): %v %s", err, out)

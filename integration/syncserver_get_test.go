@@ -25,9 +25,9 @@ func newGetReplica(t *testing.T) *getReplica {
 	t.Helper()
 	RequireCyrus(t)
 	base := TempDir(t)
-	replica := NewInstance(t, base, "replica")
+	replica := NewReplicaInstance(t, base, "replica")
 	cyrusSock := filepath.Join(replica.ConfigDir(), "socket", "cs")
-	replica.Services = []string{csyncUnixService(replica, "csyncunix", filepath.Join(CyrusBin, "sync_server"), cyrusSock)}
+	replica.Services = []string{csyncUnixService(replica, "csyncunix", replica.Cyrus.Prog("sync_server"), cyrusSock)}
 	replica.WriteConfigs(t)
 	replica.Start(t)
 	master := NewInstance(t, base, "master", "sync_host: 127.0.0.1", "sync_port: "+itoa(replica.CSyncPort),

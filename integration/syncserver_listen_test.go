@@ -13,7 +13,7 @@ import (
 func TestSyncServerListen(t *testing.T) {
 	RequireCyrus(t)
 	base := TempDir(t)
-	replica := NewInstance(t, base, "replica")
+	replica := NewReplicaInstance(t, base, "replica")
 	replica.Start(t)
 	port := FreePort(t)
 	OursListening(t, replica, "127.0.0.1:"+itoa(port))

@@ -23,7 +23,7 @@ func TestSyncServerUnderMaster(t *testing.T) {
 	RequireCyrus(t)
 	logs := CatchSyslog(t)
 	base := TempDir(t)
-	in := NewInstance(t, base, "replica", "debug: 1")
+	in := NewReplicaInstance(t, base, "replica", "debug: 1")
 	in.SyncServer = OursApplet(t, "sync_server")
 	reusePort := FreePort(t)
 	in.Services = []string{

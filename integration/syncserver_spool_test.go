@@ -22,9 +22,9 @@ import (
 func TestSyncServerSpoolLikeCyrus(t *testing.T) {
 	RequireCyrus(t)
 	base := TempDir(t)
-	theirs := NewInstance(t, base, "replica", "allowusermoves: yes")
+	theirs := NewReplicaInstance(t, base, "replica", "allowusermoves: yes")
 	theirs.Start(t)
-	ours := NewInstance(t, base, "ours", "allowusermoves: yes")
+	ours := NewReplicaInstance(t, base, "ours", "allowusermoves: yes")
 	ours.SyncServer = OursApplet(t, "sync_server")
 	ours.WriteConfigs(t)
 	ours.Start(t)

@@ -28,7 +28,7 @@ func syslogDiff(t *testing.T, sl *Syslog, conf ...string) {
 		Chown(t, filepath.Join(d, "sync"))
 	}
 	run := func(prog, conf string) []string {
-		res := Run(t, nil, prog, "-C", conf, "-u", "fred")
+		res := p.cy.Run(t, nil, prog, "-C", conf, "-u", "fred")
 		if res.Code != 0 {
 			t.Errorf("%s exit %d (a write failure is only logged): %s", prog, res.Code, res.Stderr)
 		}
@@ -44,7 +44,7 @@ func syslogDiff(t *testing.T, sl *Syslog, conf ...string) {
 		}
 		return out
 	}
-	want := run(filepath.Join(CyrusBin, "cyr_synclog"), p.cyrusConf)
+	want := run(p.cy.Prog("cyr_synclog"), p.cyrusConf)
 	got := run(p.ours, p.oursConf)
 	if len(want) == 0 {
 		t.Fatal("Cyrus logged nothing: the test proves nothing")
