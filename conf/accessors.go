@@ -252,11 +252,25 @@ func (c *Config) AllowPlaintext() bool { return c.Switch("allowplaintext") }
 // FailedLoginPause is failedloginpause (default 3s).
 func (c *Config) FailedLoginPause() time.Duration { return c.Duration("failedloginpause", 's') }
 
-// MaxWord is maxword (an INT in 3.6).
-func (c *Config) MaxWord() int64 { return c.Int("maxword") }
+// MaxWord is maxword (an INT in 3.6, a BYTESIZE in bytes since 3.8).
+func (c *Config) MaxWord() int64 { return c.sizeLimit("maxword") }
 
-// MaxQuoted is maxquoted (an INT in 3.6).
-func (c *Config) MaxQuoted() int64 { return c.Int("maxquoted") }
+// MaxQuoted is maxquoted (an INT in 3.6, a BYTESIZE since 3.8).
+func (c *Config) MaxQuoted() int64 { return c.sizeLimit("maxquoted") }
+
+// MaxLiteral is maxliteral (an INT in Debian's 3.6.1, which backports it
+// from 3.6.5; a BYTESIZE in 3.10).
+func (c *Config) MaxLiteral() int64 { return c.sizeLimit("maxliteral") }
+
+// sizeLimit reads a protocol limit, whichever type the version gives it.
+//
+// cyrus: lib/libconfig.c config_read (3.6.1, 3.10.2)
+func (c *Config) sizeLimit(name string) int64 {
+	if t, _ := c.TypeOf(name); t == TypeByteSize {
+		return c.ByteSize(name, 'B')
+	}
+	return c.Int(name)
+}
 
 // Umask is the umask option read as Cyrus reads it: octal digits, anything
 // else skipped.

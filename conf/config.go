@@ -1,5 +1,6 @@
-// Package conf reads imapd.conf exactly as Cyrus IMAP 3.6 does and offers
-// typed accessors for every option the replication tools use.
+// Package conf reads imapd.conf exactly as Cyrus IMAP 3.6 or 3.10 does
+// (the option table of the Version loaded for) and offers typed accessors
+// for every option the replication tools use.
 //
 // Cyrus's behaviour is kept, including its quirks, except where a quirk is
 // listed under "Deliberate differences" below.
@@ -56,21 +57,37 @@ type Config struct {
 	// Warnings are Cyrus's load-time warnings (deprecated options), which
 	// callers send to syslog.
 	Warnings []string
+	// Version is the Cyrus whose option table the file was read with.
+	Version Version
 
+	tab      *table
 	known    map[string]*setting
 	overflow map[string]*setting
 	dir      string
 }
 
-// Load reads path (DefaultPath if empty) for the process identity ident.
-// $CYRUS_PREFIX, when set, is tried as a prefix of every path first.
-//
-// cyrus: lib/libconfig.c config_read (3.6.1)
+// Load reads path (DefaultPath if empty) for the process identity ident,
+// as Cyrus 3.6 does. $CYRUS_PREFIX, when set, is tried as a prefix of
+// every path first.
 func Load(path, ident string, need Need) (*Config, error) {
+	return LoadVersion(path, ident, need, V3_6)
+}
+
+// LoadVersion is Load as Cyrus version v reads the file (one of
+// Supported).
+//
+// cyrus: lib/libconfig.c config_read (3.6.1, 3.10.2)
+func LoadVersion(path, ident string, need Need, v Version) (*Config, error) {
 	if path == "" {
 		path = DefaultPath
 	}
+	tab := tables[v]
+	if tab == nil {
+		return nil, fmt.Errorf("conf: no option table for Cyrus %s", v)
+	}
 	r := &reader{
+		tab:      tab,
+		version:  v,
 		ident:    ident,
 		prefix:   os.Getenv("CYRUS_PREFIX"),
 		known:    make(map[string]*setting),
@@ -80,7 +97,7 @@ func Load(path, ident string, need Need) (*Config, error) {
 	if err := r.readFile(path); err != nil {
 		return nil, err
 	}
-	c := &Config{Path: path, Ident: ident, known: r.known, overflow: r.overflow}
+	c := &Config{Path: path, Ident: ident, Version: v, tab: tab, known: r.known, overflow: r.overflow}
 	dir := r.known["configdirectory"]
 	if dir == nil {
 		return nil, &Error{File: path, Option: "configdirectory",
@@ -97,8 +114,8 @@ func Load(path, ident string, need Need) (*Config, error) {
 // applyDeprecations copies a deprecated option's value to its replacement
 // unless that was set itself, and records Cyrus's warning.
 func (c *Config) applyDeprecations() {
-	for _, n := range optionOrder {
-		o := options[n]
+	for _, n := range c.tab.order {
+		o := c.tab.options[n]
 		if o.DeprecatedSince == "" || c.known[n] == nil {
 			continue
 		}
@@ -113,7 +130,7 @@ func (c *Config) applyDeprecations() {
 		}
 		c.known[o.Preferred] = c.known[n]
 		switch o.Type {
-		case TypeString, TypeStringList, TypeDuration:
+		case TypeString, TypeStringList, TypeDuration, TypeByteSize:
 			// Cyrus moves the string to the new option, leaving NULL.
 			c.known[n] = &setting{unset: true, file: c.known[n].file, line: c.known[n].line}
 		}
@@ -148,7 +165,7 @@ func (c *Config) checkPartitions(need Need) error {
 
 // raw returns the text of a known option as set in the file, or its default.
 func (c *Config) raw(name string) (string, bool) {
-	o, ok := options[name]
+	o, ok := c.tab.options[name]
 	if !ok {
 		panic("conf: unknown option " + name)
 	}
@@ -161,6 +178,18 @@ func (c *Config) raw(name string) (string, bool) {
 // IsSet reports whether the file set a known option (generic or for this
 // ident).
 func (c *Config) IsSet(name string) bool { return c.known[name] != nil }
+
+// Has reports whether name is an option of the Cyrus version the file
+// was read as.
+func (c *Config) Has(name string) bool { return c.tab.options[name] != nil }
+
+// TypeOf is the type of a known option in the version read as.
+func (c *Config) TypeOf(name string) (OptionType, bool) {
+	if o := c.tab.options[name]; o != nil {
+		return o.Type, true
+	}
+	return 0, false
+}
 
 // Where tells the file and line a known option was set on.
 func (c *Config) Where(name string) (file string, line int, ok bool) {
@@ -178,7 +207,7 @@ func (c *Config) String(name string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	switch o := options[name]; o.Type {
+	switch o := c.tab.options[name]; o.Type {
 	case TypeString:
 		if name != "configdirectory" && len(v) >= 17 && strings.EqualFold(v[:17], "{configdirectory}") {
 			v = c.dir + v[17:]
@@ -227,13 +256,13 @@ func (c *Config) Bitfield(name string) []string {
 	v, _ := c.raw(name)
 	var out []string
 	for _, f := range strings.Fields(v) {
-		out = append(out, options[name].canonical(f))
+		out = append(out, c.tab.options[name].canonical(f))
 	}
 	return out
 }
 
 func (c *Config) mustBe(name string, t OptionType) {
-	o, ok := options[name]
+	o, ok := c.tab.options[name]
 	if !ok || o.Type != t {
 		panic(fmt.Sprintf("conf: option %s is not %v", name, t))
 	}

@@ -14,11 +14,11 @@ import (
 // each, switches as yes/no, known options in Cyrus's table order. (Cyrus
 // prints the unknown keys in hash-table order; we sort them.)
 //
-// cyrus: imap/cyr_info.c do_conf (3.6.1)
+// cyrus: imap/cyr_info.c do_conf (3.6.1, 3.10.2)
 func (c *Config) WriteAll(w io.Writer) error {
 	var b strings.Builder
-	for _, name := range optionOrder {
-		o := options[name]
+	for _, name := range c.tab.order {
+		o := c.tab.options[name]
 		switch o.Type {
 		case TypeBitfield:
 			b.WriteString(name + ":")
@@ -26,7 +26,7 @@ func (c *Config) WriteAll(w io.Writer) error {
 				b.WriteString(" " + n)
 			}
 			b.WriteString("\n")
-		case TypeDuration:
+		case TypeDuration, TypeByteSize:
 			v, ok := c.raw(name)
 			if !ok {
 				v = "(null)" // printf("%s", NULL) in glibc

@@ -31,6 +31,8 @@ type setting struct {
 // reader holds the state of one Load: Cyrus reads the top file and its
 // @include files into one table.
 type reader struct {
+	tab      *table
+	version  Version
 	ident    string
 	prefix   string // $CYRUS_PREFIX
 	known    map[string]*setting
@@ -142,11 +144,11 @@ func (r *reader) parseLine(file, line string, lineno int) error {
 	// A <ident>_<known option> key sets that option for this process only.
 	name, serviceSpecific := key, false
 	if r.ident != "" && strings.HasPrefix(key, strings.ToLower(r.ident)+"_") {
-		if _, ok := options[key[len(r.ident)+1:]]; ok {
+		if _, ok := r.tab.options[key[len(r.ident)+1:]]; ok {
 			name, serviceSpecific = key[len(r.ident)+1:], true
 		}
 	}
-	opt, known := options[name]
+	opt, known := r.tab.options[name]
 	if !known {
 		return r.addOverflow(key, value, file, lineno)
 	}
@@ -164,7 +166,7 @@ func (r *reader) parseLine(file, line string, lineno int) error {
 			return err
 		}
 	}
-	if err := validate(opt, value); err != nil {
+	if err := validate(r.version, opt, value); err != nil {
 		return lineErrorFor(file, lineno, opt, value, err)
 	}
 	s := &setting{value: value, file: file, line: lineno, seen: 1}

@@ -20,8 +20,9 @@ type badValueError struct{ value string }
 
 func (e badValueError) Error() string { return "invalid value " + e.value }
 
-// validate checks a value of a known option the way Cyrus does at load time.
-func validate(opt *Option, value string) error {
+// validate checks a value of a known option the way Cyrus version v does
+// at load time.
+func validate(v Version, opt *Option, value string) error {
 	switch opt.Type {
 	case TypeInt:
 		_, err := parseInt(value)
@@ -44,7 +45,16 @@ func validate(opt *Option, value string) error {
 			}
 		}
 	case TypeDuration:
+		// 3.10 refuses a '-' without digits, which 3.6 reads as 0.
+		// cyrus: lib/libconfig.c config_parseduration (3.10.2)
+		if v.AtLeast(V3_10) && value == "-" {
+			return errBadDuration
+		}
 		if _, err := ParseDuration(value, 's'); err != nil {
+			return err
+		}
+	case TypeByteSize:
+		if _, err := ParseByteSize(value, 0); err != nil {
 			return err
 		}
 	}
@@ -81,6 +91,9 @@ func lineErrorFor(file string, lineno int, opt *Option, value string, err error)
 	switch e := err.(type) {
 	case badValueError:
 		return lineError(file, lineno, opt.Name, "invalid value '%s' for %s in line %d", e.value, opt.Name, lineno)
+	}
+	if errors.Is(err, errBadByteSize) {
+		return lineError(file, lineno, opt.Name, "unparsable byte size '%s' for %s in line %d", value, opt.Name, lineno)
 	}
 	switch err {
 	case errNotInt:

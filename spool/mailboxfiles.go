@@ -121,7 +121,7 @@ func (s *Spool) writeNewMailbox(e *Entry, mb *newMailbox, options index.Options,
 	if err := writeHeaderFile(hpath, hdr, root); err != nil {
 		return err
 	}
-	h := index.Header{MinorVersion: 17, StartOffset: index.HeaderSize, RecordSize: index.RecordSize,
+	h := index.Header{MinorVersion: s.NewIndexVersion(), StartOffset: index.HeaderSize, RecordSize: index.RecordSize,
 		Options: options, UIDValidity: uidvalidity, CreatedModseq: created, HighestModseq: highest,
 		ChangesEpoch: now, SyncCRCAnnot: crcInitAnnot, HeaderFileCRC: hdr.FileCRC}
 	if startEmpty {

@@ -313,9 +313,24 @@ func (w *MailboxWriter) immediateExpunge() bool {
 // count is header_update_counts plus the sync CRC and annotation quota
 // bookkeeping of mailbox_index_update_counts and
 // mailbox_annot_update_counts, for adding (+1) or removing (-1) a record.
-// Expunged records count for nothing.
+// Expunged records count for nothing, except that an index of version 18
+// or later (Cyrus 3.10) sums the sizes of expunged records whose file is
+// still there, and of \Deleted ones.
+//
+// cyrus: imap/mailbox.c header_update_counts (3.6.1, 3.10.2)
 func (w *MailboxWriter) count(r *index.Record, sign int) {
+	used := func(p *uint64) {
+		if sign > 0 {
+			*p += r.Size
+		} else {
+			*p -= min(*p, r.Size)
+		}
+	}
+	v18 := w.h.MinorVersion >= 18
 	if r.Expunged() {
+		if v18 && !r.Unlinked() {
+			used(&w.h.QuotaExpungedUsed)
+		}
 		return
 	}
 	add := func(p *uint32) {
@@ -333,6 +348,9 @@ func (w *MailboxWriter) count(r *index.Record, sign int) {
 	}
 	if r.SystemFlags&index.FlagDeleted != 0 {
 		add(&w.h.Deleted)
+		if v18 {
+			used(&w.h.QuotaDeletedUsed)
+		}
 	}
 	if r.SystemFlags&index.FlagSeen == 0 {
 		add(&w.h.Unseen)

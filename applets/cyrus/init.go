@@ -53,6 +53,9 @@ type Env struct {
 	Config *conf.Config
 	// Log writes to syslog under the program's ident.
 	Log *slog.Logger
+	// Version is the Cyrus followed (also Config.Version) and how it was
+	// found.
+	Version VersionSource
 	// closeLog closes the syslog connection.
 	closeLog func()
 }
@@ -68,7 +71,11 @@ func (e *Env) Close() {
 //
 // cyrus: imap/global.c cyrus_init (3.6.1)
 func Init(o Options) (*Env, error) {
-	cfg, err := conf.Load(o.ConfigPath, o.Ident, o.Need)
+	ver, err := DetectVersion()
+	if err != nil {
+		return nil, &Fatal{Msg: err.Error(), Code: ExitConfig}
+	}
+	cfg, err := conf.LoadVersion(o.ConfigPath, o.Ident, o.Need, ver.Version)
 	if err != nil {
 		return nil, &Fatal{Msg: err.Error(), Code: ExitConfig}
 	}
@@ -82,7 +89,7 @@ func Init(o Options) (*Env, error) {
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
-	return &Env{Config: cfg, Log: logger, closeLog: closeLog}, nil
+	return &Env{Config: cfg, Log: logger, Version: ver, closeLog: closeLog}, nil
 }
 
 // becomeCyrus switches to cyrus_user and cyrus_group (with the user's

@@ -172,7 +172,7 @@ func newServer(env *cyrus.Env, o *Options) (*server, error) {
 	if n := cfg.MaxQuoted(); n > 0 {
 		limits.MaxQuoted = n
 	}
-	if n := cfg.Int("maxliteral"); n > 0 {
+	if n := cfg.MaxLiteral(); n > 0 {
 		limits.MaxLiteral = n
 	}
 	auth, err := pwcheck.New(cfg)
