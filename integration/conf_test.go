@@ -12,16 +12,30 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/conf"
 )
 
+// confVersion is the Cyrus the configuration tests compare with, and the
+// version conf reads as for it.
+func confVersion(t *testing.T) (*Cyrus, conf.Version) {
+	t.Helper()
+	cy := DefaultCyrus(t)
+	v, err := conf.ParseVersion(string(cy.Version))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cy, v
+}
+
 // cyrInfo runs Cyrus's `cyr_info -C file -n ident conf-all`.
 func cyrInfo(t *testing.T, file, ident string) Result {
 	t.Helper()
-	return Run(t, nil, filepath.Join(CyrusBin, "cyr_info"), "-C", file, "-n", ident, "conf-all")
+	cy, _ := confVersion(t)
+	return cy.Tool(t, "cyr_info", "-C", file, "-n", ident, "conf-all")
 }
 
 // ourConfAll is our reading of the same file, in the same format.
 func ourConfAll(t *testing.T, file, ident string) (string, error) {
 	t.Helper()
-	c, err := conf.Load(file, ident, 0)
+	_, v := confVersion(t)
+	c, err := conf.LoadVersion(file, ident, 0, v)
 	if err != nil {
 		return "", err
 	}
@@ -31,10 +45,10 @@ func ourConfAll(t *testing.T, file, ident string) (string, error) {
 }
 
 // sortOverflow sorts the unknown keys cyr_info prints in hash order after
-// the known options.
-func sortOverflow(s string) string {
+// the known options of version v.
+func sortOverflow(s string, v conf.Version) string {
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-	known := min(len(conf.OptionNames()), len(lines))
+	known := min(len(conf.OptionNamesOf(v)), len(lines))
 	rest := lines[known:]
 	sort.Strings(rest)
 	return strings.Join(append(lines[:known], rest...), "\n") + "\n"
@@ -45,6 +59,7 @@ func sortOverflow(s string) string {
 // the same.
 func TestConfMatchesCyrInfo(t *testing.T) {
 	RequireCyrus(t)
+	cy, version := confVersion(t)
 	dir := TempDir(t)
 	cfgdir := filepath.Join(dir, "cfg")
 	os.Mkdir(cfgdir, 0o755)
@@ -84,23 +99,31 @@ func TestConfMatchesCyrInfo(t *testing.T) {
 		"service-override": "configdirectory: " + cfgdir + "\n" +
 			"service-override_sync_log: 1\nsync_log: 0\nsync_log: 0\n", // later generic lines ignored
 	}
+	if version.AtLeast(conf.V3_10) {
+		// BYTESIZE (3.8+): units in either case, blanks, Ki, B; a
+		// deprecated one moved to its replacement.
+		corpus["bytesize"] = "configdirectory: " + cfgdir + "\n" +
+			"maxword: 128K\nmaxquoted: 1 MiB\nmaxliteral: 64kb\narchive_maxsize: 2G\n" +
+			"autocreatequota: 5000\nicalendar_max_size: -1\nquota_default_limit: 0x10\n"
+	}
 	harness := NewInstance(t, TempDir(t), "conftest", "sync_log: 1", `sync_log_channels: "" squatter`)
 	if b, err := os.ReadFile(harness.Conf()); err == nil {
 		corpus["harness-instance"] = string(b)
 	}
-	if b, err := os.ReadFile("/etc/imapd.conf"); err == nil {
+	// The distribution's own /etc/imapd.conf (the trixie root's for 3.10).
+	if b, err := os.ReadFile(filepath.Join(cy.Root, "/etc/imapd.conf")); err == nil {
 		corpus["debian-etc-imapd.conf"] = string(b)
 	}
 	// One file giving every option of the table a value that is not its
 	// default.
 	var every strings.Builder
 	every.WriteString("configdirectory: " + cfgdir + "\n")
-	for _, name := range conf.OptionNames() {
+	for _, name := range conf.OptionNamesOf(version) {
 		switch name {
 		case "configdirectory", "zoneinfo_dir": // cyr_info needs them to start
 			continue
 		}
-		o, _ := conf.LookupOption(name)
+		o, _ := conf.LookupOptionOf(version, name)
 		fmt.Fprintf(&every, "%s: %s\n", name, nonDefault(o))
 	}
 	corpus["every-option"] = every.String()
@@ -128,7 +151,7 @@ func TestConfMatchesCyrInfo(t *testing.T) {
 			if err != nil {
 				t.Fatalf("conf.Load: %v", err)
 			}
-			if w := sortOverflow(want.Stdout); got != w {
+			if w := sortOverflow(want.Stdout, version); got != w {
 				t.Errorf("conf-all differs from cyr_info:\n%s", lineDiff(w, got))
 			}
 		})
@@ -155,6 +178,8 @@ func nonDefault(o *conf.Option) string {
 		return strings.Split(o.Values[0], "=")[0] + " " + strings.Split(o.Values[len(o.Values)-1], "=")[0]
 	case conf.TypeDuration:
 		return "2h5m"
+	case conf.TypeByteSize:
+		return "3 Mi"
 	}
 	switch o.Name {
 	case "defaultpartition":
@@ -173,6 +198,7 @@ func nonDefault(o *conf.Option) string {
 // file where Cyrus leaves it out).
 func TestConfErrorsMatchCyrus(t *testing.T) {
 	RequireCyrus(t)
+	_, version := confVersion(t)
 	dir := TempDir(t)
 	cases := map[string]string{
 		"missing-configdirectory": "sync_log: 1\n",
@@ -196,9 +222,16 @@ func TestConfErrorsMatchCyrus(t *testing.T) {
 		"stringlist":              "configdirectory: /tmp\nsync_cache_db: berkeley\n",
 		"bitfield":                "configdirectory: /tmp\nevent_groups: message nonsense\n",
 	}
+	if version.AtLeast(conf.V3_10) {
+		cases["duration-minus"] = "configdirectory: /tmp\nsync_timeout: -\n"
+		cases["bytesize-unit"] = "configdirectory: /tmp\nmaxword: 12 KB x\n"
+		cases["bytesize-nodigit"] = "configdirectory: /tmp\nmaxword: K\n"
+		cases["bytesize-overflow"] = "configdirectory: /tmp\nmaxword: 9999999999999G\n"
+		cases["bytesize-erange"] = "configdirectory: /tmp\nmaxword: 99999999999999999999\n"
+	}
 	os.WriteFile(filepath.Join(dir, "inc.conf"), []byte("sync_host: x\n"), 0o644)
-	for _, name := range conf.OptionNames() {
-		o, _ := conf.LookupOption(name)
+	for _, name := range conf.OptionNamesOf(version) {
+		o, _ := conf.LookupOptionOf(version, name)
 		if bad := badValue(o); bad != "" && name != "configdirectory" {
 			cases["option-"+name] = "configdirectory: /tmp\n" + name + ": " + bad + "\n"
 		}
@@ -253,6 +286,8 @@ func badValue(o *conf.Option) string {
 	case conf.TypeBitfield:
 		return "no-such-value"
 	case conf.TypeDuration:
+		return "1x"
+	case conf.TypeByteSize:
 		return "1x"
 	}
 	return ""
