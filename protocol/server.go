@@ -61,6 +61,8 @@ type Handler interface {
 type ServerOptions struct {
 	// ServerName is servername, shown in the banner.
 	ServerName string
+	// Version is the version the banner shows ("" for Version).
+	Version string
 	// Admins are the users allowed to replicate (admins).
 	Admins []string
 	// Auth checks passwords; nil refuses every login.

@@ -143,7 +143,11 @@ func (s *Session) banner() error {
 		}
 		fmt.Fprintf(w, "* SIEVE-MAILBOX\r\n")
 	}
-	return s.conn.WriteLine("* OK %s Cyrus sync server %s", s.opts.ServerName, Version)
+	v := s.opts.Version
+	if v == "" {
+		v = Version
+	}
+	return s.conn.WriteLine("* OK %s Cyrus sync server %s", s.opts.ServerName, v)
 }
 
 // readWord reads a command word as Cyrus's getword does: up to white space,

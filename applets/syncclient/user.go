@@ -179,7 +179,7 @@ func (s *syncer) syncQuota(ctx context.Context, root string, remote *protocol.Qu
 		s.log.Info(fmt.Sprintf("Warning: failed to read quotaroot %s: %s", root, errText(err)))
 		return err
 	}
-	local := protocol.QuotaFromSpool(q)
+	local := protocol.QuotaFor(q, s.cfg.Version)
 	if remote != nil && remote.Limits == local.Limits {
 		return nil
 	}

@@ -10,7 +10,7 @@ import (
 // getQuota is GET QUOTA (and GET USER's quota items): the root's limits,
 // nothing if the root does not exist.
 //
-// cyrus: imap/sync_support.c sync_get_quota, quota_work (3.6.1)
+// cyrus: imap/sync_support.c sync_get_quota, quota_work (3.6.1, 3.10.2)
 func (r *replica) getQuota(root string, out *reply) error {
 	q, err := r.sp.Quota(root)
 	if errors.Is(err, spool.ErrNotFound) {
@@ -19,6 +19,6 @@ func (r *replica) getQuota(root string, out *reply) error {
 	if err != nil {
 		return err
 	}
-	out.add(protocol.QuotaFromSpool(q))
+	out.add(protocol.QuotaFor(q, r.srv.env.Config.Version))
 	return nil
 }

@@ -183,6 +183,7 @@ func newServer(env *cyrus.Env, o *Options) (*server, error) {
 	s := &server{env: env, opts: o, spool: sp}
 	s.base = protocol.ServerOptions{
 		ServerName:       cfg.ServerName(),
+		Version:          bannerVersion(env.Version),
 		Admins:           cfg.Admins(),
 		Auth:             auth,
 		TLSConfig:        tlsConfig,
