@@ -9,8 +9,8 @@ import (
 
 func TestParseVersion(t *testing.T) {
 	for in, want := range map[string]Version{
-		"3.6":                                        V3_6,
-		"3.10.2":                                     V3_10,
+		"3.6":    V3_6,
+		"3.10.2": V3_10,
 		"cyrus-imapd 3.10.2-Debian-3.10.2-1+deb13u2": V3_10,
 		"cyrus-imapd 3.6.1-Debian-3.6.1-4+deb12u5\n": V3_6,
 		"cyrus-imapd 3.12.0":                         {3, 12},
