@@ -123,11 +123,12 @@ func (s *Spool) openSieveBook(userid string, e *Entry) (*sieveBook, error) {
 func (b *sieveBook) close() { b.db.Close() }
 
 // OpenDavDB opens userid's dav.db (user/<…>/dav.db by the INBOX's
-// uniqueid, or the legacy user/<h>/<user>.dav), creating it with Cyrus
-// 3.6.1's schema when missing; when we run as root, what we create is
-// given to the owner of Cyrus's files. The caller closes it.
+// uniqueid, or the legacy user/<h>/<user>.dav), creating or upgrading it
+// to the schema of the Cyrus followed (DavDBVersion); when we run as
+// root, what we create is given to the owner of Cyrus's files. The caller
+// closes it.
 //
-// cyrus: imap/dav_db.c dav_getpath_byuserid, dav_open_userid (3.6.1)
+// cyrus: imap/dav_db.c dav_getpath_byuserid, dav_open_userid (3.6.1, 3.10.2)
 func (s *Spool) OpenDavDB(userid string) (*davdb.DB, error) {
 	path, err := s.UserFilePath(userid, "dav")
 	if err != nil {
@@ -136,7 +137,7 @@ func (s *Spool) OpenDavDB(userid string) (*davdb.DB, error) {
 	if err := s.mkdirAllOwned(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("spool: dav.db of %s: %w", userid, err)
 	}
-	db, created, err := davdb.Open(context.Background(), path, s.cfg.DavLockTimeout())
+	db, created, err := davdb.Open(context.Background(), path, s.cfg.DavLockTimeout(), s.DavDBVersion())
 	if err != nil {
 		return nil, fmt.Errorf("spool: user %s: %w", userid, err)
 	}

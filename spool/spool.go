@@ -262,15 +262,3 @@ func (s *Spool) userInbox(userid string) (*Entry, error) {
 	}
 	return e, nil
 }
-
-// NewIndexVersion is the cyrus.index version a mailbox is created with:
-// the one the Cyrus the configuration was read for writes (17 for 3.6, 19
-// for 3.10). Existing indexes keep their own version whatever it is.
-//
-// cyrus: imap/mailbox.h MAILBOX_MINOR_VERSION (3.6.1, 3.10.2)
-func (s *Spool) NewIndexVersion() uint32 {
-	if s.cfg.Version.AtLeast(conf.V3_10) {
-		return 19
-	}
-	return 17
-}

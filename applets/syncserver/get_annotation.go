@@ -4,12 +4,13 @@ import (
 	"context"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 )
 
 // getAnnotation is GET ANNOTATION: every mailbox-level annotation of the
 // mailboxes matching the argument, "" meaning the server annotations. As
-// in Cyrus the argument is a pattern in the admin's external namespace
+// in Cyrus 3.6 the argument is a pattern in the admin's external namespace
 // ('*' and '%' are wildcards), so with unixhierarchysep an internal name
 // such as user.fred matches nothing — Cyrus's own behaviour, kept so that
 // a Cyrus client sees what it sees from Cyrus.
@@ -19,6 +20,9 @@ import (
 func (r *replica) getAnnotation(ctx context.Context, q *protocol.GetAnnotation, out *reply) error {
 	if q.MboxName == "" {
 		return r.annotationsOf("", "", "", out)
+	}
+	if r.sp.Config().Version.AtLeast(conf.V3_10) {
+		return r.getAnnotation310(q, out)
 	}
 	ns := r.sp.Config().Namespace()
 	if !strings.ContainsAny(q.MboxName, "*%") {

@@ -30,6 +30,8 @@ type DB struct {
 	c    *sql.Conn
 	// inTx is set between Begin and Commit/Rollback.
 	inTx bool
+	// version is the user_version the database is brought to.
+	version int
 }
 
 // Path returns the database's file name.
@@ -37,7 +39,8 @@ func (d *DB) Path() string { return d.path }
 
 // Open opens the dav.db at path, creating it (and missing parent
 // directories, mode 0755) when it does not exist, and brings it to
-// Version as Cyrus 3.6.1 would: pragmas foreign_keys = ON,
+// version (Version for Cyrus 3.6.1, Version310 for 3.10.2) as that Cyrus
+// would: pragmas foreign_keys = ON,
 // secure_delete = OFF, temp_store = 2; a database of user_version 0 gets
 // the whole schema, an older one the upgrade steps, inside BEGIN
 // EXCLUSIVE. lockTimeout is how long to wait for another process's lock
@@ -45,11 +48,15 @@ func (d *DB) Path() string { return d.path }
 // did not exist before.
 //
 // A database of a newer version, or of the development versions 12 and
-// 13, is refused with an error naming the file: Cyrus 3.6.1 would
-// renumber the first and needs mailboxes.db to rewrite the others.
+// 13, is refused with an error naming the file: Cyrus would renumber the
+// first (and the older Cyrus could then no longer read what the newer
+// one wrote) and needs mailboxes.db to rewrite the others.
 //
-// cyrus: lib/sqldb.c sqldb_open (3.6.1)
-func Open(ctx context.Context, path string, lockTimeout time.Duration) (d *DB, created bool, err error) {
+// cyrus: lib/sqldb.c sqldb_open (3.6.1, 3.10.2)
+func Open(ctx context.Context, path string, lockTimeout time.Duration, version int) (d *DB, created bool, err error) {
+	if version != Version && version != Version310 {
+		return nil, false, fmt.Errorf("davdb: %s: no schema for user_version %d", path, version)
+	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		created = true
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -66,7 +73,7 @@ func Open(ctx context.Context, path string, lockTimeout time.Duration) (d *DB, c
 		db.Close()
 		return nil, false, fmt.Errorf("davdb: open %s: %w", path, err)
 	}
-	d = &DB{path: path, db: db, c: c}
+	d = &DB{path: path, db: db, c: c, version: version}
 	if err := d.init(ctx, lockTimeout); err != nil {
 		d.Close()
 		return nil, false, err
@@ -94,7 +101,7 @@ func (d *DB) init(ctx context.Context, lockTimeout time.Duration) error {
 		}
 	}
 	v, err := d.userVersion(ctx)
-	if err != nil || v == Version {
+	if err != nil || v == d.version {
 		return err
 	}
 	if _, err := d.c.ExecContext(ctx, "BEGIN EXCLUSIVE;"); err != nil {
@@ -111,23 +118,27 @@ func (d *DB) init(ctx context.Context, lockTimeout time.Duration) error {
 }
 
 // upgrade runs, under the exclusive lock, what brings the database to
-// Version: the whole schema on a new one, else the missing steps.
+// its version: the whole schema on a new one, else the missing steps.
 func (d *DB) upgrade(ctx context.Context) error {
 	v, err := d.userVersion(ctx)
-	if err != nil || v == Version {
+	if err != nil || v == d.version {
 		return err
 	}
+	steps, create, cyrus := upgrades, createAll, "3.6"
+	if d.version == Version310 {
+		steps, create, cyrus = append(append(steps[:len(steps):len(steps)], upgrades310...)), createAll310, "3.10"
+	}
 	switch {
-	case v > Version:
-		return d.errorf("user_version %d is newer than Cyrus 3.6's %d", v, Version)
+	case v > d.version:
+		return d.errorf("user_version %d is newer than Cyrus %s's %d", v, cyrus, d.version)
 	case v == 12 || v == 13:
 		return d.errorf("user_version %d (a development version of the sieve table) is not upgraded here; run Cyrus's dav_reconstruct", v)
 	case v == 0:
-		if _, err := d.c.ExecContext(ctx, createAll); err != nil {
+		if _, err := d.c.ExecContext(ctx, create); err != nil {
 			return d.errorf("create: %w", err)
 		}
 	default:
-		for _, u := range upgrades {
+		for _, u := range steps {
 			if u.to <= v {
 				continue
 			}
@@ -136,7 +147,7 @@ func (d *DB) upgrade(ctx context.Context) error {
 			}
 		}
 	}
-	if _, err := d.c.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d;", Version)); err != nil {
+	if _, err := d.c.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d;", d.version)); err != nil {
 		return d.errorf("set user_version: %w", err)
 	}
 	return nil

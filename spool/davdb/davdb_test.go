@@ -12,7 +12,7 @@ import (
 
 func open(t *testing.T, path string) *DB {
 	t.Helper()
-	d, _, err := Open(context.Background(), path, time.Second)
+	d, _, err := Open(context.Background(), path, time.Second, Version)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func open(t *testing.T, path string) *DB {
 func TestOpenCreatesSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "user", "uuid", "a", "b", "abc", "dav.db")
-	d, created, err := Open(ctx, path, time.Second)
+	d, created, err := Open(ctx, path, time.Second, Version)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestOpenCreatesSchema(t *testing.T) {
 		t.Errorf("schema objects:\n got %s\nwant %s", got, want)
 	}
 	d.Close()
-	d2, created, err := Open(ctx, path, time.Second)
+	d2, created, err := Open(ctx, path, time.Second, Version)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestLockTimeout(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dav.db")
 	d := open(t, path)
-	other, _, err := Open(ctx, path, 100*time.Millisecond)
+	other, _, err := Open(ctx, path, 100*time.Millisecond, Version)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,9 +223,70 @@ func TestUpgradeFrom10(t *testing.T) {
 func TestRefusedVersions(t *testing.T) {
 	for _, v := range []int{12, 13, 15} {
 		path := withVersion(t, v)
-		_, _, err := Open(context.Background(), path, time.Second)
+		_, _, err := Open(context.Background(), path, time.Second, Version)
 		if err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("version %d: %v", v, err)
 		}
+	}
+}
+
+// TestVersion310: a new database for Cyrus 3.10 gets user_version 16 and
+// its JSCalendar and JSContact tables; a 3.6 one is brought there (the old
+// JMAP caches dropped, its rows kept); a 3.10 one is refused for 3.6.
+func TestVersion310(t *testing.T) {
+	ctx := context.Background()
+	tables := func(d *DB) string {
+		rows, err := d.c.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			rows.Scan(&n)
+			names = append(names, n)
+		}
+		return strings.Join(names, " ")
+	}
+	path := filepath.Join(t.TempDir(), "new.dav")
+	d, _, err := Open(ctx, path, time.Second, Version310)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := d.userVersion(ctx); v != Version310 {
+		t.Errorf("user_version = %d", v)
+	}
+	if got := tables(d); !strings.Contains(got, "jscal_cache jscal_objs jscard_cache") || !strings.Contains(got, "vcard_jmapcache") {
+		t.Errorf("tables of a new 3.10 database: %s", got)
+	}
+	d.Close()
+	if _, _, err := Open(ctx, path, time.Second, Version); err == nil || !strings.Contains(err.Error(), "newer than Cyrus 3.6's 14") {
+		t.Errorf("a 3.10 database opened for 3.6: %v", err)
+	}
+
+	old := filepath.Join(t.TempDir(), "old.dav")
+	d, _, err = Open(ctx, old, time.Second, Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := SieveScript{Mailbox: "m", IMAPUID: 1, ID: "x", Name: "x", ContentID: "c", Alive: true}
+	if err := d.WriteSieve(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	d, _, err = Open(ctx, old, time.Second, Version310)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if v, _ := d.userVersion(ctx); v != Version310 {
+		t.Errorf("upgraded user_version = %d", v)
+	}
+	if got := tables(d); strings.Contains(got, "jmapcache") || !strings.Contains(got, "jscard_cache") {
+		t.Errorf("tables after the upgrade: %s", got)
+	}
+	if got, found, err := d.SieveByName(ctx, "x", false); err != nil || !found || got.ID != "x" {
+		t.Errorf("sieve row after the upgrade: %+v %v %v", got, found, err)
 	}
 }
