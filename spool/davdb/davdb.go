@@ -126,7 +126,7 @@ func (d *DB) upgrade(ctx context.Context) error {
 	}
 	steps, create, cyrus := upgrades, createAll, "3.6"
 	if d.version == Version310 {
-		steps, create, cyrus = append(append(steps[:len(steps):len(steps)], upgrades310...)), createAll310, "3.10"
+		steps, create, cyrus = append(steps[:len(steps):len(steps)], upgrades310...), createAll310, "3.10"
 	}
 	switch {
 	case v > d.version:
