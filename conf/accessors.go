@@ -320,7 +320,7 @@ func (c *Config) CyrusGroup() string {
 // annotation_db, seenstate_db, subscription_db, quota_db, userdeny_db).
 func (c *Config) DBBackend(option string) string {
 	switch option {
-	case "mboxlist_db", "annotation_db", "seenstate_db", "subscription_db", "quota_db", "userdeny_db":
+	case "mboxlist_db", "annotation_db", "seenstate_db", "subscription_db", "quota_db", "userdeny_db", "conversations_db":
 		return c.str(option)
 	}
 	panic("conf: not a database option: " + option)

@@ -146,14 +146,18 @@ func (s *Spool) commitRename(ctx context.Context, old *Entry, newname string, n 
 
 // renameNoCopy is mailbox_rename_nocopy: usage moved to the new quota
 // root, the display name annotation dropped, a modseq taken unless
-// silent, and the new name in cyrus.header (written at commit).
+// silent, and the new name in cyrus.header (written at commit); 3.10 also
+// opens the owner's conversations database.
 //
-// cyrus: imap/mailbox.c mailbox_rename_nocopy (3.6.1)
+// cyrus: imap/mailbox.c mailbox_rename_nocopy (3.6.1, 3.10.2)
 func (s *Spool) renameNoCopy(w *MailboxWriter, newname string, silent bool) error {
 	if err := s.changeQuotaRoot(w, s.findQuotaRoot(newname), silent); err != nil {
 		return err
 	}
 	if err := s.dropMailboxAnnotations(w.e.UniqueID, displayNameEntry); err != nil {
+		return err
+	}
+	if err := s.touchConversations310(newname); err != nil {
 		return err
 	}
 	w.indexDirty()

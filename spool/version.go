@@ -1,8 +1,14 @@
 package spool
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/spool/davdb"
+	"github.com/cyrus-replication/cyrus-replication/spool/skiplist"
 )
 
 // What the spool writes differently for each Cyrus version followed
@@ -30,4 +36,49 @@ func (s *Spool) DavDBVersion() int {
 		return davdb.Version310
 	}
 	return davdb.Version
+}
+
+// touchConversations310 does what opening the conversations database in
+// Cyrus 3.10's mailbox rename does to a user without one (conversations
+// off or not): the new name's owner gets an empty conversations.db, in
+// the conversations_db backend. Nothing for Cyrus 3.6, which opens it only
+// when conversations are on, nor for a shared mailbox, which has none.
+//
+// cyrus: imap/mailbox.c mailbox_rename_nocopy; imap/conversations.c
+// conversations_open_path (3.10.2)
+func (s *Spool) touchConversations310(newname string) error {
+	owner := s.layout.NS.UserIDOf(newname)
+	if !s.cfg.Version.AtLeast(conf.V3_10) || owner == "" {
+		return nil
+	}
+	path, err := s.UserFilePath(owner, "conversations")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if err := s.mkdirAllOwned(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("spool: conversations.db of %s: %w", owner, err)
+	}
+	switch backend := s.cfg.DBBackend("conversations_db"); backend {
+	case "skiplist": // the default
+		created, err := skiplist.CreateEmpty(path, time.Now())
+		if err != nil {
+			return fmt.Errorf("spool: conversations.db of %s: %w", owner, err)
+		}
+		if created {
+			s.giveToLockOwner(path)
+		}
+	case "twoskip":
+		tx, err := s.beginKV(path, "conversations_db", true)
+		if err != nil {
+			return fmt.Errorf("spool: conversations.db of %s: %w", owner, err)
+		}
+		tx.abort()
+		s.giveToLockOwner(path)
+	default:
+		return fmt.Errorf("spool: conversations.db of %s: conversations_db %s: %w", owner, backend, ErrUnsupported)
+	}
+	return nil
 }
