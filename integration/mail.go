@@ -43,14 +43,11 @@ func (in *Instance) DialIMAP(user, password string) (*imapclient.Client, error) 
 		c.Close()
 		return nil, fmt.Errorf("imap login %s as %s: %w", in.Name, user, err)
 	}
-	// Cyrus 3.10 announces IMAP4rev2, and go-imap then sends mailbox
-	// names in UTF-8, which Cyrus reads as UTF-8 only once enabled.
-	if c.Caps().Has(imap.CapIMAP4rev2) {
-		if _, err := c.Enable(imap.CapUTF8Accept).Wait(); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("imap %s: ENABLE UTF8=ACCEPT: %w", in.Name, err)
-		}
-	}
+	// Cyrus 3.10 announces IMAP4rev2 but speaks IMAP4rev1 until ENABLE
+	// IMAP4rev2; go-imap, seeing it, would send mailbox names in UTF-8,
+	// which Cyrus then refuses. Caps is the client's own set: without
+	// IMAP4rev2 in it, names go in modified UTF-7, as to Cyrus 3.6.
+	delete(c.Caps(), imap.CapIMAP4rev2)
 	return c, nil
 }
 

@@ -36,7 +36,8 @@ func CreateEmpty(path string, now time.Time) (created bool, err error) {
 		return false, fmt.Errorf("skiplist: create %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err == nil {
+	_, err = tmp.Write(b)
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
