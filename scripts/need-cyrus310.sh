@@ -41,6 +41,21 @@ exec 9>"$root.lock"
 flock 9
 if ready; then exit 0; fi
 
+# A clean CI machine has no debootstrap: install it from the host's
+# archive (Debian's debootstrap knows trixie from bookworm's 1.0.128 on).
+if ! command -v debootstrap >/dev/null 2>&1; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "need-cyrus310: debootstrap missing and no apt-get to install it: install debootstrap" >&2
+    exit 1
+  fi
+  echo "need-cyrus310: installing debootstrap" >&2
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap debian-archive-keyring ||
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap debian-archive-keyring; }; } >"$root.apt.log" 2>&1; then
+    tail -5 "$root.apt.log" >&2
+    echo "need-cyrus310: apt-get install debootstrap debian-archive-keyring failed (log: $root.apt.log)" >&2
+    exit 1
+  fi
+fi
 for t in debootstrap unshare chroot; do
   command -v $t >/dev/null 2>&1 || {
     echo "need-cyrus310: $t missing (apt-get install -y debootstrap util-linux coreutils)" >&2
