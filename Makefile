@@ -1,7 +1,8 @@
 # cyrus-replication — see README.md.
 #   make demo   build; a sync log; our sync_client into our sync_server (no Cyrus, no root needed);
 #               as root with Cyrus installed, also our sync_client between two real Cyrus servers
-#   make test   install real Cyrus 3.6 if missing (root), then every test, integration included
+#   make test   install real Cyrus 3.6 if missing (root) and build the Cyrus 3.10 (Debian trixie) root
+#               if missing, then every test, integration included, and the 3.10 and mixed subsets
 #   make bench  benchmarks (figures as ratios where a Cyrus counterpart exists)
 #   make deb    the Debian package cyrus-replication_<version>_<arch>.deb (no root needed)
 #   make man    the man pages, into man/
@@ -17,7 +18,7 @@ export CGO_ENABLED := 0
 # binary; main_test.go pins the dependency list built this way.
 export GOFLAGS := -buildvcs=false -tags=urfave_cli_no_docs
 
-.PHONY: all build demo test unit integration cyrus lint bench fuzz clean deb man
+.PHONY: all build demo test unit integration integration310 cyrus cyrus310 lint bench fuzz clean deb man
 
 all: build
 
@@ -51,6 +52,22 @@ man:
 cyrus:
 	@sh scripts/need-cyrus.sh "$(CYRUS_BIN)"
 
+# Cyrus 3.10, the second oracle: Debian trixie's packages in a root built
+# once with debootstrap (installed if missing) from Debian's archive and
+# kept in /var/cache/cyrepl/trixie; its programs run chrooted beside 3.6.
+cyrus310: cyrus
+	@sh scripts/need-cyrus310.sh
+
+# The integration tests run against 3.6 by default; $CYREPL_CYRUS picks
+# 3.10 or a mixed pair (master-replica). make test runs these subsets
+# against 3.10 and the upgrade pair 3.6 master -> 3.10 replica (the whole
+# package: make integration310 CYRUS310_TESTS=. MIXED_TESTS=.).
+CYRUS310_TESTS ?= ^(TestSyncClientScenarios|TestSyncServerScenarios|TestSyncServerSpoolLikeCyrus|TestSyncServerGetLikeCyrus|TestConfMatchesCyrInfo|TestConfErrorsMatchCyrus|TestCyrSynclogMatchesCyrus)$$
+MIXED_TESTS    ?= ^(TestSyncClientScenarios|TestSyncServerScenarios)$$
+integration310: cyrus310
+	CYREPL_CYRUS=3.10 $(GO) test -count=1 -timeout 20m -run '$(CYRUS310_TESTS)' ./integration/
+	CYREPL_CYRUS=3.6-3.10 $(GO) test -count=1 -timeout 20m -run '$(MIXED_TESTS)' ./integration/
+
 lint:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above are not formatted"; exit 1; }
@@ -63,8 +80,9 @@ unit:
 integration: cyrus
 	$(GO) test -count=1 -timeout 20m ./integration/
 
-test: build lint cyrus
+test: build lint cyrus cyrus310
 	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(MAKE) --no-print-directory integration310
 
 # Unit benchmarks, then sync_client -A of a generated corpus by Cyrus's and by
 # ours into fresh real replicas (BENCH_USERS, BENCH_FOLDERS, BENCH_MESSAGES
