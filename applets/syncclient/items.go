@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
@@ -98,7 +99,19 @@ func (s *syncer) doAnnotationItem(ctx context.Context, name string) error {
 // cyrus: imap/annotate.c annotatemore_findall_full, _findall (3.6.1)
 func (s *syncer) localAnnotations(name string) ([]*protocol.MailboxAnnotation, error) {
 	uniqueid, owner := "", ""
-	if name != "" {
+	if name != "" && s.sp.Config().Version.AtLeast(conf.V3_10) {
+		// Cyrus 3.10 looks the item's internal name up as it is, a
+		// deleted or intermediate entry included; a name mailboxes.db
+		// lacks fails the item.
+		//
+		// cyrus: imap/sync_support.c sync_do_annotation; imap/annotate.c
+		// annotatemore_findall_mboxname, annotatemore_findall_full (3.10.2)
+		e, err := s.sp.LookupName(name)
+		if err != nil {
+			return nil, err
+		}
+		uniqueid, owner = e.UniqueID, s.ns.UserIDOf(e.Name)
+	} else if name != "" {
 		internal, err := s.ns.ParseExternal(name)
 		if err != nil {
 			return nil, nil // no mailbox matches
