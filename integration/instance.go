@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cyrus-replication/cyrus-replication/conf"
 )
 
 // Instance is one real Cyrus server (3.6 on the host, or 3.10 chrooted in
@@ -269,4 +271,20 @@ func (in *Instance) Tool(t testing.TB, prog string, args ...string) Result {
 func (in *Instance) Run(t testing.TB, stdin []byte, prog string, args ...string) Result {
 	t.Helper()
 	return in.Cyrus.Run(t, stdin, prog, args...)
+}
+
+// LoadConf reads the instance's imapd.conf as its Cyrus's version reads
+// it: what our spool then writes (index version, dav.db schema …) is what
+// that Cyrus writes.
+func (in *Instance) LoadConf(t testing.TB, ident string, need conf.Need) *conf.Config {
+	t.Helper()
+	v, err := conf.ParseVersion(string(in.Cyrus.Version))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := conf.LoadVersion(in.Conf(), ident, need, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

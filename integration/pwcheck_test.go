@@ -327,10 +327,7 @@ func TestPwcheckCyrusLogins(t *testing.T) {
 			// with the configuration they started with
 			in.Start(t)
 			defer in.Stop()
-			cfg, err := conf.Load(in.Conf(), "csync", conf.NeedPartitionData)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := in.LoadConf(t, "csync", conf.NeedPartitionData)
 			ours, err := pwcheck.New(cfg)
 			if err != nil {
 				t.Fatal(err)

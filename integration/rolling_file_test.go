@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
-	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/emersion/go-imap/v2"
 )
@@ -17,10 +16,7 @@ import (
 // uniqueID reads a master mailbox's uniqueid from its mailboxes.db.
 func uniqueID(t *testing.T, in *Instance, name string) string {
 	t.Helper()
-	cfg, err := conf.Load(in.Conf(), "sync_client", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := in.LoadConf(t, "sync_client", 0)
 	sp, err := spool.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -160,10 +156,7 @@ func TestRollingDeferral(t *testing.T) {
 	}
 	rawIMAP(t, m, AdminUser, AdminPassword, "SETQUOTA user/defu (STORAGE 3000)")
 	items := "MAILBOX user.defu\nAPPEND user.defv\nQUOTA user.defu\nANNOTATION user.defu\nUSER defu\nUSER defv\nUNUSER defw\n"
-	cfg, err := conf.Load(m.Conf(), "sync_client", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := m.LoadConf(t, "sync_client", 0)
 	sp, err := spool.Open(cfg)
 	if err != nil {
 		t.Fatal(err)

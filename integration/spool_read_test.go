@@ -80,10 +80,7 @@ func TestSpoolRead(t *testing.T) {
 
 func openSpool(t *testing.T, in *Instance) *spool.Spool {
 	t.Helper()
-	cfg, err := conf.Load(in.Conf(), "sync_client", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := in.LoadConf(t, "sync_client", 0)
 	sp, err := spool.Open(cfg)
 	if err != nil {
 		t.Fatal(err)

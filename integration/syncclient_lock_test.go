@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
-	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
@@ -26,10 +25,7 @@ func TestSyncLockExcludesCyrusClient(t *testing.T) {
 	master.CreateUser(t, "cassandane")
 	master.Deliver(t, "cassandane", 1)
 
-	cfg, err := conf.Load(master.Conf(), "sync_client", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := master.LoadConf(t, "sync_client", 0)
 	sp, err := spool.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
