@@ -149,3 +149,14 @@ func (c *Cyrus) SaslPasswd(t testing.TB, db, realm, name, password string) {
 		t.Fatalf("saslpasswd2 %s (Cyrus %s): exit %d %s%s", name, c.Version, res.Code, res.Stdout, res.Stderr)
 	}
 }
+
+// annotStorageName is the IMAP quota resource of annotation storage as
+// in's Cyrus names it in SETQUOTA: 3.10 takes only RFC 9208's name.
+//
+// cyrus: imap/quota_db.c quota_names, legacy_quota_names (3.6.1, 3.10.2)
+func annotStorageName(in *Instance) string {
+	if in.Cyrus.Version == V310 {
+		return "ANNOTATION-STORAGE"
+	}
+	return "X-ANNOTATION-STORAGE"
+}

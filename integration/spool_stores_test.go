@@ -43,7 +43,7 @@ func TestSpoolStores(t *testing.T) {
 	a.Deliver(t, "bob", 2)
 	a.Deliver(t, "carol", 1)
 	multiAppend(t, a, "alice", "Work", [][]byte{message("alice", 1, ""), message("alice", 2, ""), message("alice", 3, "")})
-	imapLines(t, a, AdminUser, AdminPassword, "SETQUOTA user/alice (STORAGE 100000 X-ANNOTATION-STORAGE 10)",
+	imapLines(t, a, AdminUser, AdminPassword, "SETQUOTA user/alice (STORAGE 100000 "+annotStorageName(a)+" 10)",
 		"SETQUOTA user/carol (STORAGE 1000)")
 	imapLines(t, a, "carol", UserPassword, "SUBSCRIBE INBOX")
 	sv := a.Sieve(t, "carol", UserPassword)
