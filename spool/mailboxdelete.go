@@ -104,10 +104,7 @@ func (s *Spool) deleteMailbox(ctx context.Context, intname string, opts DeleteOp
 		if err != nil {
 			return err
 		}
-		tomb := &Entry{Type: TypeDeleted}
-		if kids {
-			tomb.Type = TypeIntermediate
-		}
+		tomb := &Entry{Type: s.deleteTombstoneType(e.Type, kids)}
 		if w != nil {
 			tomb.UniqueID, tomb.UIDValidity, tomb.CreatedModseq = w.e.UniqueID, w.h.UIDValidity, w.h.CreatedModseq
 			if silent {

@@ -82,3 +82,20 @@ func (s *Spool) touchConversations310(newname string) error {
 	}
 	return nil
 }
+
+// deleteTombstoneType is the mbtype of the entry a delete leaves: Cyrus
+// 3.6 writes a bare DELETED (INTERMEDIATE when the mailbox has children),
+// 3.10 keeps the mailbox's own type bits (its LEGACY_DIRS among them)
+// under the marker.
+//
+// cyrus: imap/mboxlist.c mboxlist_deletemailbox (3.6.1, 3.10.2)
+func (s *Spool) deleteTombstoneType(mailbox MBType, kids bool) MBType {
+	marker := TypeDeleted
+	if kids {
+		marker = TypeIntermediate
+	}
+	if s.cfg.Version.AtLeast(conf.V3_10) {
+		return mailbox | marker
+	}
+	return marker
+}
