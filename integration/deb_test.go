@@ -61,7 +61,7 @@ func TestDebianPackageContents(t *testing.T) {
 	}
 	info := sh(t, "dpkg-deb --info "+deb)
 	for _, f := range []string{"Package: cyrus-replication", "Conflicts: cyrus-replication", "Replaces: cyrus-replication",
-		"Provides: cyrus-replication", "Depends: cyrus-common (>= 3.6.1), cyrus-common (<< 3.7~)", "Architecture: amd64"} {
+		"Provides: cyrus-replication", "Depends: cyrus-common (>= 3.6.1), cyrus-common (<< 3.7~) | cyrus-common (>= 3.10~), cyrus-common (<< 3.11~)", "Architecture: amd64"} {
 		if !strings.Contains(info, " "+f+"\n") {
 			t.Errorf("control field %q missing:\n%s", f, info)
 		}
