@@ -182,7 +182,9 @@ func TestRollingRetryAfterFailure(t *testing.T) {
 	fx := newRollingFixture(t, rep.addr, o)
 	fx.writeLog(t, "log", "UNUSER a\n")
 	wait := fx.start(context.Background())
-	eventually(t, "the retry", func() bool { return !fx.exists("log-run") && !fx.exists("log") })
+	// log before log-run: the client renames log to log-run, so the other
+	// order can see neither while it renames
+	eventually(t, "the retry", func() bool { return !fx.exists("log") && !fx.exists("log-run") })
 	os.WriteFile(o.ShutdownFile, nil, 0o644)
 	if err := wait(t); err != nil {
 		t.Fatal(err)
