@@ -9,9 +9,10 @@ import (
 // EnsureSieveFolder is sieve_ensure_folder: userid's #sieve mailbox is
 // created when missing (a local create: new uniqueid, the user's rights)
 // and the legacy "<name>.script" files of the user's sieve directory are
-// moved into it. With mustExist false (sync_client's call, which passes
-// no mailbox) a user without a sieve directory is left alone; with it the
-// directory is made first. It reports whether #sieve was created.
+// moved into it, all under the user's namespace lock. With mustExist
+// false (sync_client's call, which passes no mailbox) a user without a
+// sieve directory is left alone; with it the directory is made first. It
+// reports whether #sieve was created.
 //
 // cyrus: imap/sieve_db.c sieve_ensure_folder (3.6.1)
 func (s *Spool) EnsureSieveFolder(ctx context.Context, userid string, mustExist bool) (created bool, err error) {
@@ -41,12 +42,13 @@ func (s *Spool) EnsureSieveFolder(ctx context.Context, userid string, mustExist 
 		release() // lost the race
 		return false, nil
 	}
-	_, err = s.createMailbox(ctx, CreateParams{Name: name, Type: KindSieve}, createFlags{})
-	release()
-	if err != nil {
+	defer release()
+	if _, err := s.createMailbox(ctx, CreateParams{Name: name, Type: KindSieve}, createFlags{}); err != nil {
 		return false, mboxErr("create", name, err)
 	}
-	if _, err := s.MigrateSieveScripts(ctx, userid); err != nil {
+	// Still under the namespace lock, as Cyrus migrates: nobody sees
+	// the new #sieve before the scripts are in.
+	if _, err := s.migrateSieveScripts(ctx, userid, s.openLockedWriter); err != nil {
 		return true, err
 	}
 	return true, nil
