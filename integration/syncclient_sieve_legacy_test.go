@@ -16,7 +16,8 @@ import (
 // "<name>.script" files in the sieve directory (with their bytecode and
 // the defaultbc link, as an older Cyrus's timsieved left them), one of
 // them active, one the JMAP vacation script. Two pairs start from that
-// same state; Cyrus's sync_client -u replicates one, ours the other.
+// same state; Cyrus's sync_client -u replicates one, ours the other, and
+// ours a third whose replica runs our sync_server.
 // Cyrus's moves the scripts into the master's #sieve first, which then
 // replicates; ours must do the same: on each master and each replica the
 // #sieve records, the messages' scripts, the dav.db rows and the sieve
@@ -27,12 +28,13 @@ func TestSyncClientLegacySieveLikeCyrus(t *testing.T) {
 	RequireCyrus(t)
 	const user = "legacy"
 	cyrus, ours := NewPair(t, "sync_log: 1"), NewPair(t, "sync_log: 1")
+	oursBoth := NewPairOurServer(t, "sync_log: 1")
 	scripts := []struct{ name, text string }{ // written in this order
 		{"other", "keep;\r\n"},
 		{"filer", "require \"fileinto\";\r\nif header :contains \"subject\" \"legacy\" { fileinto \"Trash\"; }\r\n"},
 		{"jmap_vacation", "keep;\r\n"},
 	}
-	for _, p := range []*Pair{cyrus, ours} {
+	for _, p := range []*Pair{cyrus, ours, oursBoth} {
 		p.AddUser(t, user)
 		create(t, p.Master, user, "Trash")
 		sp := openSpool(t, p.Master)
@@ -64,13 +66,16 @@ func TestSyncClientLegacySieveLikeCyrus(t *testing.T) {
 	if res := cyrus.CyrusSync(t, "-u", user); res.Code != 0 {
 		t.Fatalf("Cyrus's sync_client -u: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}
-	if res := ours.OurSync(t, "-u", user); res.Code != 0 {
-		t.Fatalf("our sync_client -u: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+	for _, p := range []*Pair{ours, oursBoth} {
+		if res := p.OurSync(t, "-u", user); res.Code != 0 {
+			t.Fatalf("our sync_client -u: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+		}
 	}
 	for _, side := range []struct {
 		what string
 		a, b *Instance
-	}{{"master", cyrus.Master, ours.Master}, {"replica", cyrus.Replica, ours.Replica}} {
+	}{{"master", cyrus.Master, ours.Master}, {"replica", cyrus.Replica, ours.Replica},
+		{"master (our sync_server)", cyrus.Master, oursBoth.Master}, {"our sync_server's replica", cyrus.Replica, oursBoth.Replica}} {
 		a, b := legacySieveState(t, side.a, user), legacySieveState(t, side.b, user)
 		if a != b {
 			t.Errorf("%s after Cyrus's sync_client and after ours:\n%s", side.what, lineDiff(a, b))
@@ -84,7 +89,7 @@ func TestSyncClientLegacySieveLikeCyrus(t *testing.T) {
 	}
 
 	// The scripts run on the replicas: the active one files the message.
-	for _, in := range []*Instance{cyrus.Replica, ours.Replica} {
+	for _, in := range []*Instance{cyrus.Replica, ours.Replica, oursBoth.Replica} {
 		in.DeliverRaw(t, user, []byte(fmt.Sprintf("From: x@example.org\r\nSubject: legacy filter\r\nMessage-ID: <%d@cyrepl.test>\r\n\r\nbody\r\n", time.Now().UnixNano())))
 		got := imapLines(t, in, user, UserPassword, "EXAMINE Trash", `SEARCH SUBJECT "legacy filter"`)
 		if len(got) != 1 || got[0] == "* SEARCH" {
