@@ -57,7 +57,9 @@ def sender_is_ours(pid, prog):
     if pid in ours:
         return ours[pid]
     try:
-        ours[pid] = os.readlink(f"/proc/{pid}/exe") == binary
+        # " (deleted)": the binary was rebuilt while the process runs
+        exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
+        ours[pid] = exe == binary
     except OSError:
         return prog in ("sync_client", "sync_server")
     return ours[pid]
