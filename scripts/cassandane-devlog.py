@@ -12,29 +12,44 @@ that sent it (SO_PASSCRED) runs BINARY, whatever its ident; when that
 process is already gone, when its ident is sync_client or sync_server
 (only ours runs under those names in a run with our binary).
 
-usage: cassandane-devlog.py ROOTDIR BINARY
-It binds /dev/log (refusing if it exists) and removes it on SIGTERM.
+usage: cassandane-devlog.py ROOTDIR BINARY SOCKET
+It binds SOCKET (replacing a stale socket there, refusing anything else),
+which scripts/cassandane-privdev.sh makes the run's /dev/log, removes it
+on SIGTERM and says how many lines it copied.
 """
 import os
 import re
 import signal
 import socket
+import stat
 import struct
 import sys
 import time
 
-rootdir, binary = sys.argv[1], os.path.realpath(sys.argv[2])
-path = "/dev/log"
+rootdir, binary, path = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3]
 if os.path.lexists(path):
-    sys.exit("cassandane-devlog: /dev/log already exists; not touching it")
+    if not stat.S_ISSOCK(os.lstat(path).st_mode):
+        sys.exit(f"cassandane-devlog: {path} exists and is not a socket; not touching it")
+    os.unlink(path)
 
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 sock.bind(path)
 os.chmod(path, 0o666)
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+copied = 0
+dropped = {}  # why -> [count, first datagram]
+
+
+def drop(why, data):
+    d = dropped.setdefault(why, [0, data[:160]])
+    d[0] += 1
 
 
 def bye(*_):
+    print(f"[cassandane] syslog: {copied} lines of {binary} copied into the instances' logs",
+          file=sys.stderr, flush=True)
+    for why, (n, first) in dropped.items():
+        print(f"[cassandane] syslog: {n} dropped ({why}), the first: {first!r}", file=sys.stderr, flush=True)
     try:
         os.unlink(path)
     except OSError:
@@ -50,18 +65,19 @@ rx = re.compile(
     rb"^<(\d+)>(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d )?"
     rb"([^\s\[:]+)(?:\[(\d+)\])?: ?(.*?)\n?$", re.S)
 ucred = struct.Struct("iII")  # pid, uid, gid
-ours = {}  # pid -> whether it runs our binary, decided at its first line
+ours = {}  # pid -> whether it ran our binary when last looked at
 
 
 def sender_is_ours(pid, prog):
-    if pid in ours:
-        return ours[pid]
+    # Looked at for every line: Cassandane's forked child logs (xlog)
+    # under the pid it keeps when it execs our binary.
     try:
         # " (deleted)": the binary was rebuilt while the process runs
         exe = os.readlink(f"/proc/{pid}/exe").removesuffix(" (deleted)")
-        ours[pid] = exe == binary
     except OSError:
-        return prog in ("sync_client", "sync_server")
+        # gone already: what it ran last, else go by the ident
+        return ours.get(pid, prog in ("sync_client", "sync_server"))
+    ours[pid] = exe == binary
     return ours[pid]
 
 
@@ -73,15 +89,22 @@ while True:
             pid = ucred.unpack(value[:ucred.size])[0]
     m = rx.match(data)
     if not m:
+        drop("not a syslog line", data)
         continue
     tag = m.group(2).decode("utf-8", "replace")
-    inst, _, prog = tag.partition("/")
-    if not re.fullmatch(r"[0-9A-Za-z]+", inst) or not sender_is_ours(pid, prog):
+    inst, slash, prog = tag.partition("/")
+    if not slash or not re.fullmatch(r"[0-9A-Za-z]+", inst):
+        drop("no instance in the ident", data)
+        continue
+    if not sender_is_ours(pid, prog):
+        drop(f"sender not {binary}", data)
         continue
     logdir = os.path.join(rootdir, inst, "conf", "log")
     if not os.path.isdir(logdir):
+        drop(f"no {logdir}", data)
         continue
     msg = m.group(4).decode("utf-8", "replace")
     stamp = time.strftime("%b %d %H:%M:%S")
     with open(os.path.join(logdir, "syslog"), "a") as f:
         f.write(f"{stamp} {host} {tag}[{m.group(3).decode() if m.group(3) else pid}]: {msg}\n")
+    copied += 1

@@ -63,16 +63,19 @@ else
   echo "$sum" > "$stamp"
 fi
 
-# Our static binary does not load Cassandane's syslog shim: its lines reach
-# the instances' logs through /dev/log, which scripts/cassandane-devlog.py
-# binds during our runs (routing what our processes send, whatever their
-# ident: run.sh's own catcher goes by program name and misses a
-# sync_server run under a service name).
+# Our static binary does not load Cassandane's syslog shim: its lines go to
+# /dev/log. A run with our binary gets a /dev/log of its own (a private
+# mount namespace, scripts/cassandane-privdev.sh) on which
+# scripts/cassandane-devlog.py copies what our processes send into the
+# instances' logs, whatever their ident (run.sh's own catcher goes by
+# program name and misses a sync_server run under a service name). The
+# machine's /dev/log is never touched: a syslog daemon, or an integration
+# test binding it or moving it aside meanwhile, changes nothing.
 rootdir=$(sed -n 's/^rootdir *= *//p' "$base/cassandane.ini" | head -1)
-if [ -e /dev/log ]; then
-  echo "[cassandane] warning: /dev/log exists (a syslog daemon?): our binary's syslog lines" >&2
-  echo "  cannot reach Cassandane's logs, and the tests that look for them" >&2
-  echo "  (appendone_diskfull, appendmulti_diskfull, syncall_failinguser) fail with ours." >&2
+devlog="$base/devlog.sock"
+if ! command -v unshare >/dev/null 2>&1; then
+  echo "make cassandane: unshare (util-linux) is needed to give our binary a /dev/log of its own" >&2
+  exit 1
 fi
 
 # run CONFIG: one run of the suite; its results land in $results/CONFIG.
@@ -94,14 +97,22 @@ run() {
   config=$1
   shift
   tag=cyrepl-$config
-  if [ "$config" != stock ] && [ ! -e /dev/log ]; then
-    python3 "$here/cassandane-devlog.py" "${rootdir:-/var/tmp/cass}" "$bin" &
+  private=""
+  if [ "$config" != stock ]; then
+    python3 "$here/cassandane-devlog.py" "${rootdir:-/var/tmp/cass}" "$bin" "$devlog" &
     catcher=$!
     sleep 1
+    kill -0 "$catcher" 2>/dev/null || { catcher=""; echo "make cassandane: the syslog catcher did not start" >&2; return 1; }
+    private=1
   fi
   start=$(date +%s)
   echo "[cassandane] $config: run.sh $* $what"
-  "$suite/run.sh" --tag "$tag" "$@" "$what" > "$results/$config.out" 2>&1
+  if [ -n "$private" ]; then
+    unshare --mount --propagation private sh "$here/cassandane-privdev.sh" "$devlog" \
+      "$suite/run.sh" --tag "$tag" "$@" "$what" > "$results/$config.out" 2>&1
+  else
+    "$suite/run.sh" --tag "$tag" "$@" "$what" > "$results/$config.out" 2>&1
+  fi
   stop_catcher
   echo "[cassandane] $config: $(($(date +%s) - start)) s; log $base/logs/$tag-$what.log"
   # run.sh's summary: "PASS Replication.test_x" (FAIL, ERROR, SKIP)
