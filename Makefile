@@ -6,6 +6,7 @@
 #   make bench  benchmarks (figures as ratios where a Cyrus counterpart exists)
 #   make deb    the Debian package cyrus-replication_<version>_<arch>.deb (no root needed)
 #   make man    the man pages, into man/
+#   make cassandane  Cyrus's own replication tests: stock Cyrus, ours as sync_client, ours as both (root)
 
 GO      ?= go
 BIN     := cyrus-replication
@@ -18,7 +19,7 @@ export CGO_ENABLED := 0
 # binary; main_test.go pins the dependency list built this way.
 export GOFLAGS := -buildvcs=false -tags=urfave_cli_no_docs
 
-.PHONY: all build demo test unit integration integration310 cyrus cyrus310 lint bench fuzz clean deb man
+.PHONY: all build demo test unit integration integration310 cyrus cyrus310 lint bench fuzz clean deb man cassandane
 
 all: build
 
@@ -96,6 +97,16 @@ BENCH_ROUNDS ?= 3
 bench: cyrus
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list $(PKGS) | grep -v /integration)
 	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
+
+# Cassandane, Cyrus's own test suite: its Replication tests with stock
+# Cyrus, our binary as sync_client, and ours as sync_client and sync_server
+# (CASS_CONFIGS picks); a table of the results, and a failure for any test
+# that passes with stock Cyrus and not with ours. As root. CASSANDANE is the
+# suite (Cassandane's source as released with Cyrus, setup.sh, run.sh).
+CASSANDANE ?= $(CURDIR)/../shared/cassandane
+CASS_CONFIGS ?= stock client both
+cassandane: build
+	@CASSANDANE="$(CASSANDANE)" CASS_CONFIGS="$(CASS_CONFIGS)" sh scripts/cassandane.sh ./$(BIN)
 
 # Every fuzz target of the tree, FUZZTIME each (seeds live in testdata/fuzz/).
 FUZZTIME ?= 30s

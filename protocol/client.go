@@ -359,7 +359,7 @@ func (c *Client) readResponse(tag string, recv dlist.FileFunc) (*Response, error
 		if tag != "" {
 			t, rest, _ := strings.Cut(line, " ")
 			if t != tag {
-				return nil, &ProtocolError{Line: line, Why: "expected tag " + tag}
+				return nil, &ProtocolError{Line: line, Why: "expected tag " + tag, Response: t, ErrMsg: rest}
 			}
 			status = rest
 		}
@@ -372,7 +372,7 @@ func (c *Client) readResponse(tag string, recv dlist.FileFunc) (*Response, error
 		case "BYE":
 			return resp, ErrBye
 		}
-		return resp, &ProtocolError{Line: line, Why: "bad status"}
+		return resp, &ProtocolError{Line: line, Why: "bad status", Response: word, ErrMsg: text}
 	}
 }
 

@@ -91,6 +91,14 @@ type ProtocolError struct {
 	Line string
 	// Why says what is wrong.
 	Why string
+	// Response and ErrMsg are set when Line is the status of a reply
+	// that is not OK, NO or BYE (BAD, say), or on the IMAP transport
+	// carries another tag than the command's: the word in the status's
+	// place and the rest of the line, which Cyrus's client logs as
+	// response=<…> and errmsg=<…>.
+	//
+	// cyrus: imap/sync_support.c sync_parse_response (3.6.1)
+	Response, ErrMsg string
 }
 
 func (e *ProtocolError) Error() string {

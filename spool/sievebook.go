@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,7 +180,7 @@ func (s *Spool) mkdirAllOwned(dir string) error {
 func (b *sieveBook) update(w *MailboxWriter, rec *index.Record) error {
 	ctx := context.Background()
 	where := fmt.Sprintf("%s uid %d", w.e.Name, rec.UID)
-	tl, err := w.sieveMessage(rec)
+	msg, tl, err := w.sieveMessage(rec)
 	if errors.Is(err, os.ErrNotExist) && rec.Unlinked() {
 		// The file of an unlinked record may be gone: its row is the
 		// one pointing at it.
@@ -226,7 +227,14 @@ func (b *sieveBook) update(w *MailboxWriter, rec *index.Record) error {
 	if err := b.s.mkdirAllOwned(b.dir); err != nil {
 		return fmt.Errorf("spool: sieve script %s: %w", where, err)
 	}
-	err = sievedir.PutScript(b.dir, name)
+	err = sievedir.PutScript(ctx, b.dir, name, msg[tl.HeaderSize:], b.s.sievec)
+	if sievedir.IsCompileError(err) {
+		// lmtpd compiles it, or fails to, at the next delivery.
+		if b.s.sievecLog != nil {
+			b.s.sievecLog.Warn("sieve script "+name+" of "+b.userid+" not compiled", "mailbox", w.e.Name, "error", err)
+		}
+		err = nil
+	}
 	if err == nil && active {
 		err = sievedir.Activate(b.dir, name)
 	}
@@ -253,17 +261,27 @@ func (b *sieveBook) deleteByUID(ctx context.Context, uid uint32) error {
 	return b.db.DeleteSieve(ctx, row.RowID)
 }
 
-// sieveMessage parses the message of rec as its cache entry holds it.
-func (w *MailboxWriter) sieveMessage(rec *index.Record) (cache.TopLevel, error) {
+// sieveMessage reads the message of rec and parses it as its cache entry
+// holds it.
+func (w *MailboxWriter) sieveMessage(rec *index.Record) ([]byte, cache.TopLevel, error) {
 	path, err := w.s.MessagePath(w.e, rec.UID, rec.Archived())
 	if err != nil {
-		return cache.TopLevel{}, err
+		return nil, cache.TopLevel{}, err
 	}
 	msg, err := os.ReadFile(path)
 	if err != nil {
-		return cache.TopLevel{}, err
+		return nil, cache.TopLevel{}, err
 	}
-	return cache.ParseTopLevel(msg)
+	tl, err := cache.ParseTopLevel(msg)
+	return msg, tl, err
+}
+
+// SetSieveCompiler makes the scripts stored in #sieve mailboxes compiled
+// into their bytecode by c, as Cyrus's mailbox code compiles them (see
+// package sievedir), a failure logged to log; without one their stale
+// bytecode is removed.
+func (s *Spool) SetSieveCompiler(c sievedir.Compiler, log *slog.Logger) {
+	s.sievec, s.sievecLog = c, log
 }
 
 // scriptIDName returns the script id, the FILENAME parameter without

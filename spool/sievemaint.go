@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/davdb"
 	"github.com/cyrus-replication/cyrus-replication/spool/sievedir"
@@ -120,17 +119,24 @@ const (
 // MigrateSieveScripts moves the legacy "<name>.script" files of userid's
 // sieve directory into the (new) #sieve mailbox, the active one flagged,
 // as sieve_ensure_folder does right after creating #sieve: each is
-// stored as a new script, and its file is removed once the mailbox is
-// committed ("jmap_vacation" becomes the JMAP vacation URN and loses its
-// bytecode). It returns the names migrated.
+// stored as a new script, in the directory's order (readdir's, as
+// Cyrus's sievedir_foreach, so the UIDs are those Cyrus gives), and its
+// file is removed once the mailbox is committed ("jmap_vacation" becomes
+// the JMAP vacation URN and loses its bytecode). It returns the names
+// migrated.
 //
 // cyrus: imap/sieve_db.c sieve_ensure_folder, migrate_cb (3.6.1)
 func (s *Spool) MigrateSieveScripts(ctx context.Context, userid string) ([]string, error) {
+	return s.migrateSieveScripts(ctx, userid, s.OpenMailboxWriter)
+}
+
+// migrateSieveScripts is MigrateSieveScripts opening #sieve with open.
+func (s *Spool) migrateSieveScripts(ctx context.Context, userid string, open func(context.Context, string) (*MailboxWriter, error)) ([]string, error) {
 	dir, err := s.SieveDir(userid)
 	if err != nil {
 		return nil, fmt.Errorf("spool: sieve directory of %s: %w", userid, err)
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := readDirUnsorted(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -150,8 +156,7 @@ func (s *Spool) MigrateSieveScripts(ctx context.Context, userid string) ([]strin
 	if len(files) == 0 {
 		return nil, nil
 	}
-	sort.Strings(files)
-	w, db, err := s.openSieve(ctx, userid)
+	w, db, err := s.openSieveWith(ctx, userid, open)
 	if err != nil {
 		return nil, err
 	}
@@ -184,4 +189,15 @@ func (s *Spool) MigrateSieveScripts(ctx context.Context, userid string) ([]strin
 		}
 	}
 	return names, nil
+}
+
+// readDirUnsorted lists dir in the order the file system returns its
+// entries (os.ReadDir sorts them by name).
+func readDirUnsorted(dir string) ([]os.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
 }

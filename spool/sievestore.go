@@ -30,6 +30,12 @@ var errSieveFolder = errors.New("no #sieve mailbox (create it first, as sieve_en
 // openSieve opens userid's #sieve mailbox for writing, after making sure
 // the sieve directory exists, and the user's dav.db.
 func (s *Spool) openSieve(ctx context.Context, userid string) (*MailboxWriter, *davdb.DB, error) {
+	return s.openSieveWith(ctx, userid, s.OpenMailboxWriter)
+}
+
+// openSieveWith is openSieve opening the mailbox with open
+// (openLockedWriter when the caller holds the user's namespace lock).
+func (s *Spool) openSieveWith(ctx context.Context, userid string, open func(context.Context, string) (*MailboxWriter, error)) (*MailboxWriter, *davdb.DB, error) {
 	dir, err := s.SieveDir(userid)
 	if err != nil {
 		return nil, nil, fmt.Errorf("spool: sieve directory of %s: %w", userid, err)
@@ -37,7 +43,7 @@ func (s *Spool) openSieve(ctx context.Context, userid string) (*MailboxWriter, *
 	if err := s.mkdirAllOwned(dir); err != nil {
 		return nil, nil, fmt.Errorf("spool: sieve directory of %s: %w", userid, err)
 	}
-	w, err := s.OpenMailboxWriter(ctx, s.SieveMailbox(userid))
+	w, err := open(ctx, s.SieveMailbox(userid))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, fmt.Errorf("spool: sieve scripts of %s: %w: %w", userid, errSieveFolder, err)
 	}

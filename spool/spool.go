@@ -3,10 +3,12 @@ package spool
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/spool/sievedir"
 )
 
 // ErrNotFound is returned (wrapped) when a mailbox, user or file does not
@@ -25,6 +27,11 @@ type Spool struct {
 
 	mu    sync.Mutex
 	mlist *MailboxList
+
+	// sievec compiles the scripts stored in #sieve (nil: none); its
+	// failures go to sievecLog.
+	sievec    sievedir.Compiler
+	sievecLog *slog.Logger
 }
 
 // Open prepares reading the spool cfg describes. It reads nothing yet.

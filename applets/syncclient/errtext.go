@@ -52,6 +52,9 @@ func errText(err error) string {
 		return "Mailbox has changed since last sync"
 	case errors.Is(err, protocol.ErrBye):
 		return "LOGOUT received"
+	case errors.As(err, &pe) && pe.Response != "":
+		// The reply itself is in the "received bad response" line.
+		return remoteTexts[protocol.CodeProtocolError]
 	case errors.As(err, &pe):
 		return "Bad protocol: " + err.Error()
 	case errors.Is(err, spool.ErrUnsupported):

@@ -24,6 +24,8 @@ func TestErrText(t *testing.T) {
 		{errAgain, "Retry operation"},
 		{errChanged, "Mailbox has changed since last sync"},
 		{openErr, "System I/O error: open /nonexistent/x: no such file or directory"},
+		// A BAD: its text is in the "received bad response" line.
+		{fmt.Errorf("x: %w", &protocol.ProtocolError{Line: "BAD oops", Why: "bad status", Response: "BAD", ErrMsg: "oops"}), "Bad protocol"},
 	} {
 		if got := errText(c.err); got != c.want {
 			t.Errorf("errText(%v) = %q, want %q", c.err, got, c.want)

@@ -155,6 +155,9 @@ func (r *run) prepare() error {
 	if err != nil {
 		return fatal(r.stderr, r.env, err)
 	}
+	// The master's legacy scripts are stored in #sieve (do_user_main),
+	// and a full update may write #sieve records.
+	sp.SetSieveCompiler(cyrus.SieveCompiler(os.Args[0], cfg), r.env.Log)
 	d, err := newDialer(cfg, r.o, r.stderr)
 	if err != nil {
 		return fatal(r.stderr, r.env, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitSoftware})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/synclog"
@@ -98,11 +99,21 @@ func (s *syncer) do(ctx context.Context, req protocol.Request) error {
 	return err
 }
 
-// logNo writes Cyrus's "<CMD> received NO response: <text>".
+// logNo writes what Cyrus's client logs for a reply to cmd that is not
+// OK: "<CMD> received NO response: <text>" for a NO, and for a status
+// it cannot read (BAD, as a replica whose disk is full answers an
+// upload) "IOERROR: received bad response".
+//
+// cyrus: imap/sync_support.c sync_parse_response (3.6.1)
 func (s *syncer) logNo(cmd string, err error) {
 	var re *protocol.RemoteError
-	if errors.As(err, &re) {
+	var pe *protocol.ProtocolError
+	switch {
+	case errors.As(err, &re):
 		s.log.Error(fmt.Sprintf("%s received NO response: %s", strings.ToUpper(cmd), re.Text), "command", cmd)
+	case errors.As(err, &pe) && pe.Response != "":
+		cyruslog.Xsyslog(s.log, cyruslog.LevelErr, "IOERROR: received bad response", "sync_parse_response",
+			"command", strings.ToUpper(cmd), "response", pe.Response, "errmsg", pe.ErrMsg)
 	}
 }
 

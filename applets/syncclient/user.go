@@ -112,6 +112,7 @@ func (s *syncer) deletedPrefix(userid string) string {
 }
 
 func (s *syncer) doUserMain(ctx context.Context, userid string, state *protocol.UserState) error {
+	s.ensureSieveFolder(ctx, userid)
 	names, err := s.userMailboxNames(ctx, userid)
 	if err != nil {
 		return err

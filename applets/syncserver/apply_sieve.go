@@ -41,7 +41,7 @@ func (r *replica) applySieve(ctx context.Context, q protocol.Request) error {
 		userid = q.UserID
 		op = func() (bool, error) { return r.sp.DeactivateSieve(ctx, userid) }
 	}
-	if _, err := r.sp.EnsureSieveFolder(ctx, userid, true); err != nil {
+	if _, _, err := r.sp.EnsureSieveFolder(ctx, userid, true); err != nil {
 		r.log.Error(fmt.Sprintf("Failed to open Sieve mailbox for %s", userid), "user", userid, "error", err)
 		return err
 	}

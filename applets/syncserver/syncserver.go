@@ -161,6 +161,7 @@ func newServer(env *cyrus.Env, o *Options) (*server, error) {
 	if err := sp.CreateMailboxList(); err != nil {
 		return nil, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitTempFail}
 	}
+	sp.SetSieveCompiler(cyrus.SieveCompiler(os.Args[0], cfg), env.Log)
 	tlsConfig, err := serverTLS(cfg)
 	if err != nil {
 		return nil, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitConfig}

@@ -3,18 +3,20 @@
 // naming the active script (legacy "<name>.script" sources until they are
 // migrated into #sieve).
 //
-// Cyrus compiles a script into its .bc whenever a #sieve record is stored;
-// we have no sieve compiler. We do not need one: lmtpd, before running the
-// active script (or an included one), recompiles "<name>.bc" from the
-// #sieve message that dav.db names when the .bc is missing, older than the
-// row's lastupdated or of another bytecode version. So PutScript removes a
-// stale .bc and leaves the compiling to lmtpd.
+// Cyrus compiles a script into its .bc whenever a #sieve record is stored.
+// We have no sieve compiler of our own: PutScript runs a Compiler, Cyrus's
+// sievec (Sievec), and without one, or when it fails, removes the stale
+// .bc. lmtpd copes with that too: before running the active script (or an
+// included one) it recompiles "<name>.bc" from the #sieve message that
+// dav.db names when the .bc is missing, older than the row's lastupdated
+// or of another bytecode version.
 //
 // cyrus: imap/sievedir.c; imap/lmtp_sieve.c sieve_find_script;
 // imap/sieve_db.c sieve_script_rebuild (3.6.1)
 package sievedir
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -90,17 +92,33 @@ func DeleteScript(dir, name string) error {
 	return nil
 }
 
-// PutScript is our sievedir_put_script for a new version of script name:
+// PutScript is sievedir_put_script for a new version of script name:
 // the directory is created if missing (mode 0755, with its parents, as
-// Cyrus does for the bytecode file) and an existing "<name>.bc", which
-// holds the previous version, is removed, so that lmtpd compiles the new
-// one from #sieve before its next use (see the package comment). Cyrus
-// writes the bytecode here instead.
+// Cyrus does for the bytecode file), then c compiles the script into
+// "<name>.bc.NEW", renamed over "<name>.bc". Without a compiler the
+// existing "<name>.bc", which holds the previous version, is removed, so
+// that lmtpd compiles the new one from #sieve before its next use (see
+// the package comment); so too when c fails, and the error returned is a
+// *CompileError then (Cyrus refuses the script instead).
 //
 // cyrus: imap/sievedir.c sievedir_put_script (3.6.1)
-func PutScript(dir, name string) error {
+func PutScript(ctx context.Context, dir, name string, script []byte, c Compiler) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("sievedir: create directory for bytecode file: %w", err)
+	}
+	if c != nil {
+		path := filepath.Join(dir, name+BytecodeSuffix)
+		err := c.Compile(ctx, script, path+".NEW")
+		if err == nil {
+			if err = os.Rename(path+".NEW", path); err == nil {
+				return nil
+			}
+		}
+		os.Remove(path + ".NEW")
+		if err := DeleteScript(dir, name); err != nil {
+			return err
+		}
+		return &CompileError{Name: name, Err: err}
 	}
 	return DeleteScript(dir, name)
 }

@@ -1,6 +1,7 @@
 package sievedir
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,12 +67,12 @@ func TestActivateMissingDir(t *testing.T) {
 
 func TestPutScriptRemovesStaleBytecode(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "uuid", "a", "b", "abc")
-	if err := PutScript(dir, "s"); err != nil {
+	if err := PutScript(context.Background(), dir, "s", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "s.bc"), []byte("old bytecode"), 0o600)
 	os.WriteFile(filepath.Join(dir, "t.bc"), []byte("other"), 0o600)
-	if err := PutScript(dir, "s"); err != nil {
+	if err := PutScript(context.Background(), dir, "s", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := listing(t, dir); !slices.Equal(got, []string{"t.bc"}) {

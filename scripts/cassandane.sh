@@ -1,0 +1,161 @@
+#!/bin/sh
+# make cassandane: Cyrus's own replication tests (Cassandane's Replication
+# suite) run against the installed Cyrus three ways — stock, our binary as
+# sync_client, ours as sync_client and sync_server — then a table of test x
+# configuration, and exit 1 if a test that passes with stock Cyrus does not
+# pass with ours (or if the stock run gives no results at all).
+#
+#   scripts/cassandane.sh BINARY
+#
+# CASSANDANE   the suite: Cassandane's source tarball as released with Cyrus,
+#              with setup.sh and run.sh beside it (../shared/cassandane)
+# CASS_CONFIGS which configurations, in order (stock client both); stock
+#              is the baseline and always runs
+# CASS_SUITE   what Cassandane runs (Replication)
+# CASS_BASE    where setup.sh and run.sh work (/opt/cass)
+# Cassandane writes under CASS_BASE and /var/tmp/cass and uses ports from
+# 29100: two runs at once would collide, so a lock serialises them.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${1:?usage: scripts/cassandane.sh BINARY}
+suite=${CASSANDANE:-../shared/cassandane}
+configs=${CASS_CONFIGS:-stock client both}
+what=${CASS_SUITE:-Replication}
+base=${CASS_BASE:-/opt/cass}
+export CASS_BASE="$base"
+
+if [ ! -f "$suite/setup.sh" ] || [ ! -f "$suite/run.sh" ]; then
+  cat >&2 <<EOF
+make cassandane: no Cassandane suite at $suite
+  It is the directory that holds Cassandane's source as released with Cyrus
+  (cassandane-3.6.1.tar.gz: cassandane/ and perl/imap/ of the cyrus-imapd
+  release tag, https://github.com/cyrusimap/cyrus-imapd) with the setup.sh
+  and run.sh that run it against Debian's Cyrus; on the project's machines it
+  is ../shared/cassandane beside the repository.
+  Point at a copy with:  make cassandane CASSANDANE=/path/to/cassandane
+EOF
+  exit 1
+fi
+suite=$(cd "$suite" && pwd)
+if [ "$(id -u)" != 0 ]; then
+  echo "make cassandane must run as root: Cassandane's setup installs Debian packages and runs Cyrus as the cyrus user." >&2
+  exit 1
+fi
+bin=$(readlink -f "$bin")
+[ -x "$bin" ] || { echo "make cassandane: not executable: $bin" >&2; exit 1; }
+mkdir -p "$base" || exit 1
+
+exec 9>"$base/.cyrepl-run.lock"
+if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
+  echo "[cassandane] another Cassandane run holds $base; waiting"
+  flock 9
+fi
+
+# setup.sh is idempotent but slow to re-check: it runs again only when it,
+# or the source it unpacks, changed since its last success here.
+stamp="$base/.cyrepl-setup"
+sum=$(cat "$suite/setup.sh" "$suite"/cassandane-*.tar.gz | sha256sum | cut -d' ' -f1)
+if [ -f "$base/cassandane.ini" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
+  echo "[cassandane] setup: done before (remove $stamp to redo it)"
+else
+  echo "[cassandane] setup: $suite/setup.sh"
+  "$suite/setup.sh" || { echo "make cassandane: setup.sh failed" >&2; exit 1; }
+  echo "$sum" > "$stamp"
+fi
+
+# Our static binary does not load Cassandane's syslog shim: its lines go to
+# /dev/log. A run with our binary gets a /dev/log of its own (a private
+# mount namespace, scripts/cassandane-privdev.sh) on which
+# scripts/cassandane-devlog.py copies what our processes send into the
+# instances' logs, whatever their ident (run.sh's own catcher goes by
+# program name and misses a sync_server run under a service name). The
+# machine's /dev/log is never touched: a syslog daemon, or an integration
+# test binding it or moving it aside meanwhile, changes nothing.
+rootdir=$(sed -n 's/^rootdir *= *//p' "$base/cassandane.ini" | head -1)
+devlog="$base/devlog.sock"
+if ! command -v unshare >/dev/null 2>&1; then
+  echo "make cassandane: unshare (util-linux) is needed to give our binary a /dev/log of its own" >&2
+  exit 1
+fi
+
+# run CONFIG: one run of the suite; its results land in $results/CONFIG.
+results=$(mktemp -d)
+catcher=""
+stop_catcher() {
+  [ -n "$catcher" ] && kill "$catcher" 2>/dev/null && wait "$catcher" 2>/dev/null
+  catcher=""
+}
+trap 'stop_catcher; rm -rf "$results"' EXIT
+trap 'exit 130' INT TERM
+run() {
+  case $1 in
+    stock) set -- "$1" ;;
+    client) set -- "$1" --sync-client "$bin" --no-catch-syslog ;;
+    both) set -- "$1" --sync-client "$bin" --sync-server "$bin" --no-catch-syslog ;;
+    *) echo "make cassandane: unknown configuration $1 (stock, client, both)" >&2; return 1 ;;
+  esac
+  config=$1
+  shift
+  tag=cyrepl-$config
+  private=""
+  if [ "$config" != stock ]; then
+    python3 "$here/cassandane-devlog.py" "${rootdir:-/var/tmp/cass}" "$bin" "$devlog" &
+    catcher=$!
+    sleep 1
+    kill -0 "$catcher" 2>/dev/null || { catcher=""; echo "make cassandane: the syslog catcher did not start" >&2; return 1; }
+    private=1
+  fi
+  start=$(date +%s)
+  echo "[cassandane] $config: run.sh $* $what"
+  if [ -n "$private" ]; then
+    unshare --mount --propagation private sh "$here/cassandane-privdev.sh" "$devlog" \
+      "$suite/run.sh" --tag "$tag" "$@" "$what" > "$results/$config.out" 2>&1
+  else
+    "$suite/run.sh" --tag "$tag" "$@" "$what" > "$results/$config.out" 2>&1
+  fi
+  stop_catcher
+  echo "[cassandane] $config: $(($(date +%s) - start)) s; log $base/logs/$tag-$what.log"
+  # run.sh's summary: "PASS Replication.test_x" (FAIL, ERROR, SKIP)
+  awk '$1 ~ /^(PASS|FAIL|ERROR|SKIP)$/ && NF == 2 {print $2, $1}' "$results/$config.out" > "$results/$config"
+}
+
+order=stock
+for c in $configs; do [ "$c" = stock ] || order="$order $c"; done
+for c in $order; do run "$c" || exit 1; done
+
+if [ ! -s "$results/stock" ] || ! grep -q ' PASS$' "$results/stock"; then
+  echo "make cassandane: the stock run gave no passing test; its output:" >&2
+  cat "$results/stock.out" >&2
+  exit 1
+fi
+
+# The table: every test any run reported, one column per configuration.
+printf '\n%-58s' "$what"
+for c in $order; do printf ' %-6s' "$c"; done
+echo
+for c in $order; do cut -d' ' -f1 "$results/$c"; done | sort -u | while read -r t; do
+  printf '%-58s' "${t#Cyrus::}"
+  for c in $order; do
+    r=$(awk -v t="$t" '$1 == t {print $2}' "$results/$c")
+    printf ' %-6s' "${r:--}"
+  done
+  echo
+done
+printf '%-58s' "passed"
+for c in $order; do printf ' %-6s' "$(grep -c ' PASS$' "$results/$c")"; done
+echo
+
+status=0
+for c in $order; do
+  [ "$c" = stock ] && continue
+  while read -r t r; do
+    [ "$r" = PASS ] || continue
+    got=$(awk -v t="$t" '$1 == t {print $2}' "$results/$c")
+    if [ "$got" != PASS ]; then
+      echo "REGRESSION: $t passes with stock Cyrus, ${got:-is missing} with ours ($c)"
+      status=1
+    fi
+  done < "$results/stock"
+done
+[ $status = 0 ] && echo "[cassandane] every test that passes with stock Cyrus passes with ours"
+exit $status
