@@ -96,12 +96,13 @@ test: build lint cyrus cyrus310
 # 5/s and 50/s, CPU, RSS, catch-up and idle CPU (BENCH_ROLL_USERS,
 # BENCH_ROLL_SECONDS, BENCH_ROLL_CATCHUP, BENCH_ROLL_IDLE, BENCH_ROLL_IMAP=0
 # size it; default 4 users, 10 s per rate, 10000 items, 10 s idle). It
-# measures once, so it runs apart from the rounds above, with 1x.
+# measures once, so it runs apart from the rounds above, with 1x (-v: its
+# table in full).
 BENCH_ROUNDS ?= 3
 bench: cyrus
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list $(PKGS) | grep -v /integration)
 	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
-	$(GO) test -run '^$$' -bench '^BenchmarkRolling$$' -benchtime 1x -timeout 30m ./integration/
+	$(GO) test -run '^$$' -bench '^BenchmarkRolling$$' -benchtime 1x -v -timeout 30m ./integration/
 
 # Every fuzz target of the tree, FUZZTIME each (seeds live in testdata/fuzz/).
 FUZZTIME ?= 30s

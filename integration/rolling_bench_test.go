@@ -319,6 +319,7 @@ func BenchmarkRolling(b *testing.B) {
 		b.Fatal(err)
 	}
 	items := countItems(b, tr, clients[0].channel, "APPEND ")
+	b.ReportMetric(float64(items), "catchup-items")
 	fmt.Fprintf(&table, "catch-up: %d APPEND items queued in %v\n", items, time.Since(start).Round(time.Millisecond))
 	want := masterLast()
 	times, cpus := map[string]float64{}, map[string]float64{}
