@@ -93,10 +93,17 @@ test: build lint cyrus cyrus310
 # Unit benchmarks, then sync_client -A of a generated corpus by Cyrus's and by
 # ours into fresh real replicas (BENCH_USERS, BENCH_FOLDERS, BENCH_MESSAGES
 # size it; default 20 x 5 x 400; the corpus is kept in /tmp between runs).
+# Then rolling replication, Cyrus's client and ours side by side: lag at
+# 5/s and 50/s, CPU, RSS, catch-up and idle CPU (BENCH_ROLL_USERS,
+# BENCH_ROLL_SECONDS, BENCH_ROLL_CATCHUP, BENCH_ROLL_IDLE, BENCH_ROLL_IMAP=0
+# size it; default 4 users, 10 s per rate, 10000 items, 10 s idle). It
+# measures once, so it runs apart from the rounds above, with 1x (-v: its
+# table in full).
 BENCH_ROUNDS ?= 3
 bench: cyrus
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list $(PKGS) | grep -v /integration)
 	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
+	$(GO) test -run '^$$' -bench '^BenchmarkRolling$$' -benchtime 1x -v -timeout 30m ./integration/
 
 # Cassandane, Cyrus's own test suite: its Replication tests with stock
 # Cyrus, our binary as sync_client, and ours as sync_client and sync_server

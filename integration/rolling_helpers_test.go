@@ -37,13 +37,13 @@ type trio struct {
 // tests' (whose instances are all "cyrepl-master").
 const rollingSyslogPrefix = "cyrepl-rolling"
 
-func newTrio(t *testing.T, channels []string, extra ...string) *trio {
+func newTrio(t testing.TB, channels []string, extra ...string) *trio {
 	t.Helper()
 	return newTrioHook(t, channels, nil, extra...)
 }
 
 // newTrioHook is newTrio with a hook run on the master before it starts.
-func newTrioHook(t *testing.T, channels []string, hook func(tr *trio), extra ...string) *trio {
+func newTrioHook(t testing.TB, channels []string, hook func(tr *trio), extra ...string) *trio {
 	t.Helper()
 	tr := &trio{base: TempDir(t), replicas: map[string]*Instance{}}
 	lines := []string{"sync_log: 1", "sync_log_channels: " + strings.Join(channels, " ") + " replay",
@@ -64,7 +64,7 @@ func newTrioHook(t *testing.T, channels []string, hook func(tr *trio), extra ...
 }
 
 // addUser creates user on the master and its password on every replica.
-func (tr *trio) addUser(t *testing.T, user string) {
+func (tr *trio) addUser(t testing.TB, user string) {
 	t.Helper()
 	tr.master.CreateUser(t, user)
 	for _, r := range tr.replicas {
@@ -73,7 +73,7 @@ func (tr *trio) addUser(t *testing.T, user string) {
 }
 
 // ours is a link named sync_client to our binary.
-func (tr *trio) ours(t *testing.T) string {
+func (tr *trio) ours(t testing.TB) string {
 	t.Helper()
 	link := filepath.Join(tr.base, "bin", "sync_client")
 	if _, err := os.Lstat(link); err != nil {
@@ -106,7 +106,7 @@ func (tr *trio) pending(channel string) []string {
 
 // waitIdle waits until the channels' clients have taken and processed
 // everything: no log, no log-run, twice in a row 1.5 s apart.
-func (tr *trio) waitIdle(t *testing.T, channels ...string) {
+func (tr *trio) waitIdle(t testing.TB, channels ...string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	quiet := 0
@@ -144,7 +144,7 @@ type rollingClient struct {
 
 // startRolling starts prog -C <master's conf> -R -n channel -F <a
 // shutdown file> args…
-func (tr *trio) startRolling(t *testing.T, prog, channel string, args ...string) *rollingClient {
+func (tr *trio) startRolling(t testing.TB, prog, channel string, args ...string) *rollingClient {
 	t.Helper()
 	// The client runs as cyrus, and must be able to remove the file.
 	dir := filepath.Join(tr.base, "shutdown")
@@ -171,7 +171,7 @@ func (tr *trio) startRolling(t *testing.T, prog, channel string, args ...string)
 }
 
 // wait waits for the client to end by itself and returns its exit status.
-func (c *rollingClient) wait(t *testing.T, timeout time.Duration) int {
+func (c *rollingClient) wait(t testing.TB, timeout time.Duration) int {
 	t.Helper()
 	select {
 	case <-c.done:
@@ -183,7 +183,7 @@ func (c *rollingClient) wait(t *testing.T, timeout time.Duration) int {
 }
 
 // stop creates the shutdown file and returns the exit status.
-func (c *rollingClient) stop(t *testing.T) int {
+func (c *rollingClient) stop(t testing.TB) int {
 	t.Helper()
 	if err := os.WriteFile(c.shutdown, nil, 0o644); err != nil {
 		t.Fatal(err)
