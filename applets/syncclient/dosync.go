@@ -88,7 +88,7 @@ type logRun struct {
 }
 
 // doReader processes the items of one sync log file as Cyrus's rolling
-// client does (spec sync-client.md §7): grouped and de-duplicated, items a
+// client does (cyrus: imap/sync_client.c do_sync (3.6.1)): grouped and de-duplicated, items a
 // USER, UNUSER or META covers dropped, then mailboxes by user, QUOTA,
 // ANNOTATION, SEEN, SUB, UNMAILBOX, META, USER, UNUSER. A failed mailbox
 // group, quota root, annotation, seen or subscription item is promoted to
