@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/fixture"
 	"github.com/cyrus-replication/cyrus-replication/spool/cache"
 	"github.com/cyrus-replication/cyrus-replication/spool/davdb"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -34,28 +34,7 @@ func sieveFixture(t *testing.T, extra ...string) (*Spool, string) {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("testdata", "sieve", "spool")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dir, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "imapd.conf" {
-			b = bytes.ReplaceAll(b, []byte("@DIR@"), []byte(dir))
-			b = append(b, []byte(strings.Join(extra, "\n")+"\n")...)
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture.CopySpool(t, src, dir, extra...)
 	for _, d := range []string{"conf/lock", "sieve"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/dlist"
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
+	"github.com/cyrus-replication/cyrus-replication/internal/fixture"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
@@ -47,27 +46,7 @@ func newMasterSpool(t *testing.T) *masterSpool {
 	t.Helper()
 	src := filepath.Join("testdata", "master")
 	dir := filepath.Join(t.TempDir(), "master")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dir, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "imapd.conf" {
-			b = []byte(strings.ReplaceAll(string(b), "@DIR@", dir) + "sync_log: 1\n")
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy fixture: %v", err)
-	}
+	fixture.CopySpool(t, src, dir, "sync_log: 1")
 	cfg, err := conf.Load(filepath.Join(dir, "imapd.conf"), "sync_client", 0)
 	if err != nil {
 		t.Fatal(err)

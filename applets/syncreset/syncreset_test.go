@@ -3,7 +3,6 @@ package syncreset
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	spoolfixture "github.com/cyrus-replication/cyrus-replication/internal/fixture"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
@@ -36,31 +36,11 @@ func fixture(t *testing.T) (dir, config string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dir, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "imapd.conf" {
-			s := strings.ReplaceAll(string(b), "@DIR@", dir)
-			s = strings.ReplaceAll(s, "cyrus_user: cyrus\n", "cyrus_user: "+me.Username+"\n")
-			s = strings.ReplaceAll(s, "cyrus_group: mail\n", "")
-			b = []byte(s + "sync_log: 1\n")
-		}
-		return os.WriteFile(to, b, 0o644)
+	config = spoolfixture.CopySpoolFunc(t, src, dir, func(s string) string {
+		s = strings.ReplaceAll(s, "cyrus_user: cyrus\n", "cyrus_user: "+me.Username+"\n")
+		return strings.ReplaceAll(s, "cyrus_group: mail\n", "") + "sync_log: 1\n"
 	})
-	if err != nil {
-		t.Fatalf("copy fixture: %v", err)
-	}
-	return dir, filepath.Join(dir, "imapd.conf")
+	return dir, config
 }
 
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {

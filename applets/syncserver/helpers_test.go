@@ -3,18 +3,16 @@ package syncserver
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/fixture"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
 )
 
@@ -41,29 +39,7 @@ func (p passwords) CheckPassword(_ context.Context, _, user, pass string) error 
 // imapd.conf, extra lines appended.
 func copyFixture(t testing.TB, dir string, extra ...string) string {
 	t.Helper()
-	src := filepath.Join("..", "syncclient", "testdata", "master")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dir, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "imapd.conf" {
-			b = []byte(strings.ReplaceAll(string(b), "@DIR@", dir) + strings.Join(extra, "\n") + "\n")
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copy fixture: %v", err)
-	}
-	return filepath.Join(dir, "imapd.conf")
+	return fixture.CopySpool(t, filepath.Join("..", "syncclient", "testdata", "master"), dir, extra...)
 }
 
 // newTestServer prepares our server on a fixture copy (admin "repl",
