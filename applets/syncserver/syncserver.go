@@ -210,11 +210,17 @@ func serialRuntime() {
 }
 
 // serverTLS is the STARTTLS configuration: offered when tls_server_cert
-// and tls_server_key are set, as Cyrus's tls_enabled.
+// and tls_server_key are set and not "disabled", as Cyrus's tls_enabled,
+// and, from 3.10.2 on, only when allowstarttls is on (its default is off).
+//
+// cyrus: imap/tls.c tls_enabled, tls_starttls_enabled (3.6.1, 3.10.2)
 func serverTLS(cfg *conf.Config) (*tls.Config, error) {
 	cert, ok1 := cfg.TLSServerCert()
 	key, ok2 := cfg.TLSServerKey()
-	if !ok1 || !ok2 || cert == "" || key == "" {
+	if !ok1 || !ok2 || cert == "" || key == "" || strings.EqualFold(cert, "disabled") || strings.EqualFold(key, "disabled") {
+		return nil, nil
+	}
+	if cfg.Has("allowstarttls") && !cfg.Switch("allowstarttls") {
 		return nil, nil
 	}
 	pair, err := tls.LoadX509KeyPair(cert, key)
