@@ -122,6 +122,102 @@ func TestSquatFormat(t *testing.T) {
 		t.Fatalf("incremental update differs from Cyrus's (%d vs %d bytes) at byte %d", len(ours), len(inc), firstDiff(ours, inc))
 	}
 	t.Logf("incremental: %d documents, %d bytes, identical", len(newDocs), len(inc))
+
+	squatUpdateQuirks(t, in, inc)
+}
+
+// squatUpdateQuirks checks Build against squatter on an empty mailbox,
+// then puts old indexes in it and checks squat.NewUpdate against
+// squatter -i on each: alice's index, one with another UIDVALIDITY
+// (Cyrus "forces a full update" yet keeps the old documents), a document named with UID 0 (dropped, later IDs shift), a
+// first document that is not the validity one (its words are lost), and
+// a trie table covering only bytes 0-7 (squat_scan skips it).
+func squatUpdateQuirks(t *testing.T, in *Instance, alice []byte) {
+	in.CreateUser(t, "bob")
+	c := in.IMAP(t, "bob", UserPassword)
+	sel, err := c.Select("INBOX", nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := strings.TrimSpace(in.Tool(t, "mbpath", "user/bob").Stdout)
+	path := filepath.Join(dir, "cyrus.squat")
+
+	// An empty mailbox first: the index is the validity document alone.
+	if r := in.Tool(t, "squatter", "user/bob"); r.Code != 0 {
+		t.Fatalf("squatter user/bob: %d %s", r.Code, r.Stderr)
+	}
+	empty, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := squat.Build(&want, sel.UIDValidity, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(empty, want.Bytes()) {
+		t.Fatalf("empty mailbox: Build differs from Cyrus's %d bytes", len(empty))
+	}
+	in.DeliverRaw(t, "bob", squatCorpus(50, 6)...)
+
+	craft := func(docs ...any) []byte {
+		b := squat.NewBuilder()
+		for i := 0; i < len(docs); i += 2 {
+			if err := b.AddText(docs[i].(string), []byte(docs[i+1].(string))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return written(t, b)
+	}
+	v := fmt.Sprintf("validity.%d", sel.UIDValidity)
+	for _, tc := range []struct {
+		name string
+		old  []byte
+	}{
+		{"alice-index", alice}, // same or other UIDVALIDITY (both are the clock)
+		{"foreign-validity", craft(fmt.Sprintf("validity.%d", sel.UIDValidity+1), "", "m1", "OLD TEXT ONE", "m2", "OLD TEXT TWO")},
+		{"uid-zero", craft(v, "", "m0", "DROPPED WORDS", "m99999", "KEPT WORDS\x01\x02\x03", "s99999", "A\x01\x02\x03")},
+		{"no-validity-first", craft("m7", "FIRST DOC WORDS", "h8", "SECOND DOC")},
+	} {
+		if err := os.WriteFile(path, tc.old, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		Chown(t, path)
+		old, err := squat.Parse(tc.name, tc.old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := in.Tool(t, "squatter", "-i", "user/bob"); r.Code != 0 {
+			t.Fatalf("%s: squatter -i: %d %s", tc.name, r.Code, r.Stderr)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nix, err := squat.Parse(path, got)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.name == "uid-zero" {
+			// The quirk is real: Cyrus dropped the word under a 0-7 table.
+			w := squat.Word{'A', 1, 2, 3}
+			if len(old.WordDocs(w)) != 1 || len(nix.WordDocs(w)) != 0 {
+				t.Errorf("uid-zero: word %q in old %v, in new %v", w[:], old.WordDocs(w), nix.WordDocs(w))
+			}
+		}
+		u := squat.NewUpdate(old, sel.UIDValidity)
+		kept := len(u.Docs())
+		words := docWords(nix)
+		for _, d := range nix.Docs()[kept:] {
+			if err := u.AddWords(d.Name, d.Length, words[d.ID]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ours := written(t, u); !bytes.Equal(ours, got) {
+			t.Errorf("%s: NewUpdate differs from squatter -i (%d vs %d bytes) at byte %d", tc.name, len(ours), len(got), firstDiff(ours, got))
+		} else {
+			t.Logf("%s: %d old documents, %d kept, %d in Cyrus's file: identical", tc.name, len(old.Docs()), kept, len(nix.Docs()))
+		}
+	}
 }
 
 // docWords inverts the index: each document's word set, by doc ID.

@@ -161,3 +161,12 @@ func (b *Builder) sortedPairs(c int) []uint64 {
 	slices.Sort(p)
 	return slices.Compact(p)
 }
+
+// Docs returns the names of the documents added so far, in doc-ID order.
+func (b *Builder) Docs() []string {
+	names := make([]string, len(b.docs))
+	for i, d := range b.docs {
+		names[i] = d.name
+	}
+	return names
+}
