@@ -15,13 +15,14 @@ import (
 // begin_mailbox, end_mailbox (3.6.1)
 const NewSuffix = ".NEW"
 
-// WriteFile has write produce an index into path+".NEW", fsyncs it,
+// WriteFile has write produce an index into path+".NEW" (created 0666
+// before the umask, as Cyrus opens it), fsyncs it,
 // renames it over path and fsyncs the directory, so readers see the old
 // index or the new one, never a partial file. On error the .NEW file is
 // removed and path is untouched.
 func WriteFile(path string, write func(io.Writer) error) (err error) {
 	tmp := path + NewSuffix
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o666)
 	if err != nil {
 		return fmt.Errorf("squat: create %s: %w", tmp, err)
 	}
