@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/squat"
+	"github.com/cyrus-replication/cyrus-replication/spool/squatindex"
 )
 
 // TestSquatFormat is the differential proof of package squat against
@@ -123,7 +126,61 @@ func TestSquatFormat(t *testing.T) {
 	}
 	t.Logf("incremental: %d documents, %d bytes, identical", len(newDocs), len(inc))
 
+	squatIndexMailbox(t, in, path, inc)
 	squatUpdateQuirks(t, in, inc)
+}
+
+// squatIndexMailbox runs our squatindex.IndexMailbox (with a crude
+// extractor) on alice after 3 more deliveries: it must keep Cyrus's
+// documents verbatim and add the 3 new messages, and Cyrus's squatter -i
+// must then find nothing to do, leaving the file byte for byte as is
+// (had it judged our file corrupt, stale or incomplete, it would rewrite it).
+func squatIndexMailbox(t *testing.T, in *Instance, path string, cyrusInc []byte) {
+	in.DeliverRaw(t, "alice", squatCorpus(43, 3)...)
+	sp, err := spool.Open(in.LoadConf(t, "squatter", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	extract := func(uid uint32, msg []byte) ([]squat.Document, error) {
+		return []squat.Document{{Name: fmt.Sprintf("m%d", uid), Text: bytes.ToUpper(msg)}}, nil
+	}
+	res, err := squatindex.IndexMailbox(context.Background(), sp, "user.alice",
+		squatindex.Options{Incremental: true, Blocking: true, BatchSize: 2, Extract: extract})
+	if err != nil || res != squatindex.Again {
+		t.Fatalf("IndexMailbox batch 1: %v %v", res, err)
+	}
+	res, err = squatindex.IndexMailbox(context.Background(), sp, "user.alice",
+		squatindex.Options{Incremental: true, Extract: extract})
+	if err != nil || res != squatindex.Done {
+		t.Fatalf("IndexMailbox batch 2: %v %v", res, err)
+	}
+	ours, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := squat.Parse(path, ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := squat.Parse("cyrus", cyrusInc)
+	docs := ix.Docs()
+	if !slices.Equal(docs[:len(old.Docs())], old.Docs()) || len(docs) != len(old.Docs())+3 || docs[len(docs)-1].Name != "m45" {
+		t.Fatalf("our update has documents %v", docs[len(old.Docs())-1:])
+	}
+	Chown(t, path)
+	if r := in.Tool(t, "squatter", "-i", "user/alice"); r.Code != 0 {
+		t.Fatalf("squatter -i: %d %s", r.Code, r.Stderr)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(after, ours) {
+		t.Fatalf("squatter -i rewrote our index differently (%d vs %d bytes)", len(after), len(ours))
+	}
+	if res, _ := squatindex.IndexMailbox(context.Background(), sp, "user.nobody", squatindex.Options{Extract: extract}); res != squatindex.Nonexistent {
+		t.Fatalf("missing mailbox: %v", res)
+	}
 }
 
 // squatUpdateQuirks checks Build against squatter on an empty mailbox,
