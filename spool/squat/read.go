@@ -203,6 +203,18 @@ func (ix *Index) Current(uidvalidity uint32) bool {
 	return true
 }
 
+// InvalidNames returns the names doc_check logs as "squat: invalid
+// document name" (those that make Current false).
+func (ix *Index) InvalidNames() []string {
+	var bad []string
+	for _, d := range ix.docs {
+		if keepDoc(d.Name) == docInvalid {
+			bad = append(bad, d.Name)
+		}
+	}
+	return bad
+}
+
 // IndexedUIDs returns, ascending and without duplicates, the UIDs of the
 // documents named part letter + UID > 0: the messages squatter -i treats as
 // already indexed. cyrus: imap/search_squat.c doc_check (3.6.1)

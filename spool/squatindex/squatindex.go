@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/squat"
@@ -57,6 +58,9 @@ type Options struct {
 	BatchSize int
 	// Extract is required.
 	Extract Extractor
+	// Log, if set, gets Cyrus's LOG_ERR messages for an old index that
+	// forces a full update.
+	Log *slog.Logger
 }
 
 // IndexMailbox updates the SQUAT index of the mailbox with internal name
@@ -95,9 +99,13 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 	if opt.Incremental {
 		// A missing or unreadable index means a full update, silently,
 		// as in begin_mailbox.
-		if old, err = squat.ReadFile(path); err == nil && old.Current(m.UIDValidity) {
-			for _, uid := range old.IndexedUIDs() {
-				indexed[uid] = true
+		if old, err = squat.ReadFile(path); err == nil {
+			if old.Current(m.UIDValidity) {
+				for _, uid := range old.IndexedUIDs() {
+					indexed[uid] = true
+				}
+			} else {
+				logStale(opt.Log, old, intname, m.UIDValidity)
 			}
 		}
 	}
@@ -140,6 +148,25 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, extractErr)
 	}
 	return res, nil
+}
+
+// logStale logs what begin_mailbox logs when doc_check or the validity
+// document forces a full update (the two UIDVALIDITY values in Cyrus's
+// order: the mailbox's, then the index's).
+// cyrus: imap/search_squat.c begin_mailbox, doc_check (3.6.1)
+func logStale(log *slog.Logger, old *squat.Index, intname string, uidvalidity uint32) {
+	if log == nil {
+		return
+	}
+	if bad := old.InvalidNames(); len(bad) > 0 {
+		for _, n := range bad {
+			log.Error("squat: invalid document name: " + n)
+		}
+		log.Error(fmt.Sprintf("squat: corrupt old index for mailbox %s, forcing full update", intname))
+		return
+	}
+	v, _ := old.Validity()
+	log.Error(fmt.Sprintf("squat: mailbox %s uidvalidity changed from %d to %d, forcing full update", intname, uidvalidity, v))
 }
 
 func extract(sp *spool.Spool, m *spool.Mailbox, r *spool.Record, fn Extractor) ([]squat.Document, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,8 +152,13 @@ func TestIndexMailbox(t *testing.T) {
 	if err := os.WriteFile(path, stale.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := IndexMailbox(ctx, sp, "user.alice", Options{Incremental: true, Extract: fakeExtract}); err == nil {
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	if _, err := IndexMailbox(ctx, sp, "user.alice", Options{Incremental: true, Extract: fakeExtract, Log: log}); err == nil {
 		t.Fatal("uid 99 extracted")
+	}
+	if !strings.Contains(logged.String(), "squat: mailbox user.alice uidvalidity changed from 1234 to 999, forcing full update") {
+		t.Fatalf("logged %q", logged.String())
 	}
 	old, err := squat.Parse("stale", stale.Bytes())
 	if err != nil {
