@@ -1,0 +1,239 @@
+// Package squatindex updates a mailbox's cyrus.squat as Cyrus 3.6's
+// squatter does with search_engine: squat: it opens the mailbox under
+// Cyrus's locks, picks the messages the old index does not name, has the
+// caller's extractor turn each into SQUAT documents, and writes the new
+// index with package squat, renamed over cyrus.squat.
+//
+// cyrus: imap/squatter.c index_one; imap/search_engines.c
+// search_update_mailbox, flush_batch; imap/search_squat.c begin_mailbox,
+// is_indexed, end_mailbox (3.6.1)
+package squatindex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/spool/squat"
+)
+
+// Extractor turns one message (its file's bytes) into SQUAT documents in
+// Cyrus's search normal form, named part letter + uid.
+type Extractor func(uid uint32, msg []byte) ([]squat.Document, error)
+
+// Result says how an IndexMailbox call ended.
+type Result int
+
+// Results, as index_one's return codes.
+const (
+	// Done: every message is indexed.
+	Done Result = iota
+	// Again: a batch was indexed and more messages remain (IMAP_AGAIN).
+	Again
+	// Locked: not blocking, and the mailbox was locked (IMAP_MAILBOX_LOCKED).
+	Locked
+	// Nonexistent: no such mailbox, or one without files (deleted,
+	// intermediate, remote).
+	Nonexistent
+)
+
+func (r Result) String() string {
+	return [...]string{"done", "again", "locked", "nonexistent"}[r]
+}
+
+// Options control one update.
+type Options struct {
+	// Incremental is squatter -i (always set in rolling mode): keep the
+	// old index and add only messages it does not name.
+	Incremental bool
+	// Blocking waits for locks; otherwise a locked mailbox gives Locked.
+	Blocking bool
+	// BatchSize caps the messages indexed per call (0: no cap). Cyrus
+	// does not batch SQUAT (its engine lacks SEARCH_FLAG_CAN_BATCH, so
+	// search_batchsize is ignored); batching changes when the work is done,
+	// not the final file, since every update keeps the doc IDs.
+	BatchSize int
+	// Extract is required.
+	Extract Extractor
+	// Log, if set, gets Cyrus's LOG_ERR messages for an old index that
+	// forces a full update.
+	Log *slog.Logger
+}
+
+// IndexMailbox updates the SQUAT index of the mailbox with internal name
+// intname. Messages are taken in UID order, expunged ones included,
+// unlinked ones not. If reading or extracting a message fails, the
+// documents of the messages before it are still written (as Cyrus's
+// end_mailbox finishes the index after flush_batch fails) and the error is
+// returned.
+func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Options) (Result, error) {
+	if opt.Extract == nil {
+		return 0, errors.New("squatindex: no extractor")
+	}
+	release, res, err := lockMailbox(ctx, sp, intname, opt.Blocking)
+	if err != nil || res != Done {
+		return res, err
+	}
+	defer release()
+
+	m, err := sp.Snapshot(ctx, intname)
+	if errors.Is(err, spool.ErrNotFound) {
+		return Nonexistent, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("squatindex: %w", err)
+	}
+	if m.IndexVersion == 0 {
+		return Nonexistent, nil
+	}
+	path, err := sp.MetaPath(m.Entry(), spool.MetaSquat)
+	if err != nil {
+		return 0, fmt.Errorf("squatindex: %w", err)
+	}
+
+	var old *squat.Index
+	indexed := map[uint32]bool{}
+	if opt.Incremental {
+		// A missing or unreadable index means a full update, silently,
+		// as in begin_mailbox.
+		if old, err = squat.ReadFile(path); err == nil {
+			if old.Current(m.UIDValidity) {
+				for _, uid := range old.IndexedUIDs() {
+					indexed[uid] = true
+				}
+			} else {
+				logStale(opt.Log, old, intname, m.UIDValidity)
+			}
+		}
+	}
+
+	var docs []squat.Document
+	var extractErr error
+	res = Done
+	count := 0
+	for i := range m.Records {
+		r := &m.Records[i]
+		if r.Unlinked() || indexed[r.UID] {
+			continue
+		}
+		if opt.BatchSize > 0 && count >= opt.BatchSize {
+			res = Again
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		count++
+		d, err := extract(sp, m, r, opt.Extract)
+		if err != nil {
+			extractErr = err
+			break
+		}
+		docs = append(docs, d...)
+	}
+
+	err = squat.WriteFile(path, func(w io.Writer) error {
+		if old != nil {
+			return squat.Update(w, old, m.UIDValidity, docs)
+		}
+		return squat.Build(w, m.UIDValidity, docs)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, err)
+	}
+	if extractErr != nil {
+		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, extractErr)
+	}
+	return res, nil
+}
+
+// logStale logs what begin_mailbox logs when doc_check or the validity
+// document forces a full update (the two UIDVALIDITY values in Cyrus's
+// order: the mailbox's, then the index's).
+// cyrus: imap/search_squat.c begin_mailbox, doc_check (3.6.1)
+func logStale(log *slog.Logger, old *squat.Index, intname string, uidvalidity uint32) {
+	if log == nil {
+		return
+	}
+	if bad := old.InvalidNames(); len(bad) > 0 {
+		for _, n := range bad {
+			log.Error("squat: invalid document name: " + n)
+		}
+		log.Error(fmt.Sprintf("squat: corrupt old index for mailbox %s, forcing full update", intname))
+		return
+	}
+	v, _ := old.Validity()
+	log.Error(fmt.Sprintf("squat: mailbox %s uidvalidity changed from %d to %d, forcing full update", intname, uidvalidity, v))
+}
+
+func extract(sp *spool.Spool, m *spool.Mailbox, r *spool.Record, fn Extractor) ([]squat.Document, error) {
+	f, err := sp.OpenMessage(m, r)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	msg, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read uid %d: %w", r.UID, err)
+	}
+	docs, err := fn(r.UID, msg)
+	if err != nil {
+		return nil, fmt.Errorf("extract text of uid %d: %w", r.UID, err)
+	}
+	return docs, nil
+}
+
+// lockMailbox takes, shared, the user namespace lock and then the mailbox
+// name lock, which Cyrus's mailbox_open_irl holds for the whole update
+// (the index lock it drops while extracting text; Snapshot takes it for
+// the read). cyrus: imap/mailbox.c mailbox_open_advanced (3.6.1)
+func lockMailbox(ctx context.Context, sp *spool.Spool, intname string, blocking bool) (func(), Result, error) {
+	take := func(name string) (*spool.NamedLock, Result, error) {
+		var l *spool.NamedLock
+		var err error
+		if blocking {
+			l, err = sp.Lock(ctx, name, false)
+		} else {
+			l, err = sp.TryLock(name, false)
+		}
+		if errors.Is(err, spool.ErrLocked) {
+			return nil, Locked, nil
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("squatindex: %w", err)
+		}
+		return l, Done, nil
+	}
+	var locks []*spool.NamedLock
+	release := func() {
+		for i := len(locks) - 1; i >= 0; i-- {
+			_ = locks[i].Release()
+		}
+	}
+	if owner := sp.Layout().NS.UserIDOf(intname); owner != "" {
+		l, res, err := take(spool.UserLockName(owner))
+		if l == nil {
+			return nil, res, err
+		}
+		locks = append(locks, l)
+	}
+	e, err := sp.LookupName(intname)
+	if errors.Is(err, spool.ErrNotFound) || (err == nil && !e.HasFiles()) {
+		release()
+		return nil, Nonexistent, nil
+	}
+	if err != nil {
+		release()
+		return nil, 0, fmt.Errorf("squatindex: %w", err)
+	}
+	l, res, err := take(spool.MailboxLockName(e))
+	if l == nil {
+		release()
+		return nil, res, err
+	}
+	locks = append(locks, l)
+	return release, Done, nil
+}
