@@ -37,8 +37,9 @@ func NewBuilder() *Builder { return &Builder{} }
 // can be rebuilt from. cyrus: imap/squat_build.c squat_index_open_document,
 // squat_index_close_document (3.6.1)
 func (b *Builder) AddWords(name string, length int64, words []Word) error {
-	if name == "" || strings.IndexByte(name, 0) >= 0 {
-		return fmt.Errorf("squat: document name %q is empty or contains NUL", name)
+	// An empty name is Cyrus's own (a part letter NUL): written as it is.
+	if strings.IndexByte(name, 0) >= 0 {
+		return fmt.Errorf("squat: document name %q contains NUL", name)
 	}
 	if length < 0 {
 		return fmt.Errorf("squat: document %q: negative length %d", name, length)
@@ -131,8 +132,10 @@ func Update(w io.Writer, old *Index, uidvalidity uint32, docs []Document) error 
 func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 	b := NewBuilder()
 	newID := make([]int, len(old.docs))
-	for i, d := range old.docs {
-		newID[i] = -1
+	for i := range newID {
+		newID[i] = -1 // past the listed documents: absent from the map
+	}
+	for i, d := range old.listedDocs() {
 		if keepDoc(d.Name) != docDropped {
 			newID[i] = len(b.docs)
 			b.docs = append(b.docs, docRecord{d.Name, d.Length})

@@ -35,6 +35,7 @@ type Index struct {
 	data      []byte
 	dataEnd   int // start of the safety zone
 	docs      []Doc
+	listed    int // docs[:listed] are what Cyrus lists (see listedDocs)
 	wordList  int // root of the trie
 	trieStart int // first byte after the doc-ID list
 	valid     [32]byte
@@ -113,12 +114,24 @@ func (ix *Index) parseDocs() error {
 	docIDList := ix.trieStart
 	pos := headerSize
 	var offsets []int
+	ix.listed = -1
+	defer func() {
+		if ix.listed < 0 {
+			ix.listed = len(ix.docs)
+		}
+	}()
 	for {
 		if pos >= ix.dataEnd {
 			return ix.corrupt(pos, "doc list runs into the safety zone")
 		}
-		if d[pos] == 0 {
+		// A 0 byte is the list's terminator when the doc-ID list follows
+		// it, else the empty name Cyrus gives a message's first part when
+		// it has no From/To/Cc/Bcc/Subject (the part letter is NUL).
+		if d[pos] == 0 && pos+1 == docIDList {
 			break
+		}
+		if d[pos] == 0 && ix.listed < 0 {
+			ix.listed = len(ix.docs)
 		}
 		nul := bytes.IndexByte(d[pos:ix.dataEnd], 0)
 		if nul < 0 {
@@ -153,8 +166,15 @@ func (ix *Index) parseDocs() error {
 	return nil
 }
 
-// Docs returns the doc list in doc-ID order.
+// Docs returns the doc list in doc-ID order, every record of the file.
 func (ix *Index) Docs() []Doc { return append([]Doc(nil), ix.docs...) }
+
+// listedDocs are the documents Cyrus's squat_search_list_docs reports:
+// those before the first empty name, where its walk stops. Only these
+// count as indexed and only these are copied by an incremental update;
+// searches still reach every document through the doc-ID list.
+// cyrus: imap/squat.c squat_search_list_docs (3.6.1)
+func (ix *Index) listedDocs() []Doc { return ix.docs[:ix.listed] }
 
 // ValidChars is the header's bitmap of bytes allowed in searches.
 func (ix *Index) ValidChars() [32]byte { return ix.valid }
@@ -176,7 +196,7 @@ func (ix *Index) Validity() (v uint32, ok bool) {
 func (ix *Index) validity() (uint64, bool) {
 	var n uint64
 	found := false
-	for _, d := range ix.docs {
+	for _, d := range ix.listedDocs() {
 		if strings.HasPrefix(d.Name, "validity.") {
 			n, found = strtoul(d.Name[len("validity."):]), true
 		}
@@ -195,7 +215,7 @@ func (ix *Index) Current(uidvalidity uint32) bool {
 	if n != uint64(uidvalidity) {
 		return false
 	}
-	for _, d := range ix.docs {
+	for _, d := range ix.listedDocs() {
 		if keepDoc(d.Name) == docInvalid {
 			return false
 		}
@@ -207,7 +227,7 @@ func (ix *Index) Current(uidvalidity uint32) bool {
 // document name" (those that make Current false).
 func (ix *Index) InvalidNames() []string {
 	var bad []string
-	for _, d := range ix.docs {
+	for _, d := range ix.listedDocs() {
 		if keepDoc(d.Name) == docInvalid {
 			bad = append(bad, d.Name)
 		}
@@ -221,7 +241,7 @@ func (ix *Index) InvalidNames() []string {
 func (ix *Index) IndexedUIDs() []uint32 {
 	seen := map[uint32]bool{}
 	var uids []uint32
-	for _, d := range ix.docs {
+	for _, d := range ix.listedDocs() {
 		if keepDoc(d.Name) != docMessage {
 			continue
 		}

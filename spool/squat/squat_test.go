@@ -2,6 +2,7 @@ package squat
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 )
 
@@ -94,4 +95,46 @@ func rebuild(t *testing.T, ix *Index) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestEmptyDocumentName: Cyrus names a message's first part "" when it
+// has no From/To/Cc/Bcc/Subject (the part letter is NUL). The file is
+// valid, searches reach the document, but Cyrus's listing of documents
+// stops there: what follows counts as not indexed and is not carried
+// over by an incremental update.
+func TestEmptyDocumentName(t *testing.T) {
+	var buf bytes.Buffer
+	docs := []Document{{Name: "m1", Text: []byte("first body")}, {Name: "", Text: []byte("nameless part")}, {Name: "m2", Text: []byte("second body")}}
+	if err := Build(&buf, 7, docs); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Parse("cyrus.squat", buf.Bytes())
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	var names []string
+	for _, d := range ix.Docs() {
+		names = append(names, d.Name)
+	}
+	if want := []string{"validity.7", "m1", "", "m2"}; !slices.Equal(names, want) {
+		t.Errorf("Docs = %q, want %q", names, want)
+	}
+	if got := ix.IndexedUIDs(); !slices.Equal(got, []uint32{1}) {
+		t.Errorf("IndexedUIDs = %v, want [1] (the listing stops at the empty name)", got)
+	}
+	found, err := ix.Search([]byte("second"))
+	if err != nil || len(found) != 1 || found[0].Name != "m2" {
+		t.Errorf("Search(second) = %v, %v", found, err)
+	}
+	var up bytes.Buffer
+	if err := Update(&up, ix, 7, nil); err != nil {
+		t.Fatal(err)
+	}
+	nix, err := Parse("cyrus.squat", up.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(nix.Docs()); n != 2 {
+		t.Errorf("after update %d documents, want 2 (validity, m1)", n)
+	}
 }
