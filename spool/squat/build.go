@@ -1,0 +1,163 @@
+package squat
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Document is one SQUAT source document: a message part in search normal
+// form, named part letter + UID ("m42") as search_squat.c names them.
+type Document struct {
+	Name string
+	Text []byte
+}
+
+// Builder accumulates documents and writes a SQUAT index. Doc IDs are
+// given in the order documents are added.
+type Builder struct {
+	docs []docRecord
+	// pairs[b] holds (word bytes 2-4 << 32 | doc ID) for every word
+	// starting with byte b: 8 bytes per distinct word per document, what
+	// Cyrus keeps in memory for one first byte while writing its trie.
+	pairs [256][]uint64
+}
+
+type docRecord struct {
+	name   string
+	length int64
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder { return &Builder{} }
+
+// AddWords adds a document with its name, its text length and the set of
+// its words (duplicates are ignored). It is the level Cyrus's own file
+// can be rebuilt from. cyrus: imap/squat_build.c squat_index_open_document,
+// squat_index_close_document (3.6.1)
+func (b *Builder) AddWords(name string, length int64, words []Word) error {
+	if name == "" || strings.IndexByte(name, 0) >= 0 {
+		return fmt.Errorf("squat: document name %q is empty or contains NUL", name)
+	}
+	if length < 0 {
+		return fmt.Errorf("squat: document %q: negative length %d", name, length)
+	}
+	if len(b.docs) >= 1<<31-1 {
+		return fmt.Errorf("squat: document %q: too many documents", name)
+	}
+	id := uint64(len(b.docs))
+	b.docs = append(b.docs, docRecord{name, length})
+	for _, w := range words {
+		b.pairs[w[0]] = append(b.pairs[w[0]], uint64(w[1])<<48|uint64(w[2])<<40|uint64(w[3])<<32|id)
+	}
+	return nil
+}
+
+// AddText adds a document whose words are all 4-byte substrings of text,
+// whatever its length (the validity document is empty).
+// cyrus: imap/squat_build.c squat_index_append_document (3.6.1)
+func (b *Builder) AddText(name string, text []byte) error {
+	return b.AddWords(name, int64(len(text)), textWords(text))
+}
+
+// AddDocument adds d unless its text is shorter than a word: search_squat.c
+// opens a document only once 4 bytes of text have arrived, so shorter
+// parts leave no trace. cyrus: imap/search_squat.c append_text (3.6.1)
+func (b *Builder) AddDocument(d Document) error {
+	if len(d.Text) < WordSize {
+		return nil
+	}
+	return b.AddText(d.Name, d.Text)
+}
+
+// textWords returns the distinct 4-byte substrings of text. Cyrus's
+// squatter declares every byte valid, so no word is dropped.
+func textWords(text []byte) []Word {
+	if len(text) < WordSize {
+		return nil
+	}
+	seen := make(map[Word]struct{}, len(text))
+	words := make([]Word, 0, len(text))
+	for i := 0; i+WordSize <= len(text); i++ {
+		w := Word(text[i : i+WordSize])
+		if _, dup := seen[w]; !dup {
+			seen[w] = struct{}{}
+			words = append(words, w)
+		}
+	}
+	return words
+}
+
+// Build writes a full index as squatter without -i does: the document
+// "validity.<uidvalidity>" first, then docs in order.
+// cyrus: imap/search_squat.c begin_mailbox (3.6.1)
+func Build(w io.Writer, uidvalidity uint32, docs []Document) error {
+	b := NewBuilder()
+	if err := b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if err := b.AddDocument(d); err != nil {
+			return err
+		}
+	}
+	_, err := b.WriteTo(w)
+	return err
+}
+
+// Update writes the index squatter -i makes from old plus docs (the
+// messages not in old.IndexedUIDs, or all messages if !old.Current).
+// cyrus: imap/search_squat.c begin_mailbox (3.6.1)
+func Update(w io.Writer, old *Index, uidvalidity uint32, docs []Document) error {
+	b := NewUpdate(old, uidvalidity)
+	for _, d := range docs {
+		if err := b.AddDocument(d); err != nil {
+			return err
+		}
+	}
+	_, err := b.WriteTo(w)
+	return err
+}
+
+// NewUpdate returns a Builder started as Cyrus's incremental update starts
+// from old: old documents copied in order through doc_check (part letter
+// with UID 0 dropped, all else kept verbatim, so IDs mostly stay), and
+// their words copied through squat_scan. If !old.Current(uidvalidity),
+// Cyrus "forces a full update" but has already copied the old documents:
+// it then appends a new validity document, and so does NewUpdate.
+// cyrus: imap/squat_build.c squat_index_add_existing, copy_docIDs,
+// add_word_callback, doc_ID_map_lookup; imap/search_squat.c doc_check (3.6.1)
+func NewUpdate(old *Index, uidvalidity uint32) *Builder {
+	b := NewBuilder()
+	newID := make([]int, len(old.docs))
+	for i, d := range old.docs {
+		newID[i] = -1
+		if keepDoc(d.Name) != docDropped {
+			newID[i] = len(b.docs)
+			b.docs = append(b.docs, docRecord{d.Name, d.Length})
+		}
+	}
+	// doc_ID_map_lookup returns 0 for "absent", so old doc 0 and any doc
+	// whose new ID is 0 lose their words.
+	old.walk(true, func(w Word, list int) bool {
+		_, _ = old.docList(list, func(id int) {
+			if id >= 1 && newID[id] > 0 {
+				b.pairs[w[0]] = append(b.pairs[w[0]], uint64(w[1])<<48|uint64(w[2])<<40|uint64(w[3])<<32|uint64(newID[id]))
+			}
+		})
+		return true
+	})
+	if !old.Current(uidvalidity) {
+		// Cannot fail: the name is valid.
+		_ = b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil)
+	}
+	return b
+}
+
+// sortedPairs sorts and de-duplicates the pairs of one first byte.
+func (b *Builder) sortedPairs(c int) []uint64 {
+	p := b.pairs[c]
+	slices.Sort(p)
+	return slices.Compact(p)
+}

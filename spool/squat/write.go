@@ -1,0 +1,191 @@
+package squat
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+)
+
+// WriteTo writes the index. The Builder can be written again but not
+// added to afterwards without the earlier words staying in.
+// cyrus: imap/squat_build.c index_close_internal, write_trie_word_data,
+// dump_word_table_offsets, dump_doc_list_present_bits, dump_doc_list_docs (3.6.1)
+func (b *Builder) WriteTo(w io.Writer) (int64, error) {
+	// Doc list, then a 0 byte, then the doc-ID list: the offset of each
+	// record from the doc list's start, then a zero int32.
+	var docList []byte
+	offsets := make([]uint32, len(b.docs))
+	for i, d := range b.docs {
+		offsets[i] = uint32(len(docList))
+		docList = append(docList, d.name...)
+		docList = append(docList, 0)
+		docList = appendI(docList, uint64(d.length))
+	}
+	docList = append(docList, 0)
+	docIDList := headerSize + int64(len(docList))
+	for _, o := range offsets {
+		docList = binary.BigEndian.AppendUint32(docList, o)
+	}
+	docList = binary.BigEndian.AppendUint32(docList, 0)
+
+	t := trieWriter{base: headerSize + int64(len(docList))}
+	var roots [256]int64 // absolute offset of each first byte's sub-trie
+	for c := range 256 {
+		if pairs := b.sortedPairs(c); len(pairs) > 0 {
+			roots[c] = t.subtrie(pairs)
+		}
+	}
+	wordList := t.pos()
+	t.table(wordList, roots[:])
+
+	hdr := make([]byte, headerSize)
+	copy(hdr, headerText)
+	binary.BigEndian.PutUint64(hdr[8:], headerSize)
+	binary.BigEndian.PutUint64(hdr[16:], uint64(docIDList))
+	binary.BigEndian.PutUint64(hdr[24:], uint64(wordList))
+	for i := 32; i < 64; i++ {
+		hdr[i] = 0xff // squatter sets no SQUAT_OPTION_VALID_CHARS
+	}
+	bw := bufio.NewWriterSize(w, 128*1024)
+	var n int64
+	for _, part := range [][]byte{hdr, docList, t.buf, make([]byte, safetyZone)} {
+		m, err := bw.Write(part)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, bw.Flush()
+}
+
+// trieWriter lays out tries post-order: children first, then the table
+// pointing back at them.
+type trieWriter struct {
+	base int64 // file offset of buf[0]
+	buf  []byte
+}
+
+func (t *trieWriter) pos() int64 { return t.base + int64(len(t.buf)) }
+
+// subtrie writes the trie of one first byte from its sorted (word bytes
+// 2-4, doc ID) pairs and returns the offset of its top table.
+func (t *trieWriter) subtrie(pairs []uint64) int64 {
+	var level2 [256]int64
+	for len(pairs) > 0 {
+		b2 := byte(pairs[0] >> 48)
+		n := run(pairs, 48)
+		var level3 [256]int64
+		for p := pairs[:n]; len(p) > 0; {
+			b3 := byte(p[0] >> 40)
+			m := run(p, 40)
+			level3[b3] = t.leaf(p[:m])
+			p = p[m:]
+		}
+		level2[b2] = t.pos()
+		t.table(level2[b2], level3[:])
+		pairs = pairs[n:]
+	}
+	top := t.pos()
+	t.table(top, level2[:])
+	return top
+}
+
+// run is how many leading pairs share the word bytes above shift.
+func run(pairs []uint64, shift uint) int {
+	k := pairs[0] >> shift
+	n := 1
+	for n < len(pairs) && pairs[n]>>shift == k {
+		n++
+	}
+	return n
+}
+
+// leaf writes the presence table of the fourth bytes, then each word's
+// document list, and returns the leaf's offset.
+func (t *trieWriter) leaf(pairs []uint64) int64 {
+	at := t.pos()
+	var present [256]bool
+	var first, last int = 256, -1
+	for _, p := range pairs {
+		c := int(byte(p >> 32))
+		present[c] = true
+		first, last = min(first, c), max(last, c)
+	}
+	t.presence(present[:], first, last)
+	for len(pairs) > 0 {
+		n := run(pairs, 32)
+		t.docs(pairs[:n])
+		pairs = pairs[n:]
+	}
+	return at
+}
+
+// table writes a branch table at offset at: presence, then the back
+// offset of each child. An empty table is the two bytes 0 0.
+func (t *trieWriter) table(at int64, children []int64) {
+	var present [256]bool
+	first, last := 256, -1
+	for c, off := range children {
+		if off != 0 {
+			present[c] = true
+			first, last = min(first, c), max(last, c)
+		}
+	}
+	if last < 0 {
+		t.buf = append(t.buf, 0, 0)
+		return
+	}
+	t.presence(present[:], first, last)
+	for _, off := range children {
+		if off != 0 {
+			t.buf = appendI(t.buf, uint64(at-off))
+		}
+	}
+}
+
+// presence writes a single byte for one child >= 0x20 (below that it
+// would read as a start byte), else start/8, count-1 and a bitmap.
+func (t *trieWriter) presence(present []bool, first, last int) {
+	if first == last && first >= 32 {
+		t.buf = append(t.buf, byte(first))
+		return
+	}
+	start, count := first>>3, last>>3-first>>3+1
+	t.buf = append(t.buf, byte(start), byte(count-1))
+	bm := len(t.buf)
+	t.buf = append(t.buf, make([]byte, count)...)
+	for c := first; c <= last; c++ {
+		if present[c] {
+			t.buf[bm+c>>3-start] |= 1 << (c & 7)
+		}
+	}
+}
+
+// docs writes one word's document list: a single ID as I(id<<1|1), else
+// I(bytes<<1) and runs of consecutive IDs, each I(delta<<1|1) for one ID
+// or I(length<<1) I(delta), delta counted from the previous ID (from 0).
+func (t *trieWriter) docs(pairs []uint64) {
+	if len(pairs) == 1 {
+		t.buf = appendI(t.buf, uint64(uint32(pairs[0]))<<1|1)
+		return
+	}
+	var body []byte
+	last := uint64(0)
+	for i := 0; i < len(pairs); {
+		id := uint64(uint32(pairs[i]))
+		n := 1
+		for i+n < len(pairs) && uint64(uint32(pairs[i+n])) == id+uint64(n) {
+			n++
+		}
+		if n > 1 {
+			body = appendI(body, uint64(n)<<1)
+			body = appendI(body, id-last)
+		} else {
+			body = appendI(body, (id-last)<<1|1)
+		}
+		last = id + uint64(n) - 1
+		i += n
+	}
+	t.buf = appendI(t.buf, uint64(len(body))<<1)
+	t.buf = append(t.buf, body...)
+}
