@@ -278,9 +278,12 @@ type decoded struct {
 // gives one U+FFFD. The result ends at its first NUL.
 //
 // cyrus: lib/charset.c mimeheader_cat, charset_parse_mimeheader (3.6.1)
-func decodeMimeHeader(in []byte) decoded {
+func decodeMimeHeader(in []byte) decoded { return decodeMimeHeaderWith(in, nil) }
+
+// decodeMimeHeaderWith is decodeMimeHeader decoding multi-byte charsets with mb.
+func decodeMimeHeaderWith(in []byte, mb MultiByte) decoded {
 	sink := &uniSink{}
-	mimeHeader(in, false, nil, sink)
+	mimeHeader(in, false, mb, sink)
 	return decoded{s: string(cstr(sink.out)), inexact: sink.inexact}
 }
 

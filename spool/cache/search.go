@@ -90,13 +90,14 @@ func NewBase64Decoder(emit func(byte)) (put func(byte)) {
 func ParseMimeXValue(s string) (string, bool) { return parseMimeXValue(s) }
 
 // Parts parses msg as Cyrus 3.6.1 does on append and returns its part
-// tree (the top part first) and the ten cache items of its entry.
-func Parts(msg []byte) (*Part, [NumItems][]byte, error) {
+// tree (the top part first) and the ten cache items of its entry, with
+// encoded words in multi-byte charsets decoded by mb (nil: U+FFFD).
+func Parts(msg []byte, mb MultiByte) (*Part, [NumItems][]byte, error) {
 	var items [NumItems][]byte
 	if len(msg) == 0 {
 		return nil, items, errors.New("cache: parts: empty message")
 	}
-	m, err := Parse(msg)
+	m, err := parse(msg, nil, mb)
 	if err != nil {
 		return nil, items, err
 	}

@@ -38,7 +38,9 @@ type canon struct {
 }
 
 func (k *canon) put(c rune) {
-	if c == utf8.RuneError {
+	// U+FFFD and code points outside the table's blocks pass as they
+	// are, leaving the whitespace state alone.
+	if c == utf8.RuneError || c < 0 || c >= 0x110000 || foldBlocks[c>>8/64]&(1<<(c>>8%64)) == 0 {
 		k.emit(c)
 		return
 	}

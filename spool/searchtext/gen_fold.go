@@ -17,7 +17,8 @@
 // point itself. Characters are expanded through the map until nothing
 // changes; a sequence holding U+0020 loses it, and becomes U+0020 if
 // nothing else is left. A code point then translates to the characters
-// of its titlecase mapping (or of itself).
+// of its titlecase mapping (or of itself). Only the blocks of 256 code
+// points that hold a code point of the map have a translation table.
 package main
 
 import (
@@ -86,6 +87,22 @@ func main() {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "0x%x,", v)
+	}
+	b.WriteString("\n}\n\n")
+	// The 256-code-point blocks holding any code point of the map: Cyrus
+	// translates (and so tracks whitespace) only in those.
+	var blocks [0x1100 / 64]uint64
+	for _, c := range keys {
+		if c < 0x110000 {
+			blocks[c>>8/64] |= 1 << (c >> 8 % 64)
+		}
+	}
+	b.WriteString("// foldBlocks has bit c>>8 set for each block of 256 code points Cyrus's\n// translation table covers.\nvar foldBlocks = [...]uint64{")
+	for i, v := range blocks {
+		if i%4 == 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "0x%016x,", v)
 	}
 	b.WriteString("\n}\n")
 	src, err := format.Source(b.Bytes())

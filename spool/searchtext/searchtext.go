@@ -21,7 +21,7 @@ func Documents(uid uint32, msg []byte, opt Options) ([]Doc, error) {
 //
 // cyrus: imap/index.c index_getsearchtext (3.6.1)
 func Extract(uid uint32, msg []byte, opt Options) (docs []Doc, exact bool, err error) {
-	top, items, err := cache.Parts(msg)
+	top, items, err := cache.Parts(msg, newMultiByte)
 	if err != nil {
 		return nil, false, fmt.Errorf("searchtext: uid %d: %w", uid, err)
 	}
