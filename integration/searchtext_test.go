@@ -55,6 +55,7 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 		{"long-lines", "From: a@example.org\nSubject: " + strings.Repeat("long subject ", 120) + "\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n" + strings.Repeat("a", 3000) + "=\n" + strings.Repeat("b ", 700) + "\n" + strings.Repeat("word ", 2000) + "\n"},
 		{"empty-body", "From: a@example.org\nSubject: empty body\n\n"},
 		{"tiny", "From: a@b\nSubject: ab\n\nxyz\n"},
+		{"eightbit-headers", "From: J\xc3\xb6rg <j@example.org>\nSubject: Caf\xc3\xa9 8bit \xff here\nTo: \"\xe9t\xe9\" <e@example.org>\nX-Note: Stra\xc3\x9fe\n\nbody\n"},
 		{"iso-2022-jp", part("iso-2022-jp", "7bit", enc(t, japanese.ISO2022JP, ja))},
 		{"iso-2022-jp-subject", "From: a@example.org\nSubject: =?ISO-2022-JP?B?" + b64(enc(t, japanese.ISO2022JP, "テスト件名")) + "?=\n\nx\n"},
 		{"shift_jis", part("shift_jis", "8bit", enc(t, japanese.ShiftJIS, ja))},
@@ -83,12 +84,23 @@ func textGrams(name string, text []byte) gramSet {
 	return g
 }
 
+// searchTextConfs are the imapd.conf settings the corpus is indexed
+// under, one squatter run each.
+var searchTextConfs = [][]string{
+	nil, // Cyrus's defaults: skipdiacrit, whitespace merge, headers indexed
+	{"search_skipdiacrit: no", "search_whitespace: keep"},
+	{"search_whitespace: skip", "search_skiphtml: yes", "search_index_headers: no"},
+	{"rfc2047_utf8: yes"},
+}
+
 // TestSearchText compares, document by document, the text Documents
 // derives with what Cyrus's squatter indexes for the same messages: the
-// doc list (names, lengths) and every document's set of 4-byte words.
+// doc list (names, lengths) and every document's set of 4-byte words,
+// under each of searchTextConfs.
 func TestSearchText(t *testing.T) {
 	RequireCyrus(t)
-	in := NewInstance(t, TempDir(t), "master", "search_engine: squat", "munge8bit: no")
+	base := []string{"search_engine: squat", "munge8bit: no"}
+	in := NewInstance(t, TempDir(t), "master", base...)
 	in.Start(t)
 	in.CreateUser(t, "fred")
 	corpus := searchTextCorpus(t)
@@ -106,82 +118,101 @@ func TestSearchText(t *testing.T) {
 			t.Fatalf("APPEND %s: %v", m.name, err)
 		}
 	}
-	if res := in.Tool(t, "squatter", "user/fred"); res.Code != 0 {
-		t.Fatalf("squatter: exit %d: %s", res.Code, res.Stderr)
-	}
-
 	sp := openSpool(t, in)
 	e, err := sp.LookupName("user.fred")
 	if err != nil {
 		t.Fatal(err)
 	}
 	qpath, _ := sp.MetaPath(e, spool.MetaSquat)
-	ix, err := squat.ReadFile(qpath)
+
+	for _, extra := range searchTextConfs {
+		in.Extra = append(append([]string(nil), base...), extra...)
+		in.WriteConfigs(t)
+		opt := searchtext.OptionsFrom(in.LoadConf(t, "squatter", 0))
+		// squatter (without -i) leaves an index whose UIDs are all
+		// indexed as it is: remove it so that each run builds afresh.
+		if err := os.Remove(qpath); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if res := in.Tool(t, "squatter", "user/fred"); res.Code != 0 {
+			t.Fatalf("%v: squatter: exit %d: %s", extra, res.Code, res.Stderr)
+		}
+		byUID, total := cyrusSquatDocs(t, qpath)
+		compared := 0
+		for i, m := range corpus {
+			uid := uint32(i + 1)
+			mpath, _ := sp.MessagePath(e, uid, false)
+			file, err := os.ReadFile(mpath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs, exact, err := searchtext.Extract(uid, file, opt)
+			if err != nil {
+				t.Fatalf("%s: %v", m.name, err)
+			}
+			want := byUID[fmt.Sprint(uid)]
+			compared += len(want)
+			diff := compareDocs(docs, want)
+			if diff != "" {
+				t.Errorf("%v: %s (uid %d, exact %v): %s", extra, m.name, uid, exact, diff)
+			}
+			if diff != "" && testing.Verbose() {
+				logDocs(t, m.name, docs, want)
+			}
+		}
+		if compared != total || total < 3*len(corpus) {
+			t.Errorf("%v: compared %d of Cyrus's %d documents for %d messages", extra, compared, total, len(corpus))
+		}
+	}
+}
+
+// cyrusSquatDocs reads a cyrus.squat and returns its documents (without
+// the validity one) grouped by the UID in their names, in index order,
+// and their number.
+func cyrusSquatDocs(t *testing.T, path string) (map[string][]*gramSet, int) {
+	t.Helper()
+	ix, err := squat.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cyrusDocs := map[int]*gramSet{}
+	docs := map[int]*gramSet{}
 	var order []int
 	for _, d := range ix.Docs() {
 		if strings.HasPrefix(d.Name, "validity.") {
 			continue
 		}
-		cyrusDocs[d.ID] = &gramSet{name: d.Name, len: d.Length, words: map[squat.Word]bool{}}
+		docs[d.ID] = &gramSet{name: d.Name, len: d.Length, words: map[squat.Word]bool{}}
 		order = append(order, d.ID)
 	}
 	for w, ids := range ix.Words() {
 		for _, id := range ids {
-			if g := cyrusDocs[id]; g != nil {
+			if g := docs[id]; g != nil {
 				g.words[w] = true
 			}
 		}
 	}
-	// Cyrus's documents, grouped by the UID in their names, in order.
 	byUID := map[string][]*gramSet{}
 	for _, id := range order {
-		g := cyrusDocs[id]
-		byUID[strings.TrimLeft(g.name, "ftcbshm")] = append(byUID[strings.TrimLeft(g.name, "ftcbshm")], g)
+		g := docs[id]
+		uid := strings.TrimLeft(g.name, "ftcbshm")
+		byUID[uid] = append(byUID[uid], g)
 	}
-
-	for i, m := range corpus {
-		uid := uint32(i + 1)
-		mpath, _ := sp.MessagePath(e, uid, false)
-		file, err := os.ReadFile(mpath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs, exact, err := searchtext.Extract(uid, file, searchtext.DefaultOptions())
-		if err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-		want := byUID[fmt.Sprint(uid)]
-		diff := compareDocs(docs, want)
-		known, isKnown := searchTextKnown[m.name]
-		switch {
-		case isKnown && diff != known:
-			t.Errorf("%s (uid %d): documented difference %q, got %q", m.name, uid, known, diff)
-		case !isKnown && diff != "":
-			t.Errorf("%s (uid %d, exact %v): %s", m.name, uid, exact, diff)
-		}
-		if diff != "" && testing.Verbose() {
-			for _, d := range docs {
-				t.Logf("%s: ours %s %q", m.name, d.Name, d.Text)
-			}
-			for _, g := range want {
-				var ws []string
-				for w := range g.words {
-					ws = append(ws, string(w[:]))
-				}
-				slices.Sort(ws)
-				t.Logf("%s: Cyrus %s %d %q", m.name, g.name, g.len, ws)
-			}
-		}
-	}
+	return byUID, len(order)
 }
 
-// searchTextKnown are the corpus messages whose documents differ from
-// Cyrus's, with the difference compareDocs reports.
-var searchTextKnown = map[string]string{}
+func logDocs(t *testing.T, name string, docs []searchtext.Doc, want []*gramSet) {
+	for _, d := range docs {
+		t.Logf("%s: ours %s %q", name, d.Name, d.Text)
+	}
+	for _, g := range want {
+		var ws []string
+		for w := range g.words {
+			ws = append(ws, string(w[:]))
+		}
+		slices.Sort(ws)
+		t.Logf("%s: Cyrus %s %d %q", name, g.name, g.len, ws)
+	}
+}
 
 // compareDocs reports the first difference between our documents and
 // Cyrus's ("" if none).
