@@ -54,6 +54,9 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 		{"list-headers", "From: l@example.org\nSubject: list\nList-Id: Example List <list.example.org>\nMailing-List: contact list@example.org\nX-Delivered-To: someone@example.org\nX-Priority: 1\n\nlist body\n"},
 		{"long-lines", "From: a@example.org\nSubject: " + strings.Repeat("long subject ", 120) + "\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n" + strings.Repeat("a", 3000) + "=\n" + strings.Repeat("b ", 700) + "\n" + strings.Repeat("word ", 2000) + "\n"},
 		{"empty-body", "From: a@example.org\nSubject: empty body\n\n"},
+		{"nested-rfc822", "From: a@example.org\nSubject: fwd\nContent-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: text/plain\n\nsee attached\n--outer\nContent-Type: message/rfc822; name=\"fwd.eml\"\nContent-Disposition: attachment; filename=\"=?utf-8?q?W=C3=BCrze?=.eml\"\n\nFrom: Inner <inner@example.com>\nTo: x@example.com\nSubject: inner subject\nContent-Type: multipart/alternative; boundary=inner\n\n--inner\nContent-Type: text/plain; charset=us-ascii\n\ninner <em>text</em>\n--inner\nContent-Type: text/html\n\n<b>inner</b> html\n--inner--\n--outer--\n"},
+		{"pgp", "From: a@example.org\nSubject: pgp\nContent-Type: multipart/mixed; boundary=p\n\n--p\nContent-Type: text/plain\n\n-----BEGIN PGP MESSAGE-----\nhQEMA0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij\n-----END PGP MESSAGE-----\n--p\nContent-Type: application/pgp-signature\n\nsig\n--p\nContent-Type: text/rtf\n\n{\\rtf1 rich}\n--p\nContent-Type: text/plain\nContent-Transfer-Encoding: x-uuencode\n\nunknown encoding\n--p--\n"},
+		{"calendar", "From: a@example.org\nSubject: invitation\nContent-Type: text/calendar; charset=utf-8; method=REQUEST\n\nBEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\nBEGIN:VEVENT\nUID:1@example.org\nDTSTAMP:20261207T100000Z\nDTSTART:20261208T100000Z\nSUMMARY:Team meeting\nDESCRIPTION:Discuss the agenda\nORGANIZER;CN=Ann:mailto:ann@example.org\nATTENDEE;CN=Bob:mailto:bob@example.org\nLOCATION:Room 1\nEND:VEVENT\nEND:VCALENDAR\n"},
 		{"tiny", "From: a@b\nSubject: ab\n\nxyz\n"},
 		{"eightbit-headers", "From: J\xc3\xb6rg <j@example.org>\nSubject: Caf\xc3\xa9 8bit \xff here\nTo: \"\xe9t\xe9\" <e@example.org>\nX-Note: Stra\xc3\x9fe\n\nbody\n"},
 		{"iso-2022-jp", part("iso-2022-jp", "7bit", enc(t, japanese.ISO2022JP, ja))},
@@ -65,6 +68,11 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 		{"gbk", part("gbk", "base64", b64(enc(t, simplifiedchinese.GBK, zhs)))},
 		{"big5", part("big5", "8bit", enc(t, traditionalchinese.Big5, zht))},
 		{"utf-16", part("utf-16", "base64", b64(enc(t, unicode.UTF16(unicode.BigEndian, unicode.UseBOM), "UTF-16 text: Grüße "+ja)))},
+		{"koi8-r", part("koi8-r", "8bit", "\xf0\xd2\xc9\xd7\xc5\xd4 \xed\xc9\xd2")},
+		{"iso-8859-2", part("iso-8859-2", "quoted-printable", "=A3=F3d=BC =B1=E6=EA")},
+		{"windows-1251", part("windows-1251", "8bit", "\xcf\xf0\xe8\xe2\xe5\xf2 \xec\xe8\xf0")},
+		{"gb18030", part("gb18030", "base64", b64(enc(t, simplifiedchinese.GB18030, zhs)))},
+		{"utf-7", part("utf-7", "7bit", "Hi Mom -+Jjo--! A+ImIDkQ. +ZeVnLIqe-")},
 		{"utf-16le", part("utf-16le", "base64", b64(enc(t, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "UTF-16LE text: Grüße")))},
 	}
 }
@@ -137,7 +145,7 @@ func TestSearchText(t *testing.T) {
 		if res := in.Tool(t, "squatter", "user/fred"); res.Code != 0 {
 			t.Fatalf("%v: squatter: exit %d: %s", extra, res.Code, res.Stderr)
 		}
-		byUID, total := cyrusSquatDocs(t, qpath)
+		cyrus := cyrusSquatDocs(t, qpath)
 		compared := 0
 		for i, m := range corpus {
 			uid := uint32(i + 1)
@@ -150,16 +158,33 @@ func TestSearchText(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", m.name, err)
 			}
-			want := byUID[fmt.Sprint(uid)]
-			compared += len(want)
+			// Cyrus's documents for this message: the run of those
+			// named after its UID (or nameless, before any known class).
+			var want []*gramSet
+			for compared < len(cyrus) && (cyrus[compared].name == "" || strings.TrimLeft(cyrus[compared].name, "ftcbshm") == fmt.Sprint(uid)) {
+				want = append(want, cyrus[compared])
+				compared++
+			}
 			diff := compareDocs(docs, want)
-			if diff != "" {
+			known, isKnown := searchTextKnown[m.name]
+			switch {
+			case isKnown && diff == "":
+				t.Errorf("%v: %s (uid %d): documented as differing, but equal", extra, m.name, uid)
+			case isKnown:
+				if bad := known(uid, docs, want); bad != "" {
+					t.Errorf("%v: %s (uid %d): not the documented difference: %s (%s)", extra, m.name, uid, bad, diff)
+				}
+			case diff != "":
 				t.Errorf("%v: %s (uid %d, exact %v): %s", extra, m.name, uid, exact, diff)
+			}
+			if isKnown && exact {
+				t.Errorf("%v: %s: a known difference, yet Extract says exact", extra, m.name)
 			}
 			if diff != "" && testing.Verbose() {
 				logDocs(t, m.name, docs, want)
 			}
 		}
+		total := len(cyrus)
 		if compared != total || total < 3*len(corpus) {
 			t.Errorf("%v: compared %d of Cyrus's %d documents for %d messages", extra, compared, total, len(corpus))
 		}
@@ -167,9 +192,8 @@ func TestSearchText(t *testing.T) {
 }
 
 // cyrusSquatDocs reads a cyrus.squat and returns its documents (without
-// the validity one) grouped by the UID in their names, in index order,
-// and their number.
-func cyrusSquatDocs(t *testing.T, path string) (map[string][]*gramSet, int) {
+// the validity one) in index order.
+func cyrusSquatDocs(t *testing.T, path string) []*gramSet {
 	t.Helper()
 	ix, err := squat.ReadFile(path)
 	if err != nil {
@@ -191,13 +215,35 @@ func cyrusSquatDocs(t *testing.T, path string) (map[string][]*gramSet, int) {
 			}
 		}
 	}
-	byUID := map[string][]*gramSet{}
+	var out []*gramSet
 	for _, id := range order {
-		g := docs[id]
-		uid := strings.TrimLeft(g.name, "ftcbshm")
-		byUID[uid] = append(byUID[uid], g)
+		out = append(out, docs[id])
 	}
-	return byUID, len(order)
+	return out
+}
+
+// searchTextKnown are the corpus messages whose documents differ from
+// Cyrus's, with the difference compareDocs reports: Cyrus extracts
+// text/calendar parts with libical (DESCRIPTION as body, SUMMARY as
+// subject, ORGANIZER as from, ATTENDEEs as to, LOCATION unnamed), which
+// Documents does not reproduce.
+var searchTextKnown = map[string]func(uid uint32, ours []searchtext.Doc, cyrus []*gramSet) string{
+	// Cyrus's documents are ours followed by the event's: DESCRIPTION
+	// (m), SUMMARY (s), ORGANIZER (f), ATTENDEEs (t), LOCATION (t again).
+	"calendar": func(uid uint32, ours []searchtext.Doc, cyrus []*gramSet) string {
+		if len(cyrus) != len(ours)+5 {
+			return fmt.Sprintf("%d documents, Cyrus %d", len(ours), len(cyrus))
+		}
+		if d := compareDocs(ours, cyrus[:len(ours)]); d != "" {
+			return d
+		}
+		for i, c := range "msftt" {
+			if want := fmt.Sprintf("%c%d", c, uid); cyrus[len(ours)+i].name != want {
+				return fmt.Sprintf("Cyrus's extra document %d is %s, not %s", i, cyrus[len(ours)+i].name, want)
+			}
+		}
+		return ""
+	},
 }
 
 func logDocs(t *testing.T, name string, docs []searchtext.Doc, want []*gramSet) {

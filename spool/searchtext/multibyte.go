@@ -63,9 +63,94 @@ func (d *xDecoder) Flush() {
 
 // newMultiByte is the cache.MultiByte for the converters above.
 func newMultiByte(icuName string, emit func(rune)) (cache.MultiByteDecoder, bool) {
+	if icuName == "UTF-7" {
+		return &utf7Decoder{emit: emit}, true
+	}
 	enc, ok := multiByte[icuName]
 	if !ok {
 		return nil, false
 	}
 	return &xDecoder{enc: enc, emit: emit}, true
+}
+
+// utf7Decoder decodes UTF-7 (RFC 2152) as ICU's UTF-7 converter does
+// for well-formed input: "+" starts base64-coded UTF-16, ended by "-"
+// (absorbed) or any other character outside base64; "+-" is "+".
+type utf7Decoder struct {
+	emit   func(rune)
+	shift  bool
+	fresh  bool // just after "+"
+	bits   uint32
+	nbits  int
+	lead   rune // pending high surrogate
+	buffer []byte
+}
+
+func (d *utf7Decoder) Put(c byte) { d.buffer = append(d.buffer, c) }
+
+func (d *utf7Decoder) Flush() {
+	for _, c := range d.buffer {
+		d.put(c)
+	}
+	d.buffer = d.buffer[:0]
+	d.shift, d.bits, d.nbits, d.lead = false, 0, 0, 0
+}
+
+func (d *utf7Decoder) put(c byte) {
+	if !d.shift {
+		if c == '+' {
+			d.shift, d.fresh, d.bits, d.nbits = true, true, 0, 0
+			return
+		}
+		d.emit(rune(c))
+		return
+	}
+	if v := b64index(c); v >= 0 {
+		d.fresh = false
+		d.bits = d.bits<<6 | uint32(v)
+		d.nbits += 6
+		if d.nbits >= 16 {
+			d.nbits -= 16
+			d.unit(rune(d.bits >> d.nbits & 0xffff))
+		}
+		return
+	}
+	wasFresh := d.fresh
+	d.shift, d.fresh = false, false
+	switch {
+	case c == '-' && wasFresh:
+		d.emit('+')
+	case c == '-':
+	default:
+		d.emit(rune(c))
+	}
+}
+
+func (d *utf7Decoder) unit(u rune) {
+	switch {
+	case u >= 0xd800 && u < 0xdc00:
+		d.lead = u
+	case u >= 0xdc00 && u < 0xe000 && d.lead != 0:
+		d.emit(0x10000 + (d.lead-0xd800)<<10 + (u - 0xdc00))
+		d.lead = 0
+	default:
+		d.lead = 0
+		d.emit(u)
+	}
+}
+
+func b64index(c byte) int {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return int(c - 'A')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 26
+	case c >= '0' && c <= '9':
+		return int(c-'0') + 52
+	case c == '+':
+		return 62
+	case c == '/':
+		return 63
+	}
+	return -1
 }

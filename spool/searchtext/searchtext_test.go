@@ -166,3 +166,24 @@ func TestOptionsFrom(t *testing.T) {
 		t.Errorf("defaults: got %+v, want %+v", d, DefaultOptions())
 	}
 }
+
+func TestUTF7(t *testing.T) {
+	for in, want := range map[string]string{
+		"Hi Mom -+Jjo--!": "Hi Mom -☺-!",
+		"A+ImIDkQ.":       "A≢Α.",
+		"+ZeVnLIqe-":      "日本語",
+		"1 +- 1":          "1 + 1",
+		"+2D3cAQ-":        "\U0001f401", // D83D DC01
+		"+AGEAYgBj plain": "abc plain",
+	} {
+		var out []rune
+		d := &utf7Decoder{emit: func(r rune) { out = append(out, r) }}
+		for i := 0; i < len(in); i++ {
+			d.Put(in[i])
+		}
+		d.Flush()
+		if string(out) != want {
+			t.Errorf("%q: got %q, want %q", in, string(out), want)
+		}
+	}
+}
