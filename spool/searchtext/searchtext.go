@@ -3,6 +3,7 @@ package searchtext
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/cyrus-replication/cyrus-replication/spool/cache"
 )
@@ -117,7 +118,11 @@ func (x *extractor) section(p *cache.Part) {
 		// encrypted: not indexed
 	case p.Type == "TEXT" && p.Subtype != "RTF":
 		switch p.Subtype {
-		case "CALENDAR", "VCARD":
+		case "CALENDAR":
+			// libical's parser is approximated, not reproduced.
+			x.exact = false
+			x.calendar(x.utf8Text(p))
+		case "VCARD":
 			x.exact = false
 		default:
 			x.r.begin('m')
@@ -176,6 +181,15 @@ func (x *extractor) body(p *cache.Part) []byte {
 	if html {
 		emit = newStripHTML(k.put).put
 	}
+	if !x.decode(p, emit) {
+		return nil
+	}
+	return k.out
+}
+
+// decode undoes a part's transfer encoding and charset, sending code
+// points to emit; it is false for an unknown transfer encoding.
+func (x *extractor) decode(p *cache.Part, emit func(rune)) bool {
 	cs := p.Charset
 	if cs == nil {
 		cs = cache.LookupCharset("us-ascii")
@@ -198,13 +212,31 @@ func (x *extractor) body(p *cache.Part) []byte {
 			put(c)
 		}
 	default:
-		return nil
+		return false
 	}
 	d.Flush()
 	if d.Inexact() {
 		x.exact = false
 	}
-	return k.out
+	return true
+}
+
+// utf8Text decodes a part's content to UTF-8 without changing it
+// further.
+//
+// cyrus: lib/charset.c charset_to_utf8 (3.6.1)
+func (x *extractor) utf8Text(p *cache.Part) []byte {
+	var out []byte
+	emit := func(c rune) {
+		if c < 0 || c > 0x10ffff || c >= 0xd800 && c <= 0xdfff {
+			c = utf8.RuneError
+		}
+		out = utf8.AppendRune(out, c)
+	}
+	if !x.decode(p, emit) {
+		return nil
+	}
+	return out
 }
 
 // leafTypes calls fn with TYPE/SUBTYPE of each part that is neither
