@@ -12,10 +12,11 @@
 // X-Delivered-To, content types, attachment names) lands in extra
 // documents under the previous name; Documents reproduces that too.
 //
-// Not reproduced: text/calendar and text/vcard parts (Cyrus extracts
-// them with libical and its vCard parser) and attachments (extracted only
-// with search_attachment_extractor_url, which Options cannot carry):
-// Documents reports them as inexact.
+// text/calendar and text/vcard parts are indexed as Cyrus does through
+// libical and its vCard parser, with a simple parser of their content
+// lines: Extract reports them as inexact. Attachments are not extracted
+// (Cyrus does only with search_attachment_extractor_url, which Options
+// cannot carry).
 //
 // cyrus: imap/index.c index_getsearchtext, imap/search_squat.c
 // begin_part, append_text, end_part; lib/charset.c (3.6.1)

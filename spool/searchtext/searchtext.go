@@ -123,7 +123,7 @@ func (x *extractor) section(p *cache.Part) {
 			x.exact = false
 			x.calendar(x.utf8Text(p))
 		case "VCARD":
-			x.exact = false
+			x.vcard(x.utf8Text(p))
 		default:
 			x.r.begin('m')
 			x.r.append(x.body(p))

@@ -187,3 +187,23 @@ func TestUTF7(t *testing.T) {
 		}
 	}
 }
+
+func TestCalendarAndVCard(t *testing.T) {
+	cal := "Content-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nSUMMARY:a\\, b\r\nEND:VTODO\r\nBEGIN:VEVENT\r\nSUMMARY:not indexed\r\nEND:VEVENT\r\n" +
+		"BEGIN:VTODO\r\nDESCRIPTION:de\r\n scribed\\nhere\r\nORGANIZER;CN=\"O, P\":MAILTO:o@x\r\nATTENDEE:mailto:a@x\r\nATTENDEE;CN=B:b@x\r\nLOCATION:Hall 9\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+	docs, exact, err := Extract(2, []byte(cal), DefaultOptions())
+	if err != nil || exact {
+		t.Fatalf("exact %v, err %v", exact, err)
+	}
+	var got []string
+	for _, d := range docs {
+		got = append(got, d.Name+"="+string(d.Text))
+	}
+	want := "h2=CONTENT-TYPE: TEXT/CALENDAR |s2=a, b|m2=DESCRIBED HERE|f2=\"O, P\" <o@x>|t2=a@x, \"B\" <b@x>|t2=Hall 9"
+	if strings.Join(got, "|") != "=TEXT/CALENDAR|"+want { // no known class yet: nameless
+		t.Errorf("got %q", strings.Join(got, "|"))
+	}
+	if v := vcardValues(`a\;b;c\nd\\;`, ';'); strings.Join(v, "|") != "a;b|c\nd\\|" {
+		t.Errorf("vcardValues: %q", v)
+	}
+}
