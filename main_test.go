@@ -30,6 +30,9 @@ var allowedDeps = map[string]bool{
 	"github.com/google/uuid":           true,
 	"github.com/remyoudompheng/bigfft": true,
 	"golang.org/x/sys":                 true,
+	// Multi-byte mail charsets (ISO-2022-JP, Shift_JIS, EUC-*, GBK, Big5,
+	// UTF-16) for the search text squatter indexes (spool/searchtext).
+	"golang.org/x/text": true,
 }
 
 // buildTags are the tags the Makefile builds with: urfave_cli_no_docs

@@ -74,7 +74,7 @@ type Message struct {
 // cyrus: imap/message.c message_parse_mapped, message_create_record,
 // message_write_cache (3.6.1)
 func Parse(msg []byte) (*Message, error) {
-	return parse(msg, nil)
+	return parse(msg, nil, nil)
 }
 
 // ParseKnownGUID is Parse for a message whose GUID (the SHA-1 of msg) the
@@ -82,10 +82,12 @@ func Parse(msg []byte) (*Message, error) {
 // receives a file, so that the replica hashes each message once, not
 // twice.
 func ParseKnownGUID(msg []byte, g guid.GUID) (*Message, error) {
-	return parse(msg, &g)
+	return parse(msg, &g, nil)
 }
 
-func parse(msg []byte, known *guid.GUID) (*Message, error) {
+// parse is Parse; mb, if not nil, decodes encoded words in multi-byte
+// charsets for the FROM, TO, CC, BCC and SUBJECT items.
+func parse(msg []byte, known *guid.GUID, mb MultiByte) (*Message, error) {
 	if len(msg) == 0 {
 		return nil, errors.New("cache: parse: empty message")
 	}
@@ -116,13 +118,13 @@ func parse(msg []byte, known *guid.GUID) (*Message, error) {
 	items[Body] = bodyStructure(nil, top, false)
 	items[Section] = section(nil, &body{typ: "MESSAGE", sub: "RFC822", msg: top})
 	items[Headers] = top.cacheHeaders
-	items[From] = searchAddrs(nil, top.from, &inexact)
-	items[To] = searchAddrs(nil, top.to, &inexact)
-	items[Cc] = searchAddrs(nil, top.cc, &inexact)
-	items[Bcc] = searchAddrs(nil, top.bcc, &inexact)
+	items[From] = searchAddrs(nil, top.from, &inexact, mb)
+	items[To] = searchAddrs(nil, top.to, &inexact, mb)
+	items[Cc] = searchAddrs(nil, top.cc, &inexact, mb)
+	items[Bcc] = searchAddrs(nil, top.bcc, &inexact, mb)
 	var subj *string
 	if top.subject != nil {
-		d := decodeMimeHeader([]byte(*top.subject))
+		d := decodeMimeHeaderWith([]byte(*top.subject), mb)
 		inexact = inexact || d.inexact
 		subj = &d.s
 	}

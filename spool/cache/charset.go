@@ -126,6 +126,7 @@ type charset struct {
 	canon string // canonical name, compared between encoded words
 	kind  charsetKind
 	table *[256]uint16
+	icu   string // ICU converter name ("" for Cyrus's own us-ascii and UTF-8)
 }
 
 // lookupCharset returns the charset Cyrus would find for name, or nil if
@@ -165,7 +166,7 @@ func lookupCharset(name string) *charset {
 	if !ok {
 		return nil
 	}
-	cs := &charset{alias: name, canon: canon, kind: csOther}
+	cs := &charset{alias: name, canon: canon, kind: csOther, icu: conv}
 	if cs.canon == "" {
 		cs.canon = conv
 	}

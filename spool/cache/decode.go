@@ -8,12 +8,19 @@ import (
 // uniSink collects Unicode code points as UTF-8.
 //
 // cyrus: lib/charset.c uni2utf8 (3.6.1)
+// With emit set, code points go to emit instead (unchecked: the search
+// form's own UTF-8 encoder checks them).
 type uniSink struct {
 	out     []byte
 	inexact bool
+	emit    func(rune)
 }
 
 func (u *uniSink) put(c rune) {
+	if u.emit != nil {
+		u.emit(c)
+		return
+	}
 	if c < 0 || c > 0x10ffff || c >= 0xd800 && c <= 0xdfff {
 		c = utf8.RuneError
 	}
@@ -29,6 +36,36 @@ type toUni struct {
 	sink      *uniSink
 	bytesLeft int
 	cp        rune
+	mb        MultiByteDecoder // for csOther when the caller has one
+}
+
+// MultiByteDecoder decodes a charset this package has no table for
+// (ISO-2022-JP, Shift_JIS, UTF-16, …): Put takes bytes, Flush emits the
+// code points of what it holds and resets, as ICU does when Cyrus
+// flushes its converter.
+type MultiByteDecoder interface {
+	Put(c byte)
+	Flush()
+}
+
+// MultiByte makes a MultiByteDecoder for an ICU converter name, sending
+// code points to emit; ok is false for a converter it does not know.
+type MultiByte func(icuName string, emit func(rune)) (d MultiByteDecoder, ok bool)
+
+// newToUni is a decoder for cs into sink, using mb for charsets without a table.
+func newToUni(cs *charset, sink *uniSink, mb MultiByte) *toUni {
+	d := &toUni{cs: cs, sink: sink}
+	if cs.kind == csOther && mb != nil {
+		d.mb, _ = mb(cs.icu, sink.put)
+	}
+	return d
+}
+
+// flush ends what a multi-byte decoder holds.
+func (d *toUni) flush() {
+	if d.mb != nil {
+		d.mb.Flush()
+	}
 }
 
 // replacement passes U+FFFD down, ending any UTF-8 sequence.
@@ -52,6 +89,10 @@ func (d *toUni) put(c byte) {
 			d.sink.put(rune(v))
 		}
 	case csOther:
+		if d.mb != nil {
+			d.mb.Put(c)
+			return
+		}
 		d.sink.inexact = true
 		d.sink.put(utf8.RuneError)
 	default:
@@ -237,10 +278,34 @@ type decoded struct {
 // gives one U+FFFD. The result ends at its first NUL.
 //
 // cyrus: lib/charset.c mimeheader_cat, charset_parse_mimeheader (3.6.1)
-func decodeMimeHeader(in []byte) decoded {
+func decodeMimeHeader(in []byte) decoded { return decodeMimeHeaderWith(in, nil) }
+
+// decodeMimeHeaderWith is decodeMimeHeader decoding multi-byte charsets with mb.
+func decodeMimeHeaderWith(in []byte, mb MultiByte) decoded {
 	sink := &uniSink{}
-	ascii := &charset{alias: "us-ascii", canon: "us-ascii", kind: csASCII}
-	plain := &toUni{cs: ascii, sink: sink}
+	mimeHeader(in, false, mb, sink)
+	return decoded{s: string(cstr(sink.out)), inexact: sink.inexact}
+}
+
+// DecodeMimeHeaderRunes decodes RFC 2047 encoded words as Cyrus 3.6.1's
+// mimeheader_cat does, sending each code point to emit: text outside
+// encoded words is US-ASCII, or UTF-8 with mimeUTF8 (rfc2047_utf8);
+// charsets without a table here go through mb (nil: U+FFFD). It reports
+// whether some text could not be decoded as Cyrus would.
+//
+// cyrus: lib/charset.c mimeheader_cat (3.6.1)
+func DecodeMimeHeaderRunes(in []byte, mimeUTF8 bool, mb MultiByte, emit func(rune)) (inexact bool) {
+	sink := &uniSink{emit: emit}
+	mimeHeader(in, mimeUTF8, mb, sink)
+	return sink.inexact
+}
+
+func mimeHeader(in []byte, mimeUTF8 bool, mb MultiByte, sink *uniSink) {
+	dflt := &charset{alias: "us-ascii", canon: "us-ascii", kind: csASCII}
+	if mimeUTF8 {
+		dflt = &charset{alias: "utf-8", canon: "utf-8", kind: csUTF8}
+	}
+	plain := &toUni{cs: dflt, sink: sink}
 	unfoldState := 0
 	feedPlain := func(b []byte) {
 		plain.bytesLeft, plain.cp = 0, 0
@@ -339,7 +404,7 @@ func decodeMimeHeader(in []byte) decoded {
 			reset()
 		case last != nil && cs.canon == last.canon && e == lastEnc:
 		default:
-			dec = &toUni{cs: cs, sink: sink}
+			dec = newToUni(cs, sink, mb)
 			qp, b64 = nil, nil
 			if e == 'q' {
 				qp = &qpDecoder{header: true, emit: dec.put}
@@ -359,11 +424,11 @@ func decodeMimeHeader(in []byte) decoded {
 			if qp != nil {
 				qp.flush(false)
 			}
+			dec.flush()
 		}
 		s, start, eat = end+2, end+2, true
 	}
 	if s < len(in) {
 		feedPlain(in[s:])
 	}
-	return decoded{s: string(cstr(sink.out)), inexact: sink.inexact}
 }

@@ -17,7 +17,8 @@
 // IBM PC code pages, Mac Roman), come from the ICU 72 that Debian's Cyrus
 // links (icu_gen.go, made by testdata/gencharsets.c). Encoded words in a
 // multi-byte charset (ISO-2022-JP, Shift_JIS, GB2312, Big5, EUC-*, UTF-16)
-// cannot be decoded here: Message.Exact is false then.
+// cannot be decoded here: Message.Exact is false then. Parts, for the
+// search text, takes a decoder for those (MultiByte) from its caller.
 //
 // Time zone: SentDate is the Date: header's day at midnight in the local
 // time zone (Go's time.Local, from TZ or /etc/localtime, as mktime uses),

@@ -311,7 +311,7 @@ func section(buf []byte, b *body) []byte {
 // searchAddrs appends the FROM/TO/CC/BCC search form of an address list.
 //
 // cyrus: imap/message.c message_write_searchaddr (3.6.1)
-func searchAddrs(buf []byte, l []address, inexact *bool) []byte {
+func searchAddrs(buf []byte, l []address, inexact *bool, mb MultiByte) []byte {
 	prev := false
 	for _, a := range l {
 		if a.domain == nil {
@@ -319,7 +319,7 @@ func searchAddrs(buf []byte, l []address, inexact *bool) []byte {
 				if prev {
 					buf = append(buf, ',')
 				}
-				d := decodeMimeHeader([]byte(*a.mailbox))
+				d := decodeMimeHeaderWith([]byte(*a.mailbox), mb)
 				*inexact = *inexact || d.inexact
 				buf = append(buf, d.s...)
 				buf = append(buf, ':')
@@ -334,7 +334,7 @@ func searchAddrs(buf []byte, l []address, inexact *bool) []byte {
 			buf = append(buf, ',')
 		}
 		if a.name != nil {
-			d := decodeMimeHeader([]byte(*a.name))
+			d := decodeMimeHeaderWith([]byte(*a.name), mb)
 			*inexact = *inexact || d.inexact
 			quote := false
 			for i := 0; i < len(d.s); i++ {
