@@ -59,6 +59,7 @@ func (r *runner) file(ctx context.Context, path string) error {
 		}
 		return nil, false
 	})
+	r.endCycle()
 	if ctx.Err() != nil {
 		return r.graceful()
 	}

@@ -20,6 +20,9 @@ func TestFileRetriesLockedAtTheEnd(t *testing.T) {
 	if got := rec.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("indexed %q\nwant %q", got, want)
 	}
+	if rec.ends != 1 {
+		t.Errorf("%d cycles ended, want 1", rec.ends)
+	}
 	if !contains(ll.List(), "do_synclogfile: indexing user.fred") || !contains(ll.List(), "Reprocessing sync log file "+path) {
 		t.Errorf("lines %q", ll.List())
 	}

@@ -51,6 +51,13 @@ type recorder struct {
 	busy    map[string]bool
 	maxBusy int
 	twice   bool // a mailbox was indexed twice at a time
+	ends    int  // cycles ended
+}
+
+func (f *recorder) EndCycle() {
+	f.mu.Lock()
+	f.ends++
+	f.mu.Unlock()
 }
 
 func (f *recorder) IndexMailbox(_ context.Context, mbox string, blocking bool) (Result, error) {

@@ -60,6 +60,14 @@ type Indexer interface {
 	IndexMailbox(ctx context.Context, mbox string, blocking bool) (Result, error)
 }
 
+// CycleEnder is an Indexer that is told when a cycle's mailboxes are all
+// done (Cyrus's search_end_update, after each rolling cycle and at the end
+// of -f): Cyrus's SQUAT engine logs its totals there ("squat: Total
+// indexed N messages …").
+type CycleEnder interface {
+	EndCycle()
+}
+
 // OpenError is a failure to open the mailbox (logged by Cyrus as "error
 // opening").
 type OpenError struct{ Err error }

@@ -141,7 +141,7 @@ func (e *UsageError) Error() string { return e.Message }
 type NotOursError struct{ Mode string }
 
 func (e *NotOursError) Error() string {
-	return fmt.Sprintf("squatter-channel does only Cyrus's rolling mode (-R) and sync log file mode (-f); "+
+	return fmt.Sprintf("only Cyrus's rolling mode (-R) and sync log file mode (-f) are ours; "+
 		"for %s run Cyrus's own squatter (%s)", e.Mode, "/usr/lib/cyrus/bin/squatter")
 }
 

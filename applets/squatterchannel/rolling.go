@@ -71,6 +71,7 @@ func (r *runner) cycle(ctx context.Context, names []string) {
 		}
 		return nil, false
 	})
+	r.endCycle()
 }
 
 // pollHup tells whether a SIGHUP came since the last call.

@@ -126,6 +126,9 @@ func TestRollingRequeue(t *testing.T) {
 	if got := rec.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("indexed %q\nwant %q", got, want)
 	}
+	if rec.ends != 2 {
+		t.Errorf("%d cycles ended, want 2", rec.ends)
+	}
 	got := ll.List()
 	for _, l := range []string{
 		"error opening user/alice: Mailbox does not exist",

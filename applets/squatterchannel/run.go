@@ -185,3 +185,10 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	}
 }
+
+// endCycle tells a CycleEnder that the cycle is over.
+func (r *runner) endCycle() {
+	if e, ok := r.ix.(CycleEnder); ok {
+		e.EndCycle()
+	}
+}
