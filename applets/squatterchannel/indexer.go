@@ -19,7 +19,13 @@ const (
 	// Again: one batch (search_batchsize messages) was indexed and more
 	// remain (IMAP_AGAIN). Rolling mode re-queues the mailbox on its
 	// channel; -f indexes it again at once, as Cyrus's blocking index_one
-	// does.
+	// does. Only an engine that batches returns it: Cyrus 3.6's SQUAT
+	// engine does not (its flags lack SEARCH_FLAG_CAN_BATCH), it indexes
+	// every message not yet indexed in one go, whatever search_batchsize
+	// says.
+	//
+	// cyrus: imap/search_engines.c search_batch_size,
+	// search_update_mailbox; imap/search_squat.c squat_search_engine (3.6.1)
 	Again
 	// Locked: the mailbox was locked and the open did not block
 	// (IMAP_MAILBOX_LOCKED); it is re-queued.
@@ -46,8 +52,9 @@ func (r Result) String() string {
 // Indexer brings one mailbox's search index up to date: Cyrus's index_one
 // less its log lines, which the loop writes from the outcome. It opens the
 // mailbox read-locked (waiting for the lock when blocking, else returning
-// Locked at once), indexes up to search_batchsize messages not yet in the
-// index, and closes it.
+// Locked at once), indexes the messages not yet in the index (expunged
+// ones whose files are still there included; for an engine that batches,
+// up to search_batchsize of them), and closes it.
 //
 // An error from opening the mailbox is an *OpenError; any other error
 // means the mailbox was opened and indexing it failed. Errors are shown

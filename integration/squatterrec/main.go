@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,15 +17,35 @@ import (
 
 	"github.com/cyrus-replication/cyrus-replication/applets"
 	"github.com/cyrus-replication/cyrus-replication/applets/squatterchannel"
+	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
 // recorder appends each mailbox to its file.
 type recorder struct {
 	mu   sync.Mutex
 	path string
+	sp   *spool.Spool
 }
 
-func (r *recorder) IndexMailbox(_ context.Context, mbox string, _ bool) (squatterchannel.Result, error) {
+func (r *recorder) IndexMailbox(ctx context.Context, mbox string, blocking bool) (squatterchannel.Result, error) {
+	e, err := r.sp.LookupName(mbox)
+	if errors.Is(err, spool.ErrNotFound) {
+		return squatterchannel.Nonexistent, nil
+	} else if err != nil {
+		return 0, &squatterchannel.OpenError{Err: err}
+	}
+	var l *spool.NamedLock
+	if blocking {
+		l, err = r.sp.Lock(ctx, spool.MailboxLockName(e), false)
+	} else {
+		l, err = r.sp.TryLock(spool.MailboxLockName(e), false)
+	}
+	if errors.Is(err, spool.ErrLocked) {
+		return squatterchannel.Locked, nil
+	} else if err != nil {
+		return 0, &squatterchannel.OpenError{Err: err}
+	}
+	defer l.Release()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
@@ -40,11 +61,11 @@ func (r *recorder) IndexMailbox(_ context.Context, mbox string, _ bool) (squatte
 
 func main() {
 	path := os.Getenv("SQUATTER_RECORD")
-	applets.SquatIndexer = func(squatterchannel.Setup) (squatterchannel.Indexer, error) {
+	applets.SquatIndexer = func(s squatterchannel.Setup) (squatterchannel.Indexer, error) {
 		if path == "" {
 			return nil, fmt.Errorf("SQUATTER_RECORD is not set")
 		}
-		return &recorder{path: path}, nil
+		return &recorder{path: path, sp: s.Spool}, nil
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := applets.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
