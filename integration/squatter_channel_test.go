@@ -282,6 +282,9 @@ func TestSquatterChannel(t *testing.T) {
 			t.Errorf("-f %s: Cyrus exits %d, ours %d\nCyrus: %s\nours: %s", filepath.Base(name), cres.Code, ores.Code, cres.Stderr, ores.Stderr)
 		}
 		diffLines(t, "-f "+filepath.Base(name), cl, ol)
+		if cres.Stdout != ores.Stdout {
+			t.Errorf("-f -v %s: stdout differs\nCyrus: %q\nours:  %q", filepath.Base(name), cres.Stdout, ores.Stdout)
+		}
 		if got := f.recorded(); name == file && !reflect.DeepEqual(got, want) {
 			t.Errorf("-f: ours indexed %q, want %q", got, want)
 		}
@@ -293,6 +296,46 @@ func TestSquatterChannel(t *testing.T) {
 				t.Error("-f removed the file")
 			}
 		}
+	}
+}
+
+// TestSquatterChannelNotSquat: with search_engine none Cyrus's squatter
+// cannot index: -R ends with 78 at the first mailbox, -f with 75. Ours
+// refuses at once, with the same statuses.
+func TestSquatterChannelNotSquat(t *testing.T) {
+	f := newSquatterFixture(t)
+	b, err := os.ReadFile(f.in.Conf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	none := filepath.Join(f.in.Dir, "imapd-none.conf")
+	if err := os.WriteFile(none, bytes.Replace(b, []byte("search_engine: squat"), []byte("search_engine: none"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(f.in.ConfigDir(), "squatter-file")
+	os.WriteFile(file, []byte("APPEND user.fred\n"), 0o644)
+	Chown(t, f.in.Dir)
+	for _, mode := range [][]string{{"-R", "-d"}, {"-f", file}} {
+		f.startLog(t, "APPEND user.fred\n")
+		cmd := f.in.Cyrus.Command(f.in.Cyrus.Prog("squatter"), append([]string{"-C", none}, mode...)...)
+		var cerr bytes.Buffer
+		cmd.Stderr = &cerr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cc := waitExit(t, cmd, "Cyrus's squatter "+mode[0])
+		ores := runCmd(t, f.oursCmd(nil, append([]string{"-C", none}, mode...)...), nil)
+		t.Logf("%s: Cyrus exits %d: %q; ours %d: %q", mode[0], cc, cerr.String(), ores.Code, ores.Stderr)
+		if cc != ores.Code {
+			t.Errorf("search_engine none, %s: Cyrus exits %d, ours %d", mode[0], cc, ores.Code)
+		}
+		if !strings.Contains(ores.Stderr, "search_engine") {
+			t.Errorf("search_engine none, %s: ours says %q", mode[0], ores.Stderr)
+		}
+		if got := f.recorded(); len(got) != 0 {
+			t.Errorf("search_engine none: ours indexed %q", got)
+		}
+		f.sl.Take("squatter")
 	}
 }
 

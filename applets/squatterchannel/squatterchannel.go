@@ -96,12 +96,19 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer, newIndex
 	}
 	defer env.Close()
 	cfg := env.Config
-	// cyrus: imap/search_engines.c search_check_config (3.6.1); ours only
-	// writes SQUAT indexes, so it refuses any other engine at once
-	// (Cyrus's, with none, fails at the first mailbox: "could not
-	// construct search text receiver", 78).
+	// Ours only writes SQUAT indexes, so it refuses any other engine at
+	// once, with the status Cyrus's ends with when it has no engine to
+	// index with (search_engine: none): -R fails at the first mailbox
+	// ("could not construct search text receiver", 78), -f exits 75.
+	//
+	// cyrus: imap/squatter.c do_rolling, do_synclogfile;
+	// imap/search_engines.c search_begin_update (3.6.1)
 	if engine := cfg.SearchEngine(); engine != "squat" {
-		return &cyrus.Fatal{Msg: fmt.Sprintf("search_engine is %q: squatter-channel writes SQUAT indexes only (search_engine: squat)", engine), Code: cyrus.ExitConfig}
+		code := cyrus.ExitConfig
+		if !o.Rolling {
+			code = cyrus.ExitTempFail
+		}
+		return &cyrus.Fatal{Msg: fmt.Sprintf("search_engine is %q: squatter-channel writes SQUAT indexes only (search_engine: squat)", engine), Code: code}
 	}
 	sp, err := spool.Open(cfg)
 	if err != nil {

@@ -144,7 +144,7 @@ func pages() []*Page {
 				{"64", "Bad command line, or a mode of Cyrus's squatter that is not ours."},
 				{"70", "No search indexer is built into the binary."},
 				{"75", "`-R`: a shutdown file (`configdirectory/msg/shutdown.squatter`, else `configdirectory/msg/shutdown`) or SIGTERM, SIGINT, SIGQUIT. `-f`: the file could not be read, a mailbox failed or stayed locked too often."},
-				{"78", "The configuration could not be read, or `search_engine` is not `squat`."},
+				{"78", "The configuration could not be read, or, with `-R`, `search_engine` is not `squat` (with `-f`: 75, as Cyrus's squatter ends without a search engine)."},
 			},
 			Conf: join(confInit, confSpool, confSyncLog, []string{"search_index_skip_domains", "search_index_skip_users", "jmapsubmissionfolder", "debug"}),
 			Files: []Status{
