@@ -162,7 +162,8 @@ func waitExit(t *testing.T, cmd *exec.Cmd, who string) int {
 }
 
 // squatterLines are the syslog lines both squatters write about the
-// mailboxes of a log and about stopping, with their severity ("<6> …").
+// mailboxes of a log and about stopping, with their facility and
+// severity ("<2.6> …").
 // Not compared: the search engine's own lines ("squat: user.fred indexed 2
 // messages …"), which are the indexer's, not the loop's.
 func squatterLines(lines []SyslogLine) []string {
@@ -172,7 +173,7 @@ func squatterLines(lines []SyslogLine) []string {
 			"error opening ", "skipping nonexistent", "IOERROR", "Reprocessing sync log file", "No sync log filename",
 			"mailbox ", "graceful shutdown"} {
 			if strings.HasPrefix(l.Msg, p) {
-				out = append(out, fmt.Sprintf("<%d> %s", l.Severity, l.Msg))
+				out = append(out, fmt.Sprintf("<%d.%d> %s", l.Facility, l.Severity, l.Msg))
 				break
 			}
 		}
@@ -228,7 +229,7 @@ func TestSquatterChannel(t *testing.T) {
 	}
 	var cyrusOrder []string
 	for _, l := range cyrusLines {
-		if m, ok := strings.CutPrefix(l, "<6> do_rolling: indexing "); ok {
+		if _, m, ok := strings.Cut(l, "6> do_rolling: indexing "); ok {
 			cyrusOrder = append(cyrusOrder, m)
 		}
 	}

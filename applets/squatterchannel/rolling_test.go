@@ -264,3 +264,27 @@ func TestStartName(t *testing.T) {
 		t.Errorf("-N user.bob indexed %q", got)
 	}
 }
+
+// TestRollingSignalMidCycle: a shutdown signal in the middle of a cycle
+// lets the mailbox in progress finish, takes up no other, and keeps
+// log-run for the next run.
+func TestRollingSignalMidCycle(t *testing.T) {
+	rec := &recorder{delay: 100 * time.Millisecond}
+	r, _, dir := testRunner(t, testMailboxes, rec, nil)
+	writeLog(t, dir, "APPEND user.alice\nAPPEND user.bob\nAPPEND user.fred\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	reader := synclog.NewChannelReader(dir+"/sync", DefaultChannel, r.log)
+	done := make(chan error, 1)
+	go func() { done <- r.rolling(ctx, reader) }()
+	waitFor(t, "the first mailbox", func() bool { return len(rec.Calls()) == 1 })
+	cancel()
+	if err := <-done; !errors.Is(err, errShutdown) {
+		t.Fatalf("got %v", err)
+	}
+	if got := rec.Calls(); !reflect.DeepEqual(got, []string{"user.alice"}) {
+		t.Errorf("indexed %q", got)
+	}
+	if b, err := os.ReadFile(dir + "/sync/squatter/log-run"); err != nil || !strings.Contains(string(b), "user.fred") {
+		t.Errorf("log-run: %q, %v", b, err)
+	}
+}
