@@ -87,7 +87,8 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer, newIndex
 		case <-ctx.Done():
 		}
 	}()
-	isDaemon := os.Getenv("CYRUS_ISDAEMON") != ""
+	// Cyrus 3.6 asks getenv() for it: set at all, even empty
+	_, isDaemon := os.LookupEnv("CYRUS_ISDAEMON")
 	status := waitDaemonStatus()
 
 	env, err := cyrus.Init(cyrus.Options{ConfigPath: o.Config, Ident: ident, Need: conf.NeedPartitionData, Stderr: stderr})
