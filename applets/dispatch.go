@@ -4,7 +4,8 @@
 // status (package status).
 //
 // The applets, one package each: cyrsynclog (cyr_synclog), syncclient
-// (sync_client), syncserver (sync_server) and syncreset (sync_reset).
+// (sync_client), syncserver (sync_server), syncreset (sync_reset) and
+// squatterchannel (squatter-channel: Cyrus's squatter -R and -f).
 // Beside them, cyrus does for every applet what Cyrus's cyrus_init does
 // (configuration, user, umask, syslog), and getopt parses command lines as
 // glibc's getopt_long does for Cyrus's programs.
@@ -23,6 +24,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrsynclog"
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
 	"github.com/cyrus-replication/cyrus-replication/applets/getopt"
+	"github.com/cyrus-replication/cyrus-replication/applets/squatterchannel"
 	"github.com/cyrus-replication/cyrus-replication/applets/status"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncclient"
 	"github.com/cyrus-replication/cyrus-replication/applets/syncreset"
@@ -55,7 +57,15 @@ var registry = map[string]Applet{
 	"sync_reset": {Name: "sync_reset", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
 		return syncreset.Main(ctx, argv, stdout, stderr)
 	}, Flags: syncreset.Flags()},
+	"squatter-channel": {Name: "squatter-channel", Main: func(ctx context.Context, argv []string, _ io.Reader, stdout, stderr io.Writer) error {
+		return squatterchannel.Main(ctx, argv, stdout, stderr, SquatIndexer)
+	}, Flags: squatterchannel.Flags()},
 }
+
+// SquatIndexer makes squatter-channel's search indexer. It is nil until
+// the native SQUAT indexer is wired in; squatter-channel then refuses to
+// start (only --help and command-line errors work).
+var SquatIndexer squatterchannel.NewIndexer
 
 // Names lists the applets, sorted.
 func Names() []string {

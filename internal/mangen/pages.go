@@ -29,7 +29,7 @@ func join(lists ...[]string) []string {
 var exitConfig = Status{"78", "The configuration could not be read (a missing " + conf.DefaultPath + " or partition, a bad value); the message names the file."}
 
 func pages() []*Page {
-	seeAlso := []string{"cyrus-replication(8)", "sync_client(8)", "sync_server(8)", "sync_reset(8)", "cyr_synclog(8)", "imapd.conf(5)", "cyrus.conf(5)"}
+	seeAlso := []string{"cyrus-replication(8)", "sync_client(8)", "sync_server(8)", "sync_reset(8)", "cyr_synclog(8)", "squatter-channel(8)", "imapd.conf(5)", "cyrus.conf(5)"}
 	others := func(self string) []string {
 		var out []string
 		for _, s := range seeAlso {
@@ -125,6 +125,37 @@ func pages() []*Page {
 			SeeAlso:  others("sync_reset"),
 		},
 		{
+			Name:    "squatter-channel",
+			Summary: "keep Cyrus IMAP's SQUAT search indexes up to date from the squatter sync log channel",
+			Synopsis: []string{
+				"-R [-C FILE] [-n CHANNEL] [-d] [-S SECONDS] [-v] [-N NAME] [--parallel N]",
+				"-f FILE [-C FILE] [-S SECONDS] [-v] [-N NAME] [--parallel N]",
+			},
+			Description: []string{
+				"`squatter-channel` is Cyrus 3.6's `squatter` in its rolling mode (`-R`) and its sync log file mode (`-f`), as a drop-in: the same command line, skip rules, re-queueing, shutdown files, signals, exit statuses and syslog lines (syslog ident `squatter`). Cyrus's other squatter modes (indexing named mailboxes or users, search, audit, list, compaction) are refused with exit 64: run Cyrus's own `squatter` for them.",
+				"With `-R` it follows the sync log of CHANNEL (`squatter` by default: `configdirectory/sync/squatter/log`, which imapd and lmtpd write with `sync_log: on` and the channel in `sync_log_channels`). Each cycle takes the log as `log-run` (a leftover `log-run` first), collects the mailboxes of its APPEND items and every mailbox of its USER items' users, sorts them by bytes without duplicates and indexes the messages of each not yet in its index, without waiting for locks; a mailbox that was locked is written back to the channel's log as `APPEND` and comes again in a later cycle. As in Cyrus 3.6 SQUAT indexes a mailbox in one go: `search_batchsize` has no effect. `log-run` is removed when the next cycle begins. Skipped: mailboxes before `-N NAME`, remote ones, tombstones, intermediates, `#sieve` and JMAP submission mailboxes, DAV collections, CalDAV scheduling Inboxes, DELETED ones, and those of the domains and users in `search_index_skip_domains` and `search_index_skip_users`. While there is no log it looks again every 0.1 s.",
+				"Without `-d`, and unless started by Cyrus's master as a DAEMON (`CYRUS_ISDAEMON`), it goes to the background once the configuration was checked. Under master a SIGHUP ends it gracefully (exit 0). As a wait daemon (`wait=y`) it writes `ok` to master's fd 3 when ready, as Cyrus 3.12's squatter does (3.6's does not).",
+				"With `-f FILE` it indexes what FILE names once, waiting for locks, and keeps the file.",
+				"`search_engine` must be `squat`. The indexes are written by the search indexer built into the binary; a binary without one refuses to start (exit 70). Ours in addition: `--parallel N` indexes up to N mailboxes at once (never one mailbox twice at a time); 1 is Cyrus's behaviour.",
+			},
+			Flags: applets.Flags("squatter-channel"),
+			Exit: []Status{
+				{"0", "`-f`: every mailbox was indexed. `-R`: ended by SIGHUP under master."},
+				{"64", "Bad command line, or a mode of Cyrus's squatter that is not ours."},
+				{"70", "No search indexer is built into the binary."},
+				{"75", "`-R`: a shutdown file (`configdirectory/msg/shutdown.squatter`, else `configdirectory/msg/shutdown`) or SIGTERM, SIGINT, SIGQUIT. `-f`: the file could not be read, a mailbox failed or stayed locked too often."},
+				{"78", "The configuration could not be read, or, with `-R`, `search_engine` is not `squat` (with `-f`: 75, as Cyrus's squatter ends without a search engine)."},
+			},
+			Conf: join(confInit, confSpool, confSyncLog, []string{"search_index_skip_domains", "search_index_skip_users", "jmapsubmissionfolder", "debug"}),
+			Files: []Status{
+				{"configdirectory/sync/squatter/log", "The channel's sync log (`sync/CHANNEL/log` with `-n`)."},
+				{"configdirectory/sync/squatter/log-run", "The log file of the cycle in progress."},
+				{"configdirectory/msg/shutdown.squatter", "`-R` exits 75 when it exists (it is not removed)."},
+				{"configdirectory/msg/shutdown", "The same, for every Cyrus program."},
+			},
+			SeeAlso: others("squatter-channel"),
+		},
+		{
 			Name:    "cyr_synclog",
 			Summary: "append an item to the Cyrus IMAP sync log",
 			Synopsis: []string{
@@ -158,7 +189,7 @@ func pages() []*Page {
 				"status [-C FILE] [-n CHANNEL] [--format FORMAT]",
 			},
 			Description: []string{
-				"`cyrus-replication` is Cyrus IMAP 3.6's replication tools rebuilt as one static multi-call binary: `sync_client`, `sync_server`, `sync_reset` and `cyr_synclog`, each a drop-in for Cyrus's program of that name (same flags, exit statuses, syslog lines, imapd.conf options, sync log files and on-disk spool), so that Cyrus's own imapd and lmtpd keep running beside them.",
+				"`cyrus-replication` is Cyrus IMAP 3.6's replication tools rebuilt as one static multi-call binary: `sync_client`, `sync_server`, `sync_reset`, `cyr_synclog` and `squatter-channel` (Cyrus's `squatter -R` and `-f`), each a drop-in for Cyrus's program of that name (same flags, exit statuses, syslog lines, imapd.conf options, sync log files and on-disk spool), so that Cyrus's own imapd and lmtpd keep running beside them.",
 				"The applet is chosen by the name the binary runs as (a chain of symlinks is followed to its last link), or by the first argument: `cyrus-replication sync_client -u fred`. The Debian package links every applet into /usr/lib/cyrus/bin, where Cyrus's `cyrus.conf` and scripts find them. An unknown name lists the applets.",
 				"Build-time defaults follow Debian's Cyrus 3.6 packages: the configuration is " + conf.DefaultPath + ", the syslog ident `cyrus/PROGRAM`, the facility MAIL.",
 			},

@@ -1,0 +1,99 @@
+package squatterchannel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/spool"
+)
+
+// Result is how indexing one mailbox ended, when it did not fail.
+type Result int
+
+// The results, after Cyrus's index_one return codes.
+const (
+	// Done: every message of the mailbox is in its index.
+	Done Result = iota
+	// Again: one batch (search_batchsize messages) was indexed and more
+	// remain (IMAP_AGAIN). Rolling mode re-queues the mailbox on its
+	// channel; -f indexes it again at once, as Cyrus's blocking index_one
+	// does. Only an engine that batches returns it: Cyrus 3.6's SQUAT
+	// engine does not (its flags lack SEARCH_FLAG_CAN_BATCH), it indexes
+	// every message not yet indexed in one go, whatever search_batchsize
+	// says.
+	//
+	// cyrus: imap/search_engines.c search_batch_size,
+	// search_update_mailbox; imap/search_squat.c squat_search_engine (3.6.1)
+	Again
+	// Locked: the mailbox was locked and the open did not block
+	// (IMAP_MAILBOX_LOCKED); it is re-queued.
+	Locked
+	// Nonexistent: the mailbox went away since it was looked up
+	// (IMAP_MAILBOX_NONEXISTENT).
+	Nonexistent
+)
+
+func (r Result) String() string {
+	switch r {
+	case Done:
+		return "done"
+	case Again:
+		return "again"
+	case Locked:
+		return "locked"
+	case Nonexistent:
+		return "nonexistent"
+	}
+	return fmt.Sprintf("Result(%d)", int(r))
+}
+
+// Indexer brings one mailbox's search index up to date: Cyrus's index_one
+// less its log lines, which the loop writes from the outcome. It opens the
+// mailbox read-locked (waiting for the lock when blocking, else returning
+// Locked at once), indexes the messages not yet in the index (expunged
+// ones whose files are still there included; for an engine that batches,
+// up to search_batchsize of them), and closes it.
+//
+// An error from opening the mailbox is an *OpenError; any other error
+// means the mailbox was opened and indexing it failed. Errors are shown
+// in syslog by their text: where Cyrus's error_message() has words for
+// the failure, the text should be those words.
+//
+// IndexMailbox is called for several mailboxes at once with --parallel,
+// never twice at a time for one mailbox.
+type Indexer interface {
+	IndexMailbox(ctx context.Context, mbox string, blocking bool) (Result, error)
+}
+
+// CycleEnder is an Indexer that is told when a cycle's mailboxes are all
+// done (Cyrus's search_end_update, after each rolling cycle and at the end
+// of -f): Cyrus's SQUAT engine logs its totals there ("squat: Total
+// indexed N messages …").
+type CycleEnder interface {
+	EndCycle()
+}
+
+// OpenError is a failure to open the mailbox (logged by Cyrus as "error
+// opening").
+type OpenError struct{ Err error }
+
+func (e *OpenError) Error() string { return e.Err.Error() }
+func (e *OpenError) Unwrap() error { return e.Err }
+
+// Setup is what a NewIndexer gets: the configuration, the spool, the
+// logger and the index-mode options of the command line.
+type Setup struct {
+	Config  *conf.Config
+	Spool   *spool.Spool
+	Log     *slog.Logger
+	Options IndexOptions
+	// Verbose is -v's count.
+	Verbose int
+}
+
+// NewIndexer makes the Indexer for a run, once the configuration is read
+// (Cyrus's search_begin_update). An error ends the run as Cyrus's "could
+// not construct search text receiver" does.
+type NewIndexer func(Setup) (Indexer, error)
