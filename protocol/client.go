@@ -65,7 +65,23 @@ type ClientOptions struct {
 	Trace *Tracer
 	// Logger receives Cyrus's syslog lines.
 	Logger *slog.Logger
+	// StageToArchive is sync_client -a (Cyrus 3.8+): ask the replica to
+	// enable REPLICATION-ARCHIVE, so that it stages uploads on its archive
+	// partition.
+	StageToArchive bool
+	// OnEnable, if set, is told the CAPA_* bits of the APPLY CAPABILITIES
+	// about to be sent (sync_client prints them as "ENABLE 0x…").
+	OnEnable func(capabilities uint)
 }
+
+// Cyrus's CAPA_* bits of the features APPLY CAPABILITIES asks for, as
+// sync_do_enable prints them.
+//
+// cyrus: imap/imap_proxy.h (3.10.2)
+const (
+	CapaSieveMailbox       uint = 1 << 11
+	CapaReplicationArchive uint = 1 << 12
+)
 
 // Client is an established, authenticated replication session.
 type Client struct {
@@ -200,24 +216,62 @@ func (c *Client) afterLogin() error {
 	if c.opts.RequireCompression && c.conn.Compression == "" {
 		return c.fail(ErrNoCompression)
 	}
-	sieve := "SIEVE-MAILBOX"
-	if c.Transport == IMAP {
-		sieve = "X-SIEVE-MAILBOX"
+	if err := c.enable(); err != nil {
+		return c.fail(err)
 	}
+	c.conn.Timeout(0)
+	return nil
+}
+
+// enable sends APPLY CAPABILITIES for what the server offers and the
+// client wants, logging Cyrus's lines. A replica that offers
+// REPLICATION-ARCHIVE but does not enable it gets Cyrus's NOTICE; Cyrus's
+// sync_connect then returns IMAP_REMOTE_DENIED with the session already
+// attached, which replica_connect does not look at: the run carries on.
+//
+// cyrus: imap/sync_support.c sync_connect, sync_do_enable (3.10.2)
+func (c *Client) enable() error {
+	sieve, archive := "SIEVE-MAILBOX", "REPLICATION-ARCHIVE"
+	if c.Transport == IMAP {
+		sieve, archive = "X-SIEVE-MAILBOX", "X-REPLICATION-ARCHIVE"
+	}
+	log := c.opts.Logger
+	var capabilities uint
+	var features []dlist.Value
 	if _, ok := c.Caps[sieve]; ok {
-		resp, err := c.Command(context.Background(), "APPLY", "CAPABILITIES", dlist.List(dlist.String("SIEVE-MAILBOX")))
-		if err != nil {
-			return c.fail(fmt.Errorf("APPLY CAPABILITIES: %w", err))
+		log.Info("Destination supports #sieve mailbox")
+		capabilities |= CapaSieveMailbox
+		features = append(features, dlist.String("SIEVE-MAILBOX"))
+	}
+	if c.opts.StageToArchive {
+		if _, ok := c.Caps[archive]; ok {
+			log.Info("Destination supports replication to archive")
+			capabilities |= CapaReplicationArchive
+			features = append(features, dlist.String("REPLICATION-ARCHIVE"))
+		} else {
+			log.Log(context.Background(), cyruslog.LevelNotice, "Destination doesn't support replication to archive")
 		}
-		for _, it := range resp.Items {
-			if it.Key == "ENABLED" {
-				for _, v := range it.Value.Items() {
-					c.Enabled = append(c.Enabled, v.Text())
-				}
+	}
+	if capabilities == 0 {
+		return nil
+	}
+	if c.opts.OnEnable != nil {
+		c.opts.OnEnable(capabilities)
+	}
+	resp, err := c.Command(context.Background(), "APPLY", "CAPABILITIES", dlist.List(features...))
+	if err != nil {
+		return fmt.Errorf("APPLY CAPABILITIES: %w", err)
+	}
+	for _, it := range resp.Items {
+		if it.Key == "ENABLED" {
+			for _, v := range it.Value.Items() {
+				c.Enabled = append(c.Enabled, v.Text())
 			}
 		}
 	}
-	c.conn.Timeout(0)
+	if capabilities&CapaReplicationArchive != 0 && !c.isEnabled("REPLICATION-ARCHIVE") {
+		log.Log(context.Background(), cyruslog.LevelNotice, "Replication to archive requested but destination didn't enable it")
+	}
 	return nil
 }
 
@@ -245,9 +299,15 @@ func (c *Client) has(name, param string) bool {
 }
 
 // SieveMailbox tells whether the #sieve mailbox is replicated like mail.
-func (c *Client) SieveMailbox() bool {
+func (c *Client) SieveMailbox() bool { return c.isEnabled("SIEVE-MAILBOX") }
+
+// ReplicationArchive tells whether the replica stages uploads on its
+// archive partition (sync_client -a, enabled).
+func (c *Client) ReplicationArchive() bool { return c.isEnabled("REPLICATION-ARCHIVE") }
+
+func (c *Client) isEnabled(feature string) bool {
 	for _, e := range c.Enabled {
-		if strings.EqualFold(e, "SIEVE-MAILBOX") {
+		if strings.EqualFold(e, feature) {
 			return true
 		}
 	}

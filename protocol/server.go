@@ -76,6 +76,13 @@ type ServerOptions struct {
 	FailedLoginPause time.Duration
 	// Timeout is the read timeout (sync_timeout, default 30m).
 	Timeout time.Duration
+	// ReplicationArchive is Cyrus 3.8+'s REPLICATION-ARCHIVE: imapd offers
+	// X-REPLICATION-ARCHIVE after login whatever the configuration.
+	ReplicationArchive bool
+	// ArchiveEnabled is archive_enabled: with ReplicationArchive, the
+	// csync banner offers REPLICATION-ARCHIVE and APPLY CAPABILITIES
+	// enables it.
+	ArchiveEnabled bool
 	// NoLZ4 stops offering LZ4 compression to our own clients.
 	NoLZ4 bool
 	// Handler runs the commands; nil answers every GET, APPLY and RESTORE
@@ -115,6 +122,9 @@ type Session struct {
 	IsAdmin bool
 	// SieveMailbox is on once the client enabled SIEVE-MAILBOX.
 	SieveMailbox bool
+	// Archive is on once the client enabled REPLICATION-ARCHIVE: uploads
+	// are staged on the archive partition.
+	Archive bool
 	// RemoteHost is the client's address, for logs.
 	RemoteHost string
 
@@ -219,12 +229,16 @@ func (s *Session) run(ctx context.Context, tag, verb, key string, arg dlist.Valu
 // applyCapabilities answers APPLY CAPABILITIES: it enables what it knows
 // and always sends the ENABLED line (a Cyrus client needs it).
 //
-// cyrus: imap/sync_support.c sync_apply_capabilities (3.6.1)
+// cyrus: imap/sync_support.c sync_apply_capabilities (3.6.1, 3.10.2)
 func (s *Session) applyCapabilities(arg dlist.Value) []Item {
 	var on []dlist.Value
 	for _, v := range arg.Items() {
 		if strings.EqualFold(v.Text(), "SIEVE-MAILBOX") {
 			s.SieveMailbox = true
+			on = append(on, v)
+		}
+		if strings.EqualFold(v.Text(), "REPLICATION-ARCHIVE") && s.opts.ReplicationArchive && s.opts.ArchiveEnabled {
+			s.Archive = true
 			on = append(on, v)
 		}
 	}

@@ -142,6 +142,10 @@ func (s *Session) banner() error {
 			}
 		}
 		fmt.Fprintf(w, "* SIEVE-MAILBOX\r\n")
+		if s.opts.ReplicationArchive && s.opts.ArchiveEnabled {
+			// cyrus: imap/sync_server.c cmdloop (3.10.2)
+			fmt.Fprintf(w, "* REPLICATION-ARCHIVE\r\n")
+		}
 	}
 	v := s.opts.Version
 	if v == "" {

@@ -47,7 +47,13 @@ func (s *Session) imapCaps() string {
 		}
 		return strings.Join(caps, " ")
 	}
-	return strings.Join(append(caps, "X-REPLICATION", "X-SIEVE-MAILBOX"), " ")
+	caps = append(caps, "X-REPLICATION")
+	if s.opts.ReplicationArchive {
+		// cyrus: imap/imapd.c base_capabilities (3.10.2): offered whether
+		// or not archive_enabled, which only APPLY CAPABILITIES looks at
+		caps = append(caps, "X-REPLICATION-ARCHIVE")
+	}
+	return strings.Join(append(caps, "X-SIEVE-MAILBOX"), " ")
 }
 
 func (s *Session) imapCommand(ctx context.Context, tag, cmd string, c byte) (done bool, err error) {

@@ -17,12 +17,6 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/synclog"
 )
 
-// capaSieveMailbox is Cyrus's CAPA_SIEVE_MAILBOX bit, printed by -v as
-// "ENABLE 0x800" when the replica offers SIEVE-MAILBOX.
-//
-// cyrus: imap/imap_proxy.h (3.6.1)
-const capaSieveMailbox = 0x800
-
 // Exit statuses of sync_client besides cyrus.Exit*.
 const exitFailed = 1
 
@@ -163,10 +157,13 @@ func (r *run) prepare() error {
 		return fatal(r.stderr, r.env, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitSoftware})
 	}
 	d.opts.Logger = r.env.Log
+	d.opts.StageToArchive = r.o.StageToArchive
 	if r.o.Verbose > 1 {
 		d.opts.Trace = &protocol.Tracer{W: r.stderr}
 	}
 	r.d = d
+	// cyrus: imap/sync_support.c sync_do_enable (3.6.1, 3.10.2)
+	d.opts.OnEnable = func(capabilities uint) { r.s.action("ENABLE 0x%x", capabilities) }
 	r.s = &syncer{cfg: cfg, ns: cfg.Namespace(), sp: sp, o: r.o, servername: d.servername, log: r.env.Log,
 		stdout: r.stdout, partition: r.o.Partition, synclog: synclog.NewWriter(cfg, r.env.Log), progress: r.progress}
 	return nil
@@ -190,11 +187,6 @@ func (r *run) connect(ctx context.Context) error {
 		fmt.Fprintln(r.stderr, msg)
 		r.env.Log.Error(msg)
 		return &cyrus.Fatal{Code: exitFailed}
-	}
-	if c.SieveMailbox() {
-		r.env.Log.Info("Destination supports #sieve mailbox")
-		// cyrus: imap/sync_support.c sync_do_enable (3.6.1): CAPA_SIEVE_MAILBOX
-		r.s.action("ENABLE 0x%x", capaSieveMailbox)
 	}
 	if r.o.NoCopyback {
 		if _, err := c.Do(ctx, &protocol.ApplyForce{}); err != nil {

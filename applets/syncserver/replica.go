@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/cyrus-replication/cyrus-replication/dlist"
@@ -102,7 +103,11 @@ func (o *reply) add(b protocol.Body) {
 
 // Files implements protocol.Handler: APPLY MESSAGE's file literals go to
 // the staging area while the line is read.
-func (r *replica) Files(*protocol.Session) dlist.FileFunc { return r.stage.receive }
+func (r *replica) Files(s *protocol.Session) dlist.FileFunc {
+	return func(partition, guidText string, size int64, rd io.Reader) error {
+		return r.stage.receive(partition, guidText, size, rd, s.Archive)
+	}
+}
 
 // Restart implements protocol.Handler: RESTART, EXIT and the end of the
 // session drop what was staged.

@@ -113,13 +113,20 @@ func (st *staging) add(partition string, g guid.GUID, f *staged) {
 // session knows is ever partial. It is not fsynced here: the append that
 // links it into a mailbox syncs it before the index names it.
 //
-// cyrus: imap/dlist.c reservefile (3.6.1)
-func (st *staging) receive(partition, guidText string, size int64, r io.Reader) error {
+// With REPLICATION-ARCHIVE enabled (toArchive) the file is staged on the
+// partition's archive partition, but the record appended from it is not
+// marked archived: Cyrus's sync_apply_message leaves the upload's
+// is_archive unset, so the file is linked (or copied) to the data
+// partition like any other.
+//
+// cyrus: imap/dlist.c reservefile; imap/sync_support.c sync_apply_message
+// (3.6.1, 3.10.2)
+func (st *staging) receive(partition, guidText string, size int64, r io.Reader, toArchive bool) error {
 	g, err := guid.Parse(guidText)
 	if err != nil {
 		return err
 	}
-	d, err := st.dir(partition, false)
+	d, err := st.dir(partition, toArchive)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func TestStagingReceive(t *testing.T) {
 	large := append([]byte("Subject: large\r\n\r\n"), bytes.Repeat([]byte("0123456789abcdef\r\n"), maxBufferedUpload/16)...)
 	for _, msg := range [][]byte{small, large} {
 		g := guid.Sum(msg)
-		if err := st.receive("default", g.String(), int64(len(msg)), bytes.NewReader(msg)); err != nil {
+		if err := st.receive("default", g.String(), int64(len(msg)), bytes.NewReader(msg), false); err != nil {
 			t.Fatalf("receive %d bytes: %v", len(msg), err)
 		}
 		f := st.lookup("default", g)
@@ -52,10 +52,10 @@ func TestStagingReceive(t *testing.T) {
 	bad := []byte("Subject: bad\r\n\r\n")
 	g := guid.Sum(bad)
 	failing := io.MultiReader(bytes.NewReader(bad[:4]), errReader{})
-	if err := st.receive("default", g.String(), int64(len(bad)), failing); err == nil {
+	if err := st.receive("default", g.String(), int64(len(bad)), failing, false); err == nil {
 		t.Error("a failing upload was accepted")
 	}
-	if err := st.receive("default", g.String(), int64(len(bad)+1), bytes.NewReader(bad)); err == nil {
+	if err := st.receive("default", g.String(), int64(len(bad)+1), bytes.NewReader(bad), false); err == nil {
 		t.Error("a short upload was accepted")
 	}
 	if st.lookup("default", g) != nil {
@@ -72,7 +72,7 @@ func TestStagingReceive(t *testing.T) {
 	if err := os.Link(first, linked); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.receive("default", g.String(), int64(len(small)), strings.NewReader(string(small))); err != nil {
+	if err := st.receive("default", g.String(), int64(len(small)), strings.NewReader(string(small)), false); err != nil {
 		t.Fatal(err)
 	}
 	if fi1, _ := os.Stat(first); fi1 != nil {

@@ -191,8 +191,11 @@ func newServer(env *cyrus.Env, o *Options) (*server, error) {
 		AllowPlaintext:   cfg.AllowPlaintext() || o.SSF > 0,
 		FailedLoginPause: cfg.FailedLoginPause(),
 		Timeout:          cfg.SyncTimeout(),
-		Limits:           &limits,
-		Logger:           env.Log,
+		// cyrus: imap/sync_server.c cmdloop (3.10.2); 3.6 has none of it
+		ReplicationArchive: cfg.Version.AtLeast(conf.V3_10),
+		ArchiveEnabled:     cfg.ArchiveEnabled(),
+		Limits:             &limits,
+		Logger:             env.Log,
 	}
 	return s, nil
 }
