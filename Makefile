@@ -64,7 +64,7 @@ cyrus310: cyrus
 # against 3.10 (about 5 minutes) and against each of MIXED_PAIRS (the
 # upgrade pair, a 3.6 master with a 3.10 replica: about 3 minutes). More:
 # make integration310 CYRUS310_TESTS=. MIXED_PAIRS="3.6-3.10 3.10-3.6".
-CYRUS310_TESTS ?= ^(TestSyncClientScenarios|TestSyncServerScenarios|TestSyncServerSpoolLikeCyrus|TestSyncServerGetLikeCyrus|TestConfMatchesCyrInfo|TestConfErrorsMatchCyrus|TestCyrSynclog.*|TestSpoolLifecycle|TestSpoolRead|TestSpoolStores|TestRollingFileItems|TestRollingLive|TestRollingUnderMaster|TestRollingBackground|TestRollingSignals|TestRollingTwoChannels|TestSyncClientTermWhileConnecting|TestClientSTARTTLSAgainstCyrus|TestPwcheckSasldbTools|TestSyncClientScenarioVerboseLikeCyrus|TestSyncServerDiskFull)$$
+CYRUS310_TESTS ?= ^(TestSyncClientScenarios|TestSyncServerScenarios|TestSyncServerSpoolLikeCyrus|TestSyncServerGetLikeCyrus|TestConfMatchesCyrInfo|TestConfErrorsMatchCyrus|TestCyrSynclog.*|TestSpoolLifecycle|TestSpoolRead|TestSpoolStores|TestRollingFileItems|TestRollingLive|TestRollingUnderMaster|TestRollingBackground|TestRollingSignals|TestRollingTwoChannels|TestSyncClientTermWhileConnecting|TestClientSTARTTLSAgainstCyrus|TestPwcheckSasldbTools|TestSyncClientScenarioVerboseLikeCyrus|TestSyncServerDiskFull|TestArchive.*)$$
 MIXED_TESTS    ?= ^(TestSyncClientScenarios|TestSyncServerScenarios)$$
 MIXED_PAIRS    ?= 3.6-3.10
 integration310: cyrus310

@@ -39,11 +39,17 @@ func newPair(t testing.TB, syncServer string, extra ...string) *Pair {
 // syncServer, if not "", is the replica's csync service program.
 func NewPairOf(t testing.TB, m, r *Cyrus, syncServer string, extra ...string) *Pair {
 	t.Helper()
+	return NewPairIn(t, TempDir(t), m, r, syncServer, nil, extra...)
+}
+
+// NewPairIn is NewPairOf under base, with replicaExtra lines in the
+// replica's imapd.conf.
+func NewPairIn(t testing.TB, base string, m, r *Cyrus, syncServer string, replicaExtra []string, extra ...string) *Pair {
+	t.Helper()
 	if m.Version != V36 || r.Version != V36 {
 		t.Logf("Cyrus %s master, Cyrus %s replica", m.Version, r.Version)
 	}
-	base := TempDir(t)
-	replica := NewInstanceOf(t, r, base, "replica")
+	replica := NewInstanceOf(t, r, base, "replica", replicaExtra...)
 	if syncServer != "" {
 		replica.SyncServer = syncServer
 		replica.WriteConfigs(t)
