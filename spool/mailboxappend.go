@@ -99,15 +99,12 @@ func (w *MailboxWriter) AppendMessage(rec index.Record, body io.Reader, ce Cache
 	if err := w.writeMessage(to, body, rec.Size, rec.GUID); err != nil {
 		return fmt.Errorf("spool: %s uid %d: %w", w.e.Name, rec.UID, err)
 	}
-	if err := w.openCache(); err != nil {
+	off, err := w.appendCache(false, ce.Bytes)
+	if err != nil {
 		return err
 	}
-	if _, err := w.cache.WriteAt(ce.Bytes, w.cacheEnd); err != nil {
-		return fmt.Errorf("spool: %s: append to %s: %w", w.e.Name, w.cache.Name(), err)
-	}
-	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = uint64(w.cacheEnd), ce.CRC, ce.Version
+	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = off, ce.CRC, ce.Version
 	rec.HeaderSize, rec.SentDate, rec.GMTime = ce.HeaderSize, ce.SentDate, ce.GMTime
-	w.cacheEnd += int64(len(ce.Bytes))
 	return w.appendRecord(&rec, to, false)
 }
 

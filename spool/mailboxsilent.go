@@ -56,15 +56,12 @@ func (w *MailboxWriter) AppendStaged(rec index.Record, path string, ce CacheEntr
 	}
 	w.newFiles = append(w.newFiles, to)
 	w.toSync = append(w.toSync, to)
-	if err := w.openCache(); err != nil {
+	off, err := w.appendCache(rec.Archived(), ce.Bytes)
+	if err != nil {
 		return err
 	}
-	if _, err := w.cache.WriteAt(ce.Bytes, w.cacheEnd); err != nil {
-		return fmt.Errorf("spool: %s: append to %s: %w", w.e.Name, w.cache.Name(), err)
-	}
-	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = uint64(w.cacheEnd), ce.CRC, ce.Version
+	rec.CacheOffset, rec.CacheCRC, rec.CacheVersion = off, ce.CRC, ce.Version
 	rec.HeaderSize, rec.SentDate, rec.GMTime = ce.HeaderSize, ce.SentDate, ce.GMTime
-	w.cacheEnd += int64(len(ce.Bytes))
 	return w.appendRecord(&rec, to, silent)
 }
 

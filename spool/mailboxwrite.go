@@ -50,8 +50,9 @@ type MailboxWriter struct {
 	changed map[int]bool
 	annots  map[uint32][]Annotation
 
-	cache    *os.File
-	cacheEnd int64
+	// caches are cyrus.cache and the archive cache, open for appending
+	// (the same one when there is no archive partition).
+	caches [2]*cacheFile
 
 	dirty, modseqDirty, headerDirty bool
 	lastUpdated                     int64
@@ -460,9 +461,11 @@ func (w *MailboxWriter) Abort() {
 
 func (w *MailboxWriter) release() {
 	w.abortAnnotations()
-	if w.cache != nil {
-		w.cache.Close()
-		w.cache = nil
+	for i, c := range w.caches {
+		if c != nil && (i == 0 || c != w.caches[0]) {
+			c.f.Close()
+		}
+		w.caches[i] = nil
 	}
 	if w.idx != nil {
 		w.idx.Close() // drops the OFD lock
@@ -488,9 +491,11 @@ func (w *MailboxWriter) Commit() (changed bool, err error) {
 	if err := w.commitSieve(); err != nil {
 		return false, w.fail(err)
 	}
-	if w.cache != nil {
-		if err := w.cache.Sync(); err != nil {
-			return false, w.fail(fmt.Errorf("fsync %s: %w", w.cache.Name(), err))
+	for i, c := range w.caches {
+		if c != nil && (i == 0 || c != w.caches[0]) {
+			if err := c.f.Sync(); err != nil {
+				return false, w.fail(fmt.Errorf("fsync %s: %w", c.f.Name(), err))
+			}
 		}
 	}
 	if err := w.syncNewFiles(); err != nil {
@@ -546,14 +551,55 @@ func (w *MailboxWriter) fail(err error) error {
 	return fmt.Errorf("spool: commit %s: %w", w.e.Name, err)
 }
 
-// openCache opens cyrus.cache (or the archive cache) for appending.
-func (w *MailboxWriter) openCache() error {
-	if w.cache != nil {
+// cacheFile is a cache file open for appending at end.
+type cacheFile struct {
+	f   *os.File
+	end int64
+}
+
+// appendCache writes a cache entry at the end of the cache file the record
+// keeps it in — the archive cache for an archived record, as Cyrus's
+// mailbox_cachefile chooses — and returns its offset.
+//
+// cyrus: imap/mailbox.c mailbox_cachefile, mailbox_append_cache (3.6.1)
+func (w *MailboxWriter) appendCache(archived bool, entry []byte) (uint64, error) {
+	i := 0
+	if archived {
+		i = 1
+	}
+	if w.caches[i] == nil {
+		if err := w.openCache(i); err != nil {
+			return 0, err
+		}
+	}
+	c := w.caches[i]
+	if _, err := c.f.WriteAt(entry, c.end); err != nil {
+		return 0, fmt.Errorf("spool: %s: append to %s: %w", w.e.Name, c.f.Name(), err)
+	}
+	off := uint64(c.end)
+	c.end += int64(len(entry))
+	return off, nil
+}
+
+// openCache opens cyrus.cache (i 0) or the archive cache (i 1).
+func (w *MailboxWriter) openCache(i int) error {
+	paths := [2]string{}
+	for j, mf := range []MetaFile{MetaCache, MetaArchiveCache} {
+		p, err := w.s.MetaPath(w.e, mf)
+		if err != nil {
+			return err
+		}
+		paths[j] = p
+	}
+	if other := w.caches[1-i]; other != nil && paths[0] == paths[1] {
+		w.caches[i] = other
 		return nil
 	}
-	path, err := w.s.MetaPath(w.e, MetaCache)
-	if err != nil {
-		return err
+	path := paths[i]
+	if i == 1 {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("spool: %s: %w", w.e.Name, err)
+		}
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -573,7 +619,10 @@ func (w *MailboxWriter) openCache() error {
 		f.Close()
 		return fmt.Errorf("spool: %s: %w", path, err)
 	}
-	w.cache, w.cacheEnd = f, end
+	w.caches[i] = &cacheFile{f: f, end: end}
+	if paths[0] == paths[1] {
+		w.caches[1-i] = w.caches[i]
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
@@ -273,10 +274,15 @@ func (r *replica) appendStaged(w *spool.MailboxWriter, rec index.Record, annots 
 		cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: guid mismatch on parse", "sync_append_copyfile", "filename", st.path, "guid", msg.GUID.String())
 		return fmt.Errorf("staged file %s has GUID %s, the record says %s", st.path, msg.GUID, rec.GUID)
 	}
+	// put back to the archive a file found there, and archive what this
+	// server would archive now anyway
 	if st.archived {
 		rec.InternalFlags |= index.FlagArchived
 	}
 	rec.Size = msg.Size
+	if shouldArchive(r.sp.Config(), w.Entry(), &rec, time.Now()) {
+		rec.InternalFlags |= index.FlagArchived
+	}
 	ce := spool.CacheEntry{Bytes: msg.Entry, CRC: msg.CRC, Version: msg.CacheVersion, HeaderSize: msg.HeaderSize,
 		SentDate: msg.SentDate, GMTime: msg.GMTime}
 	if err := w.AppendStaged(rec, st.path, ce, silent); err != nil {
