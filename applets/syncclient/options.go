@@ -68,7 +68,8 @@ type Options struct {
 	// RequireCompression is -z.
 	RequireCompression bool
 	// StageToArchive is -a (Cyrus 3.8+): ask the replica to enable
-	// REPLICATION-ARCHIVE (it then stages uploads on its archive partition).
+	// REPLICATION-ARCHIVE (it then stages uploads on its archive
+	// partition); without effect when serving Cyrus 3.6.
 	StageToArchive bool
 	// Poll is --poll (ours): the rolling loop only looks for the sync log
 	// once a cycle, as Cyrus does, instead of also waking when it is
@@ -123,7 +124,7 @@ var flags = &getopt.Table{
 		{Short: 'A', Long: "all-users", Help: "mode: every mailbox (operand: internal name prefix)"},
 		{Short: 'p', Long: "dest-partition", Arg: "PARTITION", Help: "replica PARTITION for -u and -m"},
 		{Short: '1', Long: "rolling-once", Help: "rolling: one log file, then exit"},
-		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "ask the replica to stage uploads on its archive partition (REPLICATION-ARCHIVE)"},
+		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "ask the replica to stage uploads on its archive partition (REPLICATION-ARCHIVE; no effect serving 3.6)"},
 		{Long: "poll", Ours: true, Help: "rolling: look for the sync log once a cycle (-d), as Cyrus does; by default also as soon as it is written"},
 		{Short: 'h', Long: "help", Ours: true, Help: "print this help and exit"},
 	},

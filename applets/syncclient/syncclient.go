@@ -157,7 +157,8 @@ func (r *run) prepare() error {
 		return fatal(r.stderr, r.env, &cyrus.Fatal{Msg: err.Error(), Code: cyrus.ExitSoftware})
 	}
 	d.opts.Logger = r.env.Log
-	d.opts.StageToArchive = r.o.StageToArchive
+	// -a is Cyrus 3.8's; serving 3.6 we accept it without effect, as before
+	d.opts.StageToArchive = r.o.StageToArchive && cfg.Version.AtLeast(conf.V3_10)
 	if r.o.Verbose > 1 {
 		d.opts.Trace = &protocol.Tracer{W: r.stderr}
 	}
