@@ -188,6 +188,9 @@ func TestArchiveSyncClient(t *testing.T) {
 
 	cyrus, ours := newArchivePair(t, v, "", true), newArchivePair(t, v, "", true)
 	both(cyrus, ours, "-v", "-l", "-a", "-u", archiveUser)
+	cyrus.Master.Deliver(t, archiveUser, 1)
+	ours.Master.Deliver(t, archiveUser, 1)
+	both(cyrus, ours, "-v", "-l", "-a", "-n", "imap", "-u", archiveUser)
 	samePlacement(t, "archiving replica", cyrus.Replica, ours.Replica)
 	SameUser(t, ours.Master, ours.Replica, archiveUser)
 	ours.CyrusHasNothingToSend(t, "-u", archiveUser)

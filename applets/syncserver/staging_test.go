@@ -88,3 +88,32 @@ func TestStagingReceive(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+// TestStagingReceiveToArchive: with REPLICATION-ARCHIVE enabled an upload
+// is staged on the archive partition (dlist_reserve_path with isarchive),
+// yet not marked archived (sync_apply_message leaves is_archive unset);
+// reset removes that staging directory too.
+func TestStagingReceiveToArchive(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "archive")
+	srv, dir := newTestServer(t, "archive_enabled: 1", "archivepartition-default: "+archive)
+	st := newStaging(srv.spool, "test", slog.New(slog.DiscardHandler))
+	msg := []byte("Subject: to the archive\r\n\r\nbody\r\n")
+	g := guid.Sum(msg)
+	if err := st.receive("default", g.String(), int64(len(msg)), bytes.NewReader(msg), true); err != nil {
+		t.Fatal(err)
+	}
+	f := st.lookup("default", g)
+	if f == nil {
+		t.Fatal("not staged")
+	}
+	if want := filepath.Join(archive, "sync.", "test", g.String()); f.path != want || f.archived {
+		t.Errorf("staged at %s (archived %v), want %s, not archived", f.path, f.archived, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "spool", "sync.", "test")); !os.IsNotExist(err) {
+		t.Errorf("a staging directory on the data partition: %v", err)
+	}
+	st.reset()
+	if _, err := os.Stat(filepath.Join(archive, "sync.", "test")); !os.IsNotExist(err) {
+		t.Errorf("reset left the archive staging directory: %v", err)
+	}
+}
