@@ -62,10 +62,10 @@ var registry = map[string]Applet{
 	}, Flags: squatterchannel.Flags()},
 }
 
-// SquatIndexer makes squatter-channel's search indexer. It is nil until
-// the native SQUAT indexer is wired in; squatter-channel then refuses to
-// start (only --help and command-line errors work).
-var SquatIndexer squatterchannel.NewIndexer
+// SquatIndexer makes squatter-channel's search indexer: the native SQUAT
+// indexer. Tests may set another (or nil: squatter-channel then refuses
+// to start).
+var SquatIndexer squatterchannel.NewIndexer = squatterchannel.Native
 
 // Names lists the applets, sorted.
 func Names() []string {

@@ -61,7 +61,29 @@ type Options struct {
 	// Log, if set, gets Cyrus's LOG_ERR messages for an old index that
 	// forces a full update.
 	Log *slog.Logger
+	// Stats, if set, is filled in as Cyrus's SQUAT engine counts.
+	Stats *Stats
 }
+
+// Stats is what Cyrus's SQUAT engine counts for its "squat: <mailbox>
+// indexed N messages (B bytes) into I index bytes" line: the messages
+// extracted, the text bytes of the documents written (a document's text
+// counts once it reaches a word's length, as append_text opens it), and
+// the size of the new index.
+// cyrus: imap/search_squat.c begin_message, do_append, end_mailbox (3.6.1)
+type Stats struct {
+	Messages, Bytes, IndexBytes int64
+}
+
+// OpenError is a failure to lock or read the mailbox before indexing
+// began (Cyrus's "error opening").
+type OpenError struct {
+	Mailbox string
+	Err     error
+}
+
+func (e *OpenError) Error() string { return "squatindex: open " + e.Mailbox + ": " + e.Err.Error() }
+func (e *OpenError) Unwrap() error { return e.Err }
 
 // IndexMailbox updates the SQUAT index of the mailbox with internal name
 // intname. Messages are taken in UID order, expunged ones included,
@@ -74,8 +96,11 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 		return 0, errors.New("squatindex: no extractor")
 	}
 	release, res, err := lockMailbox(ctx, sp, intname, opt.Blocking)
-	if err != nil || res != Done {
-		return res, err
+	if err != nil {
+		return res, &OpenError{intname, err}
+	}
+	if res != Done {
+		return res, nil
 	}
 	defer release()
 
@@ -84,7 +109,7 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 		return Nonexistent, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("squatindex: %w", err)
+		return 0, &OpenError{intname, err}
 	}
 	if m.IndexVersion == 0 {
 		return Nonexistent, nil
@@ -133,13 +158,27 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 			break
 		}
 		docs = append(docs, d...)
+		if opt.Stats != nil {
+			opt.Stats.Messages++
+			for _, doc := range d {
+				if len(doc.Text) >= squat.WordSize {
+					opt.Stats.Bytes += int64(len(doc.Text))
+				}
+			}
+		}
 	}
 
 	err = squat.WriteFile(path, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		defer func() {
+			if opt.Stats != nil {
+				opt.Stats.IndexBytes += cw.n
+			}
+		}()
 		if old != nil {
-			return squat.Update(w, old, m.UIDValidity, docs)
+			return squat.Update(cw, old, m.UIDValidity, docs)
 		}
-		return squat.Build(w, m.UIDValidity, docs)
+		return squat.Build(cw, m.UIDValidity, docs)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, err)
@@ -203,7 +242,7 @@ func lockMailbox(ctx context.Context, sp *spool.Spool, intname string, blocking 
 			return nil, Locked, nil
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("squatindex: %w", err)
+			return nil, 0, fmt.Errorf("lock %s: %w", name, err)
 		}
 		return l, Done, nil
 	}
@@ -236,4 +275,16 @@ func lockMailbox(ctx context.Context, sp *spool.Spool, intname string, blocking 
 	}
 	locks = append(locks, l)
 	return release, Done, nil
+}
+
+// countingWriter counts what passes through it: the new index's size.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
