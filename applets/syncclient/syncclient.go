@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
@@ -96,6 +97,10 @@ type run struct {
 	state *clientState
 	// progress is the progress line of -A and -u; nil: none.
 	progress *progress
+	// workerErr is stderr shared by the workers (--workers > 1).
+	workerErr *syncWriter
+	// mu guards failed and the state when workers report.
+	mu sync.Mutex
 }
 
 func (r *run) main(ctx context.Context) error {
@@ -174,10 +179,13 @@ func (r *run) prepare() error {
 
 // connect opens the session (retrying as Cyrus does) and, with -O, turns
 // on force mode.
-func (r *run) connect(ctx context.Context) error {
-	c, err := r.d.connect(ctx)
+func (r *run) connect(ctx context.Context) error { return r.connectTo(ctx, r.s, r.d) }
+
+// connectTo is connect for the syncer s (a worker) with the dialer d.
+func (r *run) connectTo(ctx context.Context, s *syncer, d *dialer) error {
+	c, err := d.connect(ctx)
 	if errors.Is(err, protocol.ErrNoCompression) {
-		msg := fmt.Sprintf("Failed to enable compression to server '%s'", r.d.servername)
+		msg := fmt.Sprintf("Failed to enable compression to server '%s'", d.servername)
 		fmt.Fprintln(r.stderr, msg)
 		r.env.Log.Error(msg)
 		return &cyrus.Fatal{Code: exitFailed}
@@ -186,7 +194,7 @@ func (r *run) connect(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return &cyrus.Fatal{Code: cyrus.ExitTempFail}
 		}
-		msg := fmt.Sprintf("Can not connect to server '%s'", r.d.servername)
+		msg := fmt.Sprintf("Can not connect to server '%s'", d.servername)
 		fmt.Fprintln(r.stderr, msg)
 		r.env.Log.Error(msg)
 		return &cyrus.Fatal{Code: exitFailed}
@@ -194,7 +202,7 @@ func (r *run) connect(ctx context.Context) error {
 	if c.SieveMailbox() {
 		r.env.Log.Info("Destination supports #sieve mailbox")
 		// cyrus: imap/sync_support.c sync_do_enable (3.6.1): CAPA_SIEVE_MAILBOX
-		r.s.action("ENABLE 0x%x", capaSieveMailbox)
+		s.action("ENABLE 0x%x", capaSieveMailbox)
 	}
 	if r.o.NoCopyback {
 		if _, err := c.Do(ctx, &protocol.ApplyForce{}); err != nil {
@@ -203,7 +211,7 @@ func (r *run) connect(ctx context.Context) error {
 			return &cyrus.Fatal{Code: exitFailed}
 		}
 	}
-	r.s.c = c
+	s.c = c
 	return nil
 }
 
@@ -224,6 +232,8 @@ func (r *run) objects() ([]string, error) {
 // bail reports a failed object as Cyrus does ("bailing out!", although it
 // carries on with the next one) and remembers to exit 1.
 func (r *run) bail(what string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.o.Verbose > 0 {
 		fmt.Fprintf(r.stderr, "Error from %s: bailing out!\n", what)
 	}
@@ -237,6 +247,9 @@ func (r *run) users(ctx context.Context) error {
 		return err
 	}
 	r.progress.setTotal(len(users))
+	if r.o.Workers > 1 && len(users) > 1 {
+		return r.usersParallel(ctx, users)
+	}
 	for _, u := range users {
 		if ctx.Err() != nil {
 			break
@@ -291,6 +304,9 @@ func (r *run) all(ctx context.Context) error {
 	prefix := ""
 	if len(r.o.Objects) > 0 {
 		prefix = r.o.Objects[0]
+	}
+	if r.o.Workers > 1 {
+		return r.allParallel(ctx, prefix)
 	}
 	list, err := r.s.sp.MailboxList()
 	if err != nil {
