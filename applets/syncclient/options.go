@@ -76,7 +76,7 @@ type Options struct {
 	Poll bool
 	// Workers is --workers (ours): how many users are replicated at once,
 	// each worker over its own connection, in -u, -A and rolling mode;
-	// 1 is Cyrus's single serial connection.
+	// 1 (or 0) is Cyrus's single serial connection.
 	Workers int
 	// Objects are the operands: users, mailboxes, or an -A prefix.
 	Objects []string
@@ -135,7 +135,7 @@ var flags = &getopt.Table{
 		{Short: '1', Long: "rolling-once", Help: "rolling: one log file, then exit"},
 		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "accepted, no effect yet (Cyrus: stage uploads on the replica's archive partition)"},
 		{Long: "poll", Ours: true, Help: "rolling: look for the sync log once a cycle (-d), as Cyrus does; by default also as soon as it is written"},
-		{Long: "workers", Arg: "N", Ours: true, Help: fmt.Sprintf("-u, -A, rolling: replicate N users at once, each over its own connection (%d; 1: one connection, as Cyrus does)", DefaultWorkers)},
+		{Long: "workers", Arg: "N", Ours: true, Help: fmt.Sprintf("-u, -A, rolling: replicate N users at once, each over its own connection; 1: one connection, as Cyrus does (default %d, but 1 with -v or -l, whose lines are then Cyrus's in Cyrus's order)", DefaultWorkers)},
 		{Short: 'h', Long: "help", Ours: true, Help: "print this help and exit"},
 	},
 }
@@ -166,7 +166,7 @@ func ParseArgs(args []string) (*Options, error) {
 			firstErr = ge.After
 		}
 	}
-	o := &Options{Timeout: 600, Workers: DefaultWorkers}
+	o := &Options{Timeout: 600}
 	for i, opt := range opts {
 		if i >= firstErr {
 			break
@@ -186,6 +186,14 @@ func ParseArgs(args []string) (*Options, error) {
 		return nil, &UsageError{Message: "No replication mode specified"}
 	}
 	o.Objects = operands
+	if o.Workers == 0 {
+		// -v and -l print each action: without --workers they show
+		// Cyrus's transcript, in Cyrus's order.
+		o.Workers = DefaultWorkers
+		if o.Verbose > 0 || o.VerboseLogging {
+			o.Workers = 1
+		}
+	}
 	return o, nil
 }
 

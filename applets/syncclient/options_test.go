@@ -13,12 +13,12 @@ func TestParseArgs(t *testing.T) {
 		want Options
 	}{
 		{[]string{"-u", "fred"}, Options{Workers: DefaultWorkers, Mode: ModeUsers, Timeout: 600, Objects: []string{"fred"}}},
-		{[]string{"-vv", "-nchan", "-u", "fred", "bob"}, Options{Workers: DefaultWorkers, Mode: ModeUsers, Verbose: 2, Channel: "chan", Timeout: 600, Objects: []string{"fred", "bob"}}},
-		{[]string{"fred", "-v", "-n", "chan", "-u"}, Options{Workers: DefaultWorkers, Mode: ModeUsers, Verbose: 1, Channel: "chan", Timeout: 600, Objects: []string{"fred"}}},
+		{[]string{"-vv", "-nchan", "-u", "fred", "bob"}, Options{Workers: 1, Mode: ModeUsers, Verbose: 2, Channel: "chan", Timeout: 600, Objects: []string{"fred", "bob"}}},
+		{[]string{"fred", "-v", "-n", "chan", "-u"}, Options{Workers: 1, Mode: ModeUsers, Verbose: 1, Channel: "chan", Timeout: 600, Objects: []string{"fred"}}},
 		{[]string{"-C/etc/x.conf", "-S", "replica:2005", "-m", "user/fred/Sent", "--", "-odd"},
 			Options{Workers: DefaultWorkers, Mode: ModeMailbox, Config: "/etc/x.conf", Server: "replica:2005", Timeout: 600, Objects: []string{"user/fred/Sent", "-odd"}}},
 		{[]string{"-A", "-N", "-z", "-O", "-L", "-l", "-o", "user.a"},
-			Options{Workers: DefaultWorkers, Mode: ModeAll, SkipLocked: true, RequireCompression: true, NoCopyback: true, LocalOnly: true, VerboseLogging: true, ConnectOnce: true, Timeout: 600, Objects: []string{"user.a"}}},
+			Options{Workers: 1, Mode: ModeAll, SkipLocked: true, RequireCompression: true, NoCopyback: true, LocalOnly: true, VerboseLogging: true, ConnectOnce: true, Timeout: 600, Objects: []string{"user.a"}}},
 		{[]string{"-r", "-t", "30x", "-d5", "-1", "-F", "/stop"}, Options{Workers: DefaultWorkers, Mode: ModeRolling, Background: true, Timeout: 30, Delay: 5, Once: true, ShutdownFile: "/stop"}},
 		{[]string{"-R", "-f", "-"}, Options{Workers: DefaultWorkers, Mode: ModeRolling, InputFile: "-", Timeout: 600}},
 		{[]string{"-R", "--poll", "-n", "c"}, Options{Workers: DefaultWorkers, Mode: ModeRolling, Poll: true, Channel: "c", Timeout: 600}},
@@ -26,6 +26,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-s", "-w", "3", "fred"}, Options{Workers: DefaultWorkers, Mode: ModeMeta, DelayedStartup: 3, Timeout: 600, Objects: []string{"fred"}}},
 		{[]string{"-u", "--workers", "8", "fred"}, Options{Workers: 8, Mode: ModeUsers, Timeout: 600, Objects: []string{"fred"}}},
 		{[]string{"-A", "--workers=0"}, Options{Workers: 1, Mode: ModeAll, Timeout: 600}},
+		{[]string{"-A", "-v", "--workers=3"}, Options{Workers: 3, Verbose: 1, Mode: ModeAll, Timeout: 600}},
 	} {
 		got, err := ParseArgs(tc.args)
 		if err != nil {

@@ -24,7 +24,7 @@ func (r *run) parallel(ctx context.Context, units []unit) error {
 	wrapped := make([]unit, len(units))
 	for i, u := range units {
 		wrapped[i] = unit{keys: u.keys, do: func(ctx context.Context, s *syncer) error {
-			if err := r.connectWorker(ctx, s); err != nil {
+			if err := r.connectWorker(ctx, s, false); err != nil {
 				mu.Lock()
 				if fatalErr == nil {
 					fatalErr = err

@@ -126,8 +126,11 @@ func (r *run) newWorkers(n int) []*syncer {
 }
 
 // connectWorker opens s's connection if it has none: as connect does for
-// the first, each other with its own trace.
-func (r *run) connectWorker(ctx context.Context, s *syncer) error {
+// the first, each other with its own trace, once only with once. The
+// other workers' sessions do not repeat the first's "ENABLE" line and
+// "Destination supports #sieve mailbox" note: -v and syslog show one
+// connection's worth of them, as Cyrus's.
+func (r *run) connectWorker(ctx context.Context, s *syncer, once bool) error {
 	if s.c != nil {
 		return nil
 	}
@@ -135,10 +138,11 @@ func (r *run) connectWorker(ctx context.Context, s *syncer) error {
 		return r.connect(ctx)
 	}
 	d := *r.d
+	d.once = once
 	if r.o.Verbose > 1 && r.workerErr != nil {
 		d.opts.Trace = &protocol.Tracer{W: &lineWriter{w: r.workerErr}}
 	}
-	return r.connectTo(ctx, s, &d)
+	return r.connectTo(ctx, s, &d, true)
 }
 
 // closeWorkers ends the workers' sessions but the first's.

@@ -137,6 +137,10 @@ type daemon struct {
 	ws                   []*syncer
 	retry                map[string]*retrying
 	retryFirst, retryMax time.Duration
+	// own is the log as our last write back to it left it; foreign tells
+	// that someone else wrote to it during the cycle.
+	own     os.FileInfo
+	foreign bool
 }
 
 // run connects (retrying as long as it takes) and works until the work

@@ -164,6 +164,7 @@ func (d *daemon) processParallel(ctx context.Context, p *synclog.Parser) (n int,
 		d.ws = r.newWorkers(r.o.Workers)
 	}
 	now := d.now()
+	d.own, d.foreign = nil, false
 	durable := context.WithoutCancel(ctx)
 	var run []*logPart
 	for _, part := range r.s.splitItems(items) {
@@ -220,7 +221,7 @@ func (d *daemon) processParallel(ctx context.Context, p *synclog.Parser) (n int,
 // replica is gone.
 func (d *daemon) runPart(ctx context.Context, s *syncer, part *logPart) partResult {
 	r := d.r
-	if err := r.connectWorker(ctx, s); err != nil {
+	if err := r.connectWorker(ctx, s, true); err != nil {
 		return partResult{err: err, gone: true}
 	}
 	err := s.runLog(ctx, part.items, s)
@@ -235,13 +236,20 @@ func (d *daemon) runPart(ctx context.Context, s *syncer, part *logPart) partResu
 	return partResult{err: err}
 }
 
-// requeue writes items back to our own channel's log (each fsynced).
+// requeue writes items back to our own channel's log (each fsynced). It
+// notes the log as each write left it, and whether someone else wrote to
+// it since (then the next cycle must not wait).
 func (d *daemon) requeue(ctx context.Context, items []synclog.Item) error {
 	s := d.r.s
 	for _, it := range items {
+		if st, err := os.Stat(d.reader.LogFile); err == nil &&
+			(d.own == nil || !os.SameFile(st, d.own) || st.Size() != d.own.Size()) {
+			d.foreign = true
+		}
 		if err := s.synclog.LogChannel(ctx, d.r.o.Channel, it); err != nil {
 			return fmt.Errorf("re-queueing %s: %w", it.Type, err)
 		}
+		d.own, _ = os.Stat(d.reader.LogFile)
 	}
 	return nil
 }
@@ -316,8 +324,13 @@ func (d *daemon) retryState() []synclog.RetryUser {
 
 // pauseAfterWrite waits after a cycle that wrote items back to our own
 // log: up to holdPoll (or the minimum cycle, or the next retry), less if
-// the log grows beyond what we wrote.
+// the log grows beyond what we wrote. Items others wrote meanwhile are
+// taken at once (after the minimum cycle).
 func (d *daemon) pauseAfterWrite(ctx context.Context, cycleStart time.Time) {
+	if d.foreign {
+		d.pause(ctx, d.minDelta-d.now().Sub(cycleStart), true)
+		return
+	}
 	wait := holdPoll
 	if rest := d.minDelta - d.now().Sub(cycleStart); rest > wait {
 		wait = rest
@@ -326,7 +339,11 @@ func (d *daemon) pauseAfterWrite(ctx context.Context, cycleStart time.Time) {
 			wait = max(until, idlePoll)
 		}
 	}
-	st, err := os.Stat(d.reader.LogFile)
+	st, err := d.own, error(nil)
+	if st == nil {
+		// Only deferrals (written by the workers): the log as it is now.
+		st, err = os.Stat(d.reader.LogFile)
+	}
 	if d.waker == nil || err != nil {
 		sleepInterruptible(ctx, wait, d.r.hup)
 		return

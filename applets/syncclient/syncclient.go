@@ -179,10 +179,11 @@ func (r *run) prepare() error {
 
 // connect opens the session (retrying as Cyrus does) and, with -O, turns
 // on force mode.
-func (r *run) connect(ctx context.Context) error { return r.connectTo(ctx, r.s, r.d) }
+func (r *run) connect(ctx context.Context) error { return r.connectTo(ctx, r.s, r.d, false) }
 
-// connectTo is connect for the syncer s (a worker) with the dialer d.
-func (r *run) connectTo(ctx context.Context, s *syncer, d *dialer) error {
+// connectTo is connect for the syncer s (a worker) with the dialer d;
+// quiet leaves out the notes of a #sieve mailbox.
+func (r *run) connectTo(ctx context.Context, s *syncer, d *dialer, quiet bool) error {
 	c, err := d.connect(ctx)
 	if errors.Is(err, protocol.ErrNoCompression) {
 		msg := fmt.Sprintf("Failed to enable compression to server '%s'", d.servername)
@@ -199,7 +200,7 @@ func (r *run) connectTo(ctx context.Context, s *syncer, d *dialer) error {
 		r.env.Log.Error(msg)
 		return &cyrus.Fatal{Code: exitFailed}
 	}
-	if c.SieveMailbox() {
+	if c.SieveMailbox() && !quiet {
 		r.env.Log.Info("Destination supports #sieve mailbox")
 		// cyrus: imap/sync_support.c sync_do_enable (3.6.1): CAPA_SIEVE_MAILBOX
 		s.action("ENABLE 0x%x", capaSieveMailbox)

@@ -301,10 +301,14 @@ func TestRollingUserRetry(t *testing.T) {
 	})
 	// Waiting: the item is back in the log, the state file says so, and a
 	// new user goes on meanwhile.
-	st, err := synclog.ReadClientState(fx.syncDir)
-	if err != nil || st == nil || len(st.Retrying) != 1 || st.Retrying[0].User != "bad" || st.Retrying[0].Attempts != 1 ||
-		st.Retrying[0].Error != "The remote Server(s) denied the operation" {
-		t.Errorf("state while waiting: %+v %v", st, err)
+	var st *synclog.ClientState
+	eventually(t, "the state file", func() bool {
+		st, _ = synclog.ReadClientState(fx.syncDir)
+		return st != nil && !st.LastCycle.IsZero()
+	})
+	if len(st.Retrying) != 1 || st.Retrying[0].User != "bad" || st.Retrying[0].Attempts != 1 ||
+		st.Retrying[0].Error != "The remote Server(s) denied the operation" || st.Retrying[0].Items != 1 {
+		t.Errorf("state while waiting: %+v", st)
 	}
 	if b, _ := os.ReadFile(filepath.Join(fx.syncDir, "log")); !strings.Contains(string(b), "UNUSER bad") {
 		t.Errorf("the failed item is not in the log: %q", b)
