@@ -82,10 +82,13 @@ type Options struct {
 	Objects []string
 }
 
-// DefaultWorkers is --workers' default, from BenchmarkRolling's catch-up
-// of 10,000 queued items against Cyrus 3.6 on a 2-core machine (see
-// the README's performance section): beyond it the replica's CPU, not the
-// round trips, is the limit.
+// DefaultWorkers is --workers' default, from BenchmarkRollingCatchup (the
+// catch-up of 10,000 queued items, against Cyrus 3.6's sync_server, on a
+// 2-core machine): with 8 users 1, 2, 4 and 8 workers took 4.13, 3.12,
+// 3.06 and 2.96 s (Cyrus 4.86 s), with 4 users 3.91, 4.28, 3.15 and
+// 3.75 s (Cyrus 4.19 s). Beyond 4 the replica's CPU (its per-message
+// work and fsyncs), not the round trips, is the limit, and each worker
+// costs memory and a connection.
 const DefaultWorkers = 4
 
 // UsageError is a command line Cyrus refuses with its usage text (exit 64).
