@@ -137,10 +137,8 @@ type daemon struct {
 	ws                   []*syncer
 	retry                map[string]*retrying
 	retryFirst, retryMax time.Duration
-	// own is the log as our last write back to it left it; foreign tells
-	// that someone else wrote to it during the cycle.
-	own     os.FileInfo
-	foreign bool
+	// own writes back to our own log (--workers > 1).
+	own *ownLog
 }
 
 // run connects (retrying as long as it takes) and works until the work

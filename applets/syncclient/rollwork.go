@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
@@ -164,7 +165,13 @@ func (d *daemon) processParallel(ctx context.Context, p *synclog.Parser) (n int,
 		d.ws = r.newWorkers(r.o.Workers)
 	}
 	now := d.now()
-	d.own, d.foreign = nil, false
+	if d.own == nil {
+		d.own = &ownLog{w: r.s.synclog, channel: r.o.Channel, path: d.reader.LogFile}
+	}
+	d.own.reset()
+	for _, s := range d.ws {
+		s.own, s.requeued = d.own, false
+	}
 	durable := context.WithoutCancel(ctx)
 	var run []*logPart
 	for _, part := range r.s.splitItems(items) {
@@ -236,22 +243,56 @@ func (d *daemon) runPart(ctx context.Context, s *syncer, part *logPart) partResu
 	return partResult{err: err}
 }
 
-// requeue writes items back to our own channel's log (each fsynced). It
-// notes the log as each write left it, and whether someone else wrote to
-// it since (then the next cycle must not wait).
+// requeue writes items back to our own channel's log.
 func (d *daemon) requeue(ctx context.Context, items []synclog.Item) error {
-	s := d.r.s
 	for _, it := range items {
-		if st, err := os.Stat(d.reader.LogFile); err == nil &&
-			(d.own == nil || !os.SameFile(st, d.own) || st.Size() != d.own.Size()) {
-			d.foreign = true
-		}
-		if err := s.synclog.LogChannel(ctx, d.r.o.Channel, it); err != nil {
+		if err := d.own.write(ctx, it); err != nil {
 			return fmt.Errorf("re-queueing %s: %w", it.Type, err)
 		}
-		d.own, _ = os.Stat(d.reader.LogFile)
 	}
 	return nil
+}
+
+// ownLog writes items back to our own channel's log (each fsynced), for
+// the loop and its workers (failed, held and deferred items). It notes
+// the log as our last write left it, and whether someone else wrote to it
+// since the cycle began: then the next cycle must not wait.
+type ownLog struct {
+	w       *synclog.Writer
+	channel string
+	path    string
+
+	mu      sync.Mutex
+	last    os.FileInfo
+	foreign bool
+}
+
+// reset starts a cycle (the log was just taken).
+func (o *ownLog) reset() {
+	o.mu.Lock()
+	o.last, o.foreign = nil, false
+	o.mu.Unlock()
+}
+
+func (o *ownLog) write(ctx context.Context, it synclog.Item) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if st, err := os.Stat(o.path); err == nil && (o.last == nil || !os.SameFile(st, o.last) || st.Size() != o.last.Size()) {
+		o.foreign = true
+	}
+	if err := o.w.LogChannel(ctx, o.channel, it); err != nil {
+		return err
+	}
+	o.last, _ = os.Stat(o.path)
+	return nil
+}
+
+// state is the log as our last write left it (nil: none this cycle), and
+// whether others wrote to it.
+func (o *ownLog) state() (os.FileInfo, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.last, o.foreign
 }
 
 // heldUntil is when the latest retry of keys is due (zero: none waits).
@@ -327,7 +368,8 @@ func (d *daemon) retryState() []synclog.RetryUser {
 // the log grows beyond what we wrote. Items others wrote meanwhile are
 // taken at once (after the minimum cycle).
 func (d *daemon) pauseAfterWrite(ctx context.Context, cycleStart time.Time) {
-	if d.foreign {
+	last, foreign := d.own.state()
+	if foreign {
 		d.pause(ctx, d.minDelta-d.now().Sub(cycleStart), true)
 		return
 	}
@@ -339,9 +381,8 @@ func (d *daemon) pauseAfterWrite(ctx context.Context, cycleStart time.Time) {
 			wait = max(until, idlePoll)
 		}
 	}
-	st, err := d.own, error(nil)
+	st, err := last, error(nil)
 	if st == nil {
-		// Only deferrals (written by the workers): the log as it is now.
 		st, err = os.Stat(d.reader.LogFile)
 	}
 	if d.waker == nil || err != nil {

@@ -386,3 +386,35 @@ func (f *recReplica) commandsSoFar() []string {
 	defer f.mu.Unlock()
 	return append([]string(nil), f.cmds...)
 }
+
+// TestRollingWorkersDeferral: with workers, an item deferred to our own
+// log (its user locked on the replica) does not wake the loop at once
+// (no busy loop), and is looked at again a little later.
+func TestRollingWorkersDeferral(t *testing.T) {
+	rep := startRecReplica(t, "")
+	rep.fail = func(verb, key string, arg dlist.Value) error {
+		if verb == "GET" && key == "USER" {
+			return lockedNo
+		}
+		return nil
+	}
+	fx, d, stop := workersDaemon(t, rep, 2, time.Second)
+	fx.writeLog(t, "log", "USER cb\nUNUSER other\n")
+	wait := runDaemon(context.Background(), d)
+	eventually(t, "the deferral", func() bool { return fx.logged("INFO   Deferred: USER cb") })
+	time.Sleep(700 * time.Millisecond)
+	if n := count(rep.commandsSoFar(), "GET USER cb"); n != 1 {
+		t.Errorf("GET USER sent %d times in 0.7 s", n)
+	}
+	eventually(t, "another look", func() bool { return count(rep.commandsSoFar(), "GET USER cb") >= 2 })
+	os.WriteFile(stop, nil, 0o644)
+	if err := wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(rep.commands(), "APPLY UNUSER other"); n != 1 {
+		t.Errorf("UNUSER other sent %d times", n)
+	}
+	if !fx.exists("log") {
+		t.Error("the deferred item is not in the log")
+	}
+}
