@@ -119,8 +119,12 @@ func (r *run) newWorkers(n int) []*syncer {
 		s.stdout = &lineWriter{w: out}
 		ws = append(ws, &s)
 	}
-	// The first worker writes through the same locks.
+	// The first worker writes through the same locks (its trace too: the
+	// session is idle while the workers are made).
 	r.s.stdout = &lineWriter{w: out}
+	if r.d.opts.Trace != nil {
+		r.d.opts.Trace.W = &lineWriter{w: errw}
+	}
 	r.workerErr = errw
 	return ws
 }

@@ -162,14 +162,14 @@ func slowUsers(rep *recReplica, c *concurrency, fail func(verb, key, user string
 }
 
 // TestUsersWorkers: -u with several users and --workers 3 syncs them on
-// three connections at once, one user never on two, and -v prints whole
-// lines.
+// three connections at once, one user never on two, and -v -v prints
+// whole lines (actions on stdout, the sessions' traces on stderr).
 func TestUsersWorkers(t *testing.T) {
 	rep := startRecReplica(t, "")
 	c := newConcurrency()
 	slowUsers(rep, c, nil)
 	users := []string{"cb", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u1"}
-	o := &Options{Mode: ModeUsers, Workers: 3, Verbose: 1, Timeout: 600, Objects: users}
+	o := &Options{Mode: ModeUsers, Workers: 3, Verbose: 2, Timeout: 600, Objects: users}
 	fx := newRollingFixture(t, rep.addr, o)
 	var out bytes.Buffer
 	fx.r.stdout = &out
@@ -205,6 +205,11 @@ func TestUsersWorkers(t *testing.T) {
 			!strings.HasPrefix(l, "SEEN ") && !strings.HasPrefix(l, "SUB ") && !strings.HasPrefix(l, "QUOTA ") &&
 			!strings.HasPrefix(l, "CREATE ") && !strings.HasPrefix(l, "ENABLE") {
 			t.Errorf("-v line %q", l)
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(fx.stderr.String(), "\n"), "\n") {
+		if !strings.HasPrefix(l, "C ") && !strings.HasPrefix(l, "S ") {
+			t.Errorf("trace line %q", l)
 		}
 	}
 }
