@@ -52,6 +52,8 @@ type retrying struct {
 	next     time.Time // retry due
 	err      string
 	items    int
+	// held: its items were held back since the last failure (logged once).
+	held bool
 }
 
 // itemKeys are the users an item touches ("" for none: a shared mailbox,
@@ -180,7 +182,9 @@ func (d *daemon) processParallel(ctx context.Context, p *synclog.Parser) (n int,
 				return len(items), true, err
 			}
 			wrote = true
-			r.env.Log.Info(fmt.Sprintf("  Held for retry: %d items of %s, retry due %s", len(part.items), who(part.keys), due.Format(time.RFC3339)))
+			if d.noteHeld(part.keys) {
+				r.env.Log.Info(fmt.Sprintf("  Held for retry: %d items of %s, retry due %s", len(part.items), who(part.keys), due.Format(time.RFC3339)))
+			}
 			continue
 		}
 		run = append(run, part)
@@ -306,6 +310,18 @@ func (d *daemon) heldUntil(keys []string) time.Time {
 	return due
 }
 
+// noteHeld marks keys' items held back until their retry; it tells
+// whether that is news since their last failure (to be logged).
+func (d *daemon) noteHeld(keys []string) bool {
+	news := false
+	for _, k := range keys {
+		if rt := d.retry[k]; rt != nil && !rt.held {
+			rt.held, news = true, true
+		}
+	}
+	return news
+}
+
 // failed starts or doubles the back-off of a failed part's users.
 func (d *daemon) failed(part *logPart, err error) {
 	now := d.now()
@@ -325,7 +341,7 @@ func (d *daemon) failed(part *logPart, err error) {
 			rt = &retrying{since: now}
 			d.retry[k] = rt
 		}
-		rt.attempts, rt.next, rt.err, rt.items = attempts+1, now.Add(wait), errText(err), len(part.items)
+		rt.attempts, rt.next, rt.err, rt.items, rt.held = attempts+1, now.Add(wait), errText(err), len(part.items), false
 	}
 	d.r.env.Log.Error(fmt.Sprintf("Replicating %s failed (attempt %d): %s; %d items re-queued, retry in %s",
 		who(part.keys), attempts+1, errText(err), len(part.items), wait))

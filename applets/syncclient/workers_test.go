@@ -325,6 +325,17 @@ func TestRollingUserRetry(t *testing.T) {
 		t.Errorf("a new user waited %v behind the failing one", took)
 	}
 	eventually(t, "the recovery", func() bool { return fx.logged("INFO Replicating bad succeeded after 2 failed attempts") })
+	held := 0
+	fx.logs.mu.Lock()
+	for _, l := range fx.logs.lines {
+		if strings.HasPrefix(l, "INFO   Held for retry: 1 items of bad, retry due ") {
+			held++
+		}
+	}
+	fx.logs.mu.Unlock()
+	if held < 1 || held > 2 {
+		t.Errorf("%d lines for held items: want one per failure (held while others went on)", held)
+	}
 	eventually(t, "the log processed", func() bool { return !fx.exists("log") && !fx.exists("log-run") })
 	os.WriteFile(stop, nil, 0o644)
 	if err := wait(t); err != nil {
