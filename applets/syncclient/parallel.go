@@ -10,13 +10,17 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
-// parallel runs units on up to --workers workers (see pool.go), each
-// connecting when it first needs to. A worker that cannot connect ends
-// the run as connect does for one: no unit starts after it, and its error
-// is returned.
+// parallel runs units on up to --workers workers (see pool.go): the
+// first is the run's session, the others connect first, once each (one
+// that cannot is left out). A worker whose session was closed after a
+// failure connects again, as the serial walk does; one that then cannot
+// ends the run as connect does for one: no unit starts after it, and its
+// error is returned.
 func (r *run) parallel(ctx context.Context, units []unit) error {
 	ws := r.newWorkers(min(r.o.Workers, len(units)))
 	defer closeWorkers(ws)
+	live, failed := r.connectMore(ctx, ws, map[*syncer]bool{})
+	r.warn(failed)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -36,7 +40,7 @@ func (r *run) parallel(ctx context.Context, units []unit) error {
 			return u.do(ctx, s)
 		}}
 	}
-	schedule(ctx, ws, wrapped, nil)
+	schedule(ctx, live, wrapped, nil)
 	return fatalErr
 }
 

@@ -3,6 +3,7 @@ package syncclient
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"sync"
 
@@ -130,10 +131,10 @@ func (r *run) newWorkers(n int) []*syncer {
 }
 
 // connectWorker opens s's connection if it has none: as connect does for
-// the first, each other with its own trace, once only with once. The
-// other workers' sessions do not repeat the first's "ENABLE" line and
-// "Destination supports #sieve mailbox" note: -v and syslog show one
-// connection's worth of them, as Cyrus's.
+// the first worker; another tries once with once, else as often as
+// connect does, and is quiet (see connectTo): -v and syslog show one
+// connection's worth of "ENABLE" and "Destination supports #sieve
+// mailbox", as Cyrus's.
 func (r *run) connectWorker(ctx context.Context, s *syncer, once bool) error {
 	if s.c != nil {
 		return nil
@@ -147,6 +148,34 @@ func (r *run) connectWorker(ctx context.Context, s *syncer, once bool) error {
 		d.opts.Trace = &protocol.Tracer{W: &lineWriter{w: r.workerErr}}
 	}
 	return r.connectTo(ctx, s, &d, true)
+}
+
+// connectMore connects the workers after the first that have no session
+// and are not retired, trying each once: a replica limiting its sync
+// services (cyrus.conf maxchild) may refuse some. One that fails is
+// retired and the run goes on with the others; live are the connected
+// workers, the first among them, and failed says why the others failed.
+func (r *run) connectMore(ctx context.Context, ws []*syncer, retired map[*syncer]bool) (live []*syncer, failed []string) {
+	live = []*syncer{ws[0]}
+	for i, s := range ws[1:] {
+		if retired[s] || ctx.Err() != nil {
+			continue
+		}
+		if err := r.connectWorker(ctx, s, true); err != nil {
+			retired[s] = true
+			failed = append(failed, fmt.Sprintf("worker %d of %d not connected (%s): going on without it", i+2, len(ws), errText(err)))
+			continue
+		}
+		live = append(live, s)
+	}
+	return live, failed
+}
+
+// warn logs each line.
+func (r *run) warn(lines []string) {
+	for _, l := range lines {
+		r.env.Log.Warn(l)
+	}
 }
 
 // closeWorkers ends the workers' sessions but the first's.

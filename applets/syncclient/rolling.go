@@ -135,6 +135,7 @@ type daemon struct {
 	// first file; retry is the users waiting for their retry, with the
 	// back-off's bounds.
 	ws                   []*syncer
+	retired              map[*syncer]bool // workers that could not connect this session
 	retry                map[string]*retrying
 	retryFirst, retryMax time.Duration
 	// own writes back to our own log (--workers > 1).
@@ -162,6 +163,7 @@ func (d *daemon) run(ctx context.Context) error {
 		restart, err := d.work(ctx)
 		if d.ws != nil {
 			closeWorkers(d.ws)
+			clear(d.retired)
 		}
 		if ctx.Err() != nil {
 			r.disconnect()

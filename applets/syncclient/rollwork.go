@@ -164,7 +164,7 @@ func (d *daemon) processParallel(ctx context.Context, p *synclog.Parser) (n int,
 		return 0, false, fmt.Errorf("reading %s: %w", p.File, err)
 	}
 	if d.ws == nil {
-		d.ws = r.newWorkers(r.o.Workers)
+		d.ws, d.retired = r.newWorkers(r.o.Workers), map[*syncer]bool{}
 	}
 	now := d.now()
 	if d.own == nil {
@@ -202,7 +202,19 @@ func (d *daemon) processParallel(ctx context.Context, p *synclog.Parser) (n int,
 			return results[i].err
 		}}
 	}
-	schedule(sctx, d.ws, units, nil)
+	if len(units) > 0 {
+		live, failed := r.connectMore(ctx, d.ws, d.retired)
+		if ctx.Err() != nil {
+			return len(items), wrote, ctx.Err()
+		}
+		if len(failed) > 0 {
+			if r.s.c.Noop(ctx) != nil {
+				return len(items), wrote, errReplicaGone
+			}
+			r.warn(failed)
+		}
+		schedule(sctx, live, units, nil)
+	}
 	for _, s := range d.ws {
 		wrote = wrote || s.requeued
 	}
@@ -227,23 +239,17 @@ func (d *daemon) processParallel(ctx context.Context, p *synclog.Parser) (n int,
 	return len(items), wrote, nil
 }
 
-// runPart processes a part on worker s. After a failure the worker's
-// connection is closed (the next part opens a new one), unless the
-// replica is gone.
+// runPart processes a part on worker s (connected). After a failure the
+// replica drops what it staged for the session (RESTART); a replica that
+// says BYE, or does not answer a NOOP or the RESTART, is gone.
 func (d *daemon) runPart(ctx context.Context, s *syncer, part *logPart) partResult {
-	r := d.r
-	if err := r.connectWorker(ctx, s, true); err != nil {
-		return partResult{err: err, gone: true}
-	}
 	err := s.runLog(ctx, part.items, s)
 	if err == nil || ctx.Err() != nil {
 		return partResult{err: err}
 	}
-	if isBye(err) || s.c.Noop(ctx) != nil {
+	if isBye(err) || s.c.Noop(ctx) != nil || s.restart(ctx) != nil {
 		return partResult{err: err, gone: true}
 	}
-	s.c.Close()
-	s.c = nil
 	return partResult{err: err}
 }
 

@@ -182,9 +182,13 @@ func (r *run) prepare() error {
 func (r *run) connect(ctx context.Context) error { return r.connectTo(ctx, r.s, r.d, false) }
 
 // connectTo is connect for the syncer s (a worker) with the dialer d;
-// quiet leaves out the notes of a #sieve mailbox.
+// quiet (a further worker) prints and logs nothing of its own: no
+// failure lines (the caller reports), no notes of a #sieve mailbox.
 func (r *run) connectTo(ctx context.Context, s *syncer, d *dialer, quiet bool) error {
 	c, err := d.connect(ctx)
+	if err != nil && quiet {
+		return fmt.Errorf("connecting to %s: %w", d.servername, err)
+	}
 	if errors.Is(err, protocol.ErrNoCompression) {
 		msg := fmt.Sprintf("Failed to enable compression to server '%s'", d.servername)
 		fmt.Fprintln(r.stderr, msg)
@@ -207,8 +211,11 @@ func (r *run) connectTo(ctx context.Context, s *syncer, d *dialer, quiet bool) e
 	}
 	if r.o.NoCopyback {
 		if _, err := c.Do(ctx, &protocol.ApplyForce{}); err != nil {
-			r.env.Log.Error("SYNCERROR: failed to enable force mode")
 			c.Close()
+			if quiet {
+				return fmt.Errorf("APPLY FORCE: %w", err)
+			}
+			r.env.Log.Error("SYNCERROR: failed to enable force mode")
 			return &cyrus.Fatal{Code: exitFailed}
 		}
 	}

@@ -434,3 +434,52 @@ func TestRollingWorkersDeferral(t *testing.T) {
 		t.Error("the deferred item is not in the log")
 	}
 }
+
+// TestWorkersRefused: a replica that takes only one session (as Cyrus's
+// master with maxchild=1 for its sync service would, after a wait): the
+// other workers are left out, logged, and the work is done on the first,
+// in rolling mode as in -u.
+func TestWorkersRefused(t *testing.T) {
+	rep := startRecReplica(t, "")
+	rep.refuse = func(n int) bool { return n > 1 }
+	fx, d, stop := workersDaemon(t, rep, 3, time.Second)
+	fx.writeLog(t, "log", "UNUSER a\nUNUSER b\nUNUSER c\n")
+	wait := runDaemon(context.Background(), d)
+	eventually(t, "the log processed", func() bool { return !fx.exists("log") && !fx.exists("log-run") })
+	os.WriteFile(stop, nil, 0o644)
+	if err := wait(t); err != nil {
+		t.Fatal(err)
+	}
+	cmds := rep.commands()
+	for _, u := range []string{"a", "b", "c"} {
+		if n := count(cmds, "APPLY UNUSER "+u); n != 1 {
+			t.Errorf("UNUSER %s sent %d times", u, n)
+		}
+	}
+	for _, w := range []string{"2", "3"} {
+		found := false
+		fx.logs.mu.Lock()
+		for _, l := range fx.logs.lines {
+			found = found || strings.HasPrefix(l, "WARNING worker "+w+" of 3 not connected (")
+		}
+		fx.logs.mu.Unlock()
+		if !found {
+			t.Errorf("worker %s: no warning in %q", w, fx.logs.lines)
+		}
+	}
+
+	rep2 := startRecReplica(t, "")
+	rep2.refuse = func(n int) bool { return n > 1 }
+	o := &Options{Mode: ModeUsers, Workers: 3, Timeout: 600, Objects: []string{"u1", "u2", "u3"}}
+	fx2 := newRollingFixture(t, rep2.addr, o)
+	if err := fx2.r.connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx2.r.users(context.Background()); err != nil || fx2.r.failed {
+		t.Fatalf("-u: %v, failed %v", err, fx2.r.failed)
+	}
+	fx2.r.disconnect()
+	if cmds := rep2.commands(); count(cmds, "GET USER u1")+count(cmds, "GET USER u2")+count(cmds, "GET USER u3") != 3 {
+		t.Errorf("-u: %q", cmds)
+	}
+}
