@@ -441,7 +441,9 @@ func TestRollingWorkersDeferral(t *testing.T) {
 // in rolling mode as in -u.
 func TestWorkersRefused(t *testing.T) {
 	rep := startRecReplica(t, "")
+	rep.mu.Lock()
 	rep.refuse = func(n int) bool { return n > 1 }
+	rep.mu.Unlock()
 	fx, d, stop := workersDaemon(t, rep, 3, time.Second)
 	fx.writeLog(t, "log", "UNUSER a\nUNUSER b\nUNUSER c\n")
 	wait := runDaemon(context.Background(), d)
@@ -469,7 +471,9 @@ func TestWorkersRefused(t *testing.T) {
 	}
 
 	rep2 := startRecReplica(t, "")
+	rep2.mu.Lock()
 	rep2.refuse = func(n int) bool { return n > 1 }
+	rep2.mu.Unlock()
 	o := &Options{Mode: ModeUsers, Workers: 3, Timeout: 600, Objects: []string{"u1", "u2", "u3"}}
 	fx2 := newRollingFixture(t, rep2.addr, o)
 	if err := fx2.r.connect(context.Background()); err != nil {
