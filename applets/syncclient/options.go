@@ -83,12 +83,12 @@ type Options struct {
 }
 
 // DefaultWorkers is --workers' default, from BenchmarkRollingCatchup (the
-// catch-up of 10,000 queued items, against Cyrus 3.6's sync_server, on a
-// 2-core machine): with 8 users 1, 2, 4 and 8 workers took 4.13, 3.12,
-// 3.06 and 2.96 s (Cyrus 4.86 s), with 4 users 3.91, 4.28, 3.15 and
-// 3.75 s (Cyrus 4.19 s). Beyond 4 the replica's CPU (its per-message
-// work and fsyncs), not the round trips, is the limit, and each worker
-// costs memory and a connection.
+// catch-up of 10,000 queued items against Cyrus 3.6's sync_server on a
+// 2-core machine, two runs each): with 8 users 1, 2, 4 and 8 workers took
+// 3.9-4.1, 3.1, 2.9-3.1 and 2.9-3.0 s (Cyrus's client 3.9-4.9 s), with
+// 4 users 3.9-4.3, 3.0-4.3, 3.1-3.2 and 3.4-3.8 s (Cyrus's 4.2-4.4 s).
+// Beyond 4 the replica's CPU and disk, not the round trips, are the
+// limit, and each worker costs memory and a session.
 const DefaultWorkers = 4
 
 // UsageError is a command line Cyrus refuses with its usage text (exit 64).
