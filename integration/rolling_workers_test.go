@@ -150,8 +150,9 @@ func TestRollingWorkersUserRetry(t *testing.T) {
 	}
 }
 
-// TestAllWorkers: -A --workers 4 makes the replica the master, and a
-// second run has nothing to do.
+// TestAllWorkers: -A --workers 4 makes the replica the master (run twice:
+// the second has nothing to do), then -u of every user with --workers 4
+// brings what changed since.
 func TestAllWorkers(t *testing.T) {
 	RequireCyrus(t)
 	tr := newTrio(t, []string{"ours"})
@@ -169,6 +170,15 @@ func TestAllWorkers(t *testing.T) {
 		if res.Code != 0 || res.Stderr != "" {
 			t.Fatalf("run %d: exit %d\n%s%s", i, res.Code, res.Stdout, res.Stderr)
 		}
+	}
+	tr.sameAcross(t, users...)
+	for _, u := range users {
+		m.Deliver(t, u, 1)
+	}
+	create(t, m, "awb", "New")
+	res := m.Run(t, nil, tr.ours(t), append([]string{"-C", m.Conf(), "-n", "ours", "--workers", "4", "-u"}, users...)...)
+	if res.Code != 0 || res.Stderr != "" {
+		t.Fatalf("-u: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
 	}
 	tr.sameAcross(t, users...)
 }
