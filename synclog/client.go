@@ -42,6 +42,25 @@ type ClientState struct {
 	// for the next cycle).
 	LastFailure time.Time `json:"last_failure,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
+	// Retrying are the users whose items failed and wait for their own
+	// retry (--workers > 1), by userid.
+	Retrying []RetryUser `json:"retrying,omitempty"`
+}
+
+// RetryUser is a user waiting for a retry: its items were written back to
+// the channel's log.
+type RetryUser struct {
+	// User is the userid; "" stands for shared mailboxes and the server's
+	// annotations.
+	User string `json:"user"`
+	// Attempts is how many times in a row it failed, Since the first.
+	Attempts int       `json:"attempts"`
+	Since    time.Time `json:"since"`
+	// Next is when the retry is due.
+	Next time.Time `json:"next"`
+	// Error is the last failure; Items how many items it held.
+	Error string `json:"error"`
+	Items int    `json:"items"`
 }
 
 // ChannelDir is the directory of a channel's log.

@@ -3,6 +3,7 @@ package synclog
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -17,11 +18,13 @@ func TestClientState(t *testing.T) {
 		t.Fatal(err)
 	}
 	want.LastItems = 8
+	want.Retrying = []RetryUser{{User: "fred", Attempts: 2, Since: time.Unix(1500, 0).UTC(), Next: time.Unix(2100, 0).UTC(),
+		Error: "Mailbox does not exist", Items: 3}}
 	if err := WriteClientState(dir, &want); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadClientState(dir)
-	if err != nil || *got != want {
+	if err != nil || !reflect.DeepEqual(*got, want) {
 		t.Fatalf("got %+v, %v; want %+v", got, err, want)
 	}
 	// Only the state file is left: no temporary file.

@@ -70,9 +70,32 @@ func writeText(w io.Writer, chs []Channel, now time.Time) error {
 		if c := ch.Client; c != nil && !c.LastFailure.IsZero() {
 			fmt.Fprintf(&b, "  last failed cycle: %s: %s\n", ago(now, c.LastFailure), c.LastError)
 		}
+		if c := ch.Client; c != nil && len(c.Retrying) > 0 {
+			fmt.Fprintf(&b, "  users waiting for retry: %d\n", len(c.Retrying))
+			for _, u := range c.Retrying {
+				fmt.Fprintf(&b, "    %s: %d failed attempts since %s, %d items, retry %s: %s\n", retryUser(u.User),
+					u.Attempts, u.Since.UTC().Format(time.RFC3339), u.Items, due(now, u.Next), u.Error)
+			}
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// retryUser is how text shows a user waiting for retry.
+func retryUser(u string) string {
+	if u == "" {
+		return "(shared mailboxes)"
+	}
+	return u
+}
+
+// due is when a retry is due, relative to now.
+func due(now, t time.Time) string {
+	if !t.After(now) {
+		return "due now"
+	}
+	return "in " + t.Sub(now).Truncate(time.Second).String()
 }
 
 func writeJSON(w io.Writer, chs []Channel, _ time.Time) error {
@@ -122,6 +145,13 @@ var metrics = []metric{
 			}
 			return float64(c.Client.LastItems), true
 		}},
+	{"cyrus_replication_users_retrying", "Users whose items failed and wait for their own retry (--workers > 1).",
+		func(c Channel) (float64, bool) {
+			if c.Client == nil {
+				return 0, false
+			}
+			return float64(len(c.Client.Retrying)), true
+		}},
 	{"cyrus_replication_last_failure_timestamp_seconds", "When processing a log file last failed.",
 		func(c Channel) (float64, bool) {
 			return unixSeconds(c.Client, func(s *clientState) time.Time { return s.LastFailure })
@@ -156,6 +186,21 @@ func writePrometheus(w io.Writer, chs []Channel, _ time.Time) error {
 			}
 		}
 	}
+	retryMetric(&b, chs)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// retryMetric writes the failed attempts of each user waiting for retry.
+func retryMetric(b *strings.Builder, chs []Channel) {
+	const name = "cyrus_replication_user_retry_attempts"
+	fmt.Fprintf(b, "# HELP %s Failed attempts in a row of a user waiting for retry (user \"\": shared mailboxes).\n# TYPE %s gauge\n", name, name)
+	for _, c := range chs {
+		if c.Client == nil {
+			continue
+		}
+		for _, u := range c.Client.Retrying {
+			fmt.Fprintf(b, "%s{channel=\"%s\",user=\"%s\"} %d\n", name, labelValue.Replace(c.Name), labelValue.Replace(u.User), u.Attempts)
+		}
+	}
 }

@@ -42,7 +42,9 @@ Ours: no Cyrus version has this command. It reads each channel's sync log
 (log-run, then log) without locking it, so it never holds up imapd or lmtpd.
 The age of the oldest item is that of the file holding it (birth time, or
 modification time where the file system has none: then it is a lower
-bound). "Client running" and the last cycle are known only for our rolling
+bound). "Client running", the last cycle and the users waiting for retry
+(with --workers > 1: their items failed, were written back to the log, and
+wait for their own back-off) are known only for our rolling
 sync_client, which holds cyrus-replication.lock and writes
 cyrus-replication.state beside the channel's log; Cyrus's own sync_client
 takes no lock and records nothing, so it cannot be seen.

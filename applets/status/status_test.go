@@ -115,7 +115,9 @@ func sample() ([]Channel, time.Time) {
 			Files:  []FileBacklog{{Name: "log-run", Path: "/var/lib/cyrus/sync/log-run", Items: 3, Malformed: 1, Bytes: 40, Since: since, SinceFrom: "birth time"}},
 			Oldest: since, OldestAge: 90, OldestFrom: "birth time of log-run", ClientRunning: true,
 			Client: &synclog.ClientState{PID: 7, Started: now.Add(-time.Hour), LastCycle: now.Add(-2 * time.Second), LastItems: 12,
-				LastFailure: now.Add(-time.Minute), LastError: "Connection reset"}},
+				LastFailure: now.Add(-time.Minute), LastError: "Connection reset",
+				Retrying: []synclog.RetryUser{{User: "", Attempts: 1, Since: now.Add(-time.Second), Next: now.Add(-time.Millisecond), Error: "Mailbox is locked", Items: 1},
+					{User: "fred", Attempts: 3, Since: now.Add(-time.Minute), Next: now.Add(4 * time.Second), Error: "Over quota", Items: 2}}}},
 		{Name: `we"ird\`, Dir: "/var/lib/cyrus/sync/we\"ird\\"},
 	}, now
 }
@@ -133,6 +135,9 @@ func TestFormatText(t *testing.T) {
   rolling client: running (pid 7, started 2026-12-07T19:00:00Z, 1h0m0s ago)
   last successful cycle: 2026-12-07T19:59:58Z, 2s ago, 12 items
   last failed cycle: 2026-12-07T19:59:00Z, 1m0s ago: Connection reset
+  users waiting for retry: 2
+    (shared mailboxes): 1 failed attempts since 2026-12-07T19:59:59Z, 1 items, retry due now: Mailbox is locked
+    fred: 3 failed attempts since 2026-12-07T19:59:00Z, 2 items, retry in 4s: Over quota
 
 channel "we\"ird\\": /var/lib/cyrus/sync/we"ird\
   backlog: 0 items, 0 bytes
@@ -158,7 +163,8 @@ func TestFormatJSON(t *testing.T) {
 	}
 	c0, c1 := got.Channels[0], got.Channels[1]
 	if c0["channel"] != "" || c0["backlog_items"] != 3.0 || c0["oldest_age_seconds"] != 90.0 || c0["client_running"] != true ||
-		c0["client"].(map[string]any)["last_cycle"] != "2026-12-07T19:59:58Z" || c0["files"].([]any)[0].(map[string]any)["name"] != "log-run" {
+		c0["client"].(map[string]any)["last_cycle"] != "2026-12-07T19:59:58Z" ||
+		c0["client"].(map[string]any)["retrying"].([]any)[1].(map[string]any)["user"] != "fred" || c0["files"].([]any)[0].(map[string]any)["name"] != "log-run" {
 		t.Errorf("channel 0: %v", c0)
 	}
 	if _, ok := c1["oldest_item"]; ok || c1["client"] != nil || len(c1["files"].([]any)) != 0 {
@@ -185,6 +191,9 @@ func TestFormatPrometheus(t *testing.T) {
 		"cyrus_replication_last_cycle_timestamp_seconds{channel=\"\"} 1796673598\n",
 		"cyrus_replication_last_cycle_items{channel=\"\"} 12\n",
 		"cyrus_replication_last_failure_timestamp_seconds{channel=\"\"} 1796673540\n",
+		"cyrus_replication_users_retrying{channel=\"\"} 2\n",
+		"cyrus_replication_user_retry_attempts{channel=\"\",user=\"fred\"} 3\n",
+		"cyrus_replication_user_retry_attempts{channel=\"\",user=\"\"} 1\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)

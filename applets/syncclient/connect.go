@@ -25,6 +25,9 @@ type dialer struct {
 	stderr     io.Writer
 	// sleep is time.Sleep, replaceable in tests.
 	sleep func(ctx context.Context, d time.Duration) error
+	// once: one try, no retries (a rolling client's further workers: the
+	// replica not answering them is the replica gone).
+	once bool
 }
 
 // errNoSyncHost is Cyrus's fatal "sync_host not defined" (exit 70).
@@ -107,7 +110,7 @@ func (d *dialer) connect(ctx context.Context) (*protocol.Client, error) {
 		if err == nil {
 			return c, nil
 		}
-		if err == protocol.ErrNoCompression || ctx.Err() != nil {
+		if err == protocol.ErrNoCompression || ctx.Err() != nil || d.once {
 			return nil, err
 		}
 		if d.maxWait > 0 && wait > d.maxWait {

@@ -179,7 +179,10 @@ func (s *syncer) deferrable(err error) bool { return s.o.Channel != "" && locked
 //
 // cyrus: imap/sync_support.c sync_do_reader, do_mailboxes (3.6.1)
 func (s *syncer) deferItem(ctx context.Context, it synclog.Item) {
-	if s.synclog != nil {
+	switch {
+	case s.own != nil:
+		s.own.write(ctx, it) // a failure is logged by the writer
+	case s.synclog != nil:
 		s.synclog.LogChannel(ctx, s.o.Channel, it) // a failure is logged by the writer
 	}
 	s.requeued = true

@@ -50,6 +50,7 @@ func (r *run) newDaemon() *daemon {
 		minDelta = ch.RepeatInterval().Truncate(time.Second)
 	}
 	d := &daemon{r: r, shutdown: shutdown, minDelta: minDelta, timeout: int64(r.o.Timeout), now: time.Now,
+		retryFirst: retryFirst, retryMax: retryMax,
 		reader: synclog.NewChannelReader(filepath.Join(r.env.Config.ConfigDirectory(), "sync"), r.o.Channel, r.env.Log)}
 	if !r.o.Poll && !r.o.Once {
 		d.waker = newLogWaker(d.reader.LogFile)
@@ -130,6 +131,15 @@ type daemon struct {
 	// timeout is -t, seconds; <= 0: never recycle the connection.
 	timeout int64
 	now     func() time.Time
+	// ws are the workers (--workers > 1; see rollwork.go), made at the
+	// first file; retry is the users waiting for their retry, with the
+	// back-off's bounds.
+	ws                   []*syncer
+	retired              map[*syncer]bool // workers that could not connect this session
+	retry                map[string]*retrying
+	retryFirst, retryMax time.Duration
+	// own writes back to our own log (--workers > 1).
+	own *ownLog
 }
 
 // run connects (retrying as long as it takes) and works until the work
@@ -151,11 +161,15 @@ func (d *daemon) run(ctx context.Context) error {
 			return err
 		}
 		restart, err := d.work(ctx)
+		if d.ws != nil {
+			closeWorkers(d.ws)
+			clear(d.retired)
+		}
 		if ctx.Err() != nil {
 			r.disconnect()
 			return r.graceful()
 		}
-		if err != nil && !r.o.Once && r.s.c.Noop(ctx) == nil {
+		if err != nil && !r.o.Once && !errors.Is(err, errReplicaGone) && r.s.c != nil && r.s.c.Noop(ctx) == nil {
 			restart = true
 		}
 		r.disconnect()
@@ -205,22 +219,32 @@ func (d *daemon) work(ctx context.Context) (restart bool, err error) {
 			continue
 		}
 		r.s.requeued = false
-		n, err := r.processLog(ctx, p)
+		var n int
+		var wrote bool
+		if r.o.Workers > 1 {
+			n, wrote, err = d.processParallel(ctx, p)
+		} else {
+			n, err = r.processLog(ctx, p)
+		}
 		if err != nil {
 			d.reader.Close()
 			if ctx.Err() == nil {
 				r.env.Log.Error(fmt.Sprintf("Processing sync log file %s failed: %s", d.reader.WorkFile, errText(err)))
-				r.recordFailure(err)
+				r.recordFailure(err, d.retryState())
 			}
 			return false, err
 		}
 		if err := d.reader.End(); err != nil {
-			r.recordFailure(err)
+			r.recordFailure(err, d.retryState())
 			return false, err
 		}
-		r.recordCycle(n)
+		r.recordCycle(n, d.retryState())
 		if r.o.Once {
 			return false, nil
+		}
+		if wrote {
+			d.pauseAfterWrite(ctx, time.Unix(cycleStart, 0))
+			continue
 		}
 		if delta := time.Duration(d.now().Unix()-cycleStart) * time.Second; delta < d.minDelta {
 			// What we wrote back to our own log (deferrals) must not wake

@@ -30,6 +30,8 @@ type recReplica struct {
 	fail func(verb, key string, arg dlist.Value) error
 	// answer, if set, gives a command's items.
 	answer func(verb, key string, arg dlist.Value) []protocol.Item
+	// refuse, if set, tells whether to drop the nth connection at once.
+	refuse func(n int) bool
 
 	mu       sync.Mutex
 	cmds     []string
@@ -63,7 +65,12 @@ func startRecReplica(t *testing.T, addr string) *recReplica {
 			f.mu.Lock()
 			f.conns = append(f.conns, nc)
 			f.sessions++
+			drop := f.refuse != nil && f.refuse(f.sessions)
 			f.mu.Unlock()
+			if drop {
+				nc.Close()
+				continue
+			}
 			f.wg.Add(1)
 			go func() {
 				defer f.wg.Done()

@@ -40,22 +40,23 @@ func (r *run) holdChannel() func() {
 	return func() { f.Close() }
 }
 
-// recordCycle notes a log file processed completely, with n items.
-func (r *run) recordCycle(n int) {
+// recordCycle notes a log file processed completely, with n items, and
+// the users waiting for a retry.
+func (r *run) recordCycle(n int, retry []synclog.RetryUser) {
 	if r.state == nil {
 		return
 	}
-	r.state.st.LastCycle, r.state.st.LastItems = time.Now(), n
+	r.state.st.LastCycle, r.state.st.LastItems, r.state.st.Retrying = time.Now(), n, retry
 	r.writeState()
 }
 
 // recordFailure notes a log file that failed (it stays for the next
 // cycle).
-func (r *run) recordFailure(err error) {
+func (r *run) recordFailure(err error, retry []synclog.RetryUser) {
 	if r.state == nil {
 		return
 	}
-	r.state.st.LastFailure, r.state.st.LastError = time.Now(), errText(err)
+	r.state.st.LastFailure, r.state.st.LastError, r.state.st.Retrying = time.Now(), errText(err), retry
 	r.writeState()
 }
 

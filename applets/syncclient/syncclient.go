@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
@@ -90,6 +91,10 @@ type run struct {
 	state *clientState
 	// progress is the progress line of -A and -u; nil: none.
 	progress *progress
+	// workerErr is stderr shared by the workers (--workers > 1).
+	workerErr *syncWriter
+	// mu guards failed and the state when workers report.
+	mu sync.Mutex
 }
 
 func (r *run) main(ctx context.Context) error {
@@ -172,10 +177,18 @@ func (r *run) prepare() error {
 
 // connect opens the session (retrying as Cyrus does) and, with -O, turns
 // on force mode.
-func (r *run) connect(ctx context.Context) error {
-	c, err := r.d.connect(ctx)
+func (r *run) connect(ctx context.Context) error { return r.connectTo(ctx, r.s, r.d, false) }
+
+// connectTo is connect for the syncer s (a worker) with the dialer d;
+// quiet (a further worker) prints and logs nothing of its own: no
+// failure lines (the caller reports), no notes of a #sieve mailbox.
+func (r *run) connectTo(ctx context.Context, s *syncer, d *dialer, quiet bool) error {
+	c, err := d.connect(ctx)
+	if err != nil && quiet {
+		return fmt.Errorf("connecting to %s: %w", d.servername, err)
+	}
 	if errors.Is(err, protocol.ErrNoCompression) {
-		msg := fmt.Sprintf("Failed to enable compression to server '%s'", r.d.servername)
+		msg := fmt.Sprintf("Failed to enable compression to server '%s'", d.servername)
 		fmt.Fprintln(r.stderr, msg)
 		r.env.Log.Error(msg)
 		return &cyrus.Fatal{Code: exitFailed}
@@ -184,19 +197,22 @@ func (r *run) connect(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return &cyrus.Fatal{Code: cyrus.ExitTempFail}
 		}
-		msg := fmt.Sprintf("Can not connect to server '%s'", r.d.servername)
+		msg := fmt.Sprintf("Can not connect to server '%s'", d.servername)
 		fmt.Fprintln(r.stderr, msg)
 		r.env.Log.Error(msg)
 		return &cyrus.Fatal{Code: exitFailed}
 	}
 	if r.o.NoCopyback {
 		if _, err := c.Do(ctx, &protocol.ApplyForce{}); err != nil {
-			r.env.Log.Error("SYNCERROR: failed to enable force mode")
 			c.Close()
+			if quiet {
+				return fmt.Errorf("APPLY FORCE: %w", err)
+			}
+			r.env.Log.Error("SYNCERROR: failed to enable force mode")
 			return &cyrus.Fatal{Code: exitFailed}
 		}
 	}
-	r.s.c = c
+	s.c = c
 	return nil
 }
 
@@ -217,6 +233,8 @@ func (r *run) objects() ([]string, error) {
 // bail reports a failed object as Cyrus does ("bailing out!", although it
 // carries on with the next one) and remembers to exit 1.
 func (r *run) bail(what string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.o.Verbose > 0 {
 		fmt.Fprintf(r.stderr, "Error from %s: bailing out!\n", what)
 	}
@@ -230,6 +248,9 @@ func (r *run) users(ctx context.Context) error {
 		return err
 	}
 	r.progress.setTotal(len(users))
+	if r.o.Workers > 1 && len(users) > 1 {
+		return r.usersParallel(ctx, users)
+	}
 	for _, u := range users {
 		if ctx.Err() != nil {
 			break
@@ -284,6 +305,9 @@ func (r *run) all(ctx context.Context) error {
 	prefix := ""
 	if len(r.o.Objects) > 0 {
 		prefix = r.o.Objects[0]
+	}
+	if r.o.Workers > 1 {
+		return r.allParallel(ctx, prefix)
 	}
 	list, err := r.s.sp.MailboxList()
 	if err != nil {

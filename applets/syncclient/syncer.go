@@ -47,6 +47,9 @@ type syncer struct {
 	// requeued is set when an item was written back to our own channel's
 	// log (a deferral) while a log file was processed.
 	requeued bool
+	// own, in rolling mode with several workers, writes the deferrals,
+	// so that the loop knows them from others' writes.
+	own *ownLog
 }
 
 // logMailbox writes "MAILBOX name" to the sync log channels. A failure is

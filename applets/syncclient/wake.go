@@ -130,6 +130,37 @@ func (w *logWaker) wait(ctx context.Context, d time.Duration, interrupt <-chan o
 	}
 }
 
+// waitGrowth is wait for a log that holds what we wrote back to it
+// ourselves (seen as was): only a log that is no longer that file, or
+// has grown beyond it, ends the wait early.
+func (w *logWaker) waitGrowth(ctx context.Context, d time.Duration, interrupt <-chan os.Signal, was os.FileInfo) {
+	if !w.watch() {
+		sleepInterruptible(ctx, d, interrupt)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.events:
+		default:
+		}
+		if st, err := os.Lstat(w.log); err == nil && (!os.SameFile(st, was) || st.Size() != was.Size()) {
+			sleepInterruptible(ctx, coalesceWindow, interrupt)
+			return
+		}
+		select {
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		case <-interrupt:
+			return
+		case <-w.events:
+		}
+	}
+}
+
 // Close stops watching.
 func (w *logWaker) Close() error { return w.f.Close() }
 

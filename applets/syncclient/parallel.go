@@ -1,0 +1,132 @@
+package syncclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/cyrus-replication/cyrus-replication/spool"
+)
+
+// parallel runs units on up to --workers workers (see pool.go): the
+// first is the run's session, the others connect first, once each (one
+// that cannot is left out). A worker whose session was closed after a
+// failure connects again, as the serial walk does; one that then cannot
+// ends the run as connect does for one: no unit starts after it, and its
+// error is returned.
+func (r *run) parallel(ctx context.Context, units []unit) error {
+	ws := r.newWorkers(min(r.o.Workers, len(units)))
+	defer closeWorkers(ws)
+	live, failed := r.connectMore(ctx, ws, map[*syncer]bool{})
+	r.warn(failed)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var fatalErr error
+	wrapped := make([]unit, len(units))
+	for i, u := range units {
+		wrapped[i] = unit{keys: u.keys, do: func(ctx context.Context, s *syncer) error {
+			if err := r.connectWorker(ctx, s, false); err != nil {
+				mu.Lock()
+				if fatalErr == nil {
+					fatalErr = err
+				}
+				mu.Unlock()
+				cancel()
+				return err
+			}
+			return u.do(ctx, s)
+		}}
+	}
+	schedule(ctx, live, wrapped, nil)
+	return fatalErr
+}
+
+// usersParallel is -u with several workers: each user on one worker,
+// reported as the serial loop does.
+func (r *run) usersParallel(ctx context.Context, users []string) error {
+	units := make([]unit, len(users))
+	for i, u := range users {
+		units[i] = unit{keys: []string{u}, do: func(ctx context.Context, s *syncer) error {
+			err := s.doUser(ctx, u)
+			if err != nil && ctx.Err() == nil {
+				r.bail(fmt.Sprintf("sync_do_user(%s)", u))
+			}
+			r.progress.userDone()
+			return err
+		}}
+	}
+	return r.parallel(ctx, units)
+}
+
+// allParallel is -A with several workers: the walk of mailboxes.db as
+// all's, each user a unit, shared mailboxes one by one under the key "".
+// A failed unit closes its worker's connection, which the worker's next
+// unit opens again, as the serial walk does.
+func (r *run) allParallel(ctx context.Context, prefix string) error {
+	list, err := r.s.sp.MailboxList()
+	if err != nil {
+		r.failed = true
+		return nil
+	}
+	if r.progress != nil {
+		r.progress.setTotal(r.countUsers(ctx, list, prefix))
+	}
+	var units []unit
+	prev := ""
+	for e, err := range list.Entries(ctx) {
+		if err != nil {
+			r.failed = true
+			return nil
+		}
+		if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || e.Intermediate() || ctx.Err() != nil {
+			continue
+		}
+		m := r.s.ns.ParseInternal(e.Name)
+		userid, name := m.UserID(), e.Name
+		switch {
+		case userid != "" && m.Deleted != 0:
+			continue
+		case userid != "":
+			if userid == prev {
+				continue
+			}
+			prev = userid
+		}
+		units = append(units, unit{keys: []string{userid}, do: func(ctx context.Context, s *syncer) error {
+			var err error
+			if userid != "" {
+				err = s.doUser(ctx, userid)
+				r.progress.userDone()
+			} else {
+				err = s.doMailboxes(ctx, []string{name})
+			}
+			if errors.Is(err, spool.ErrLocked) {
+				if r.o.Verbose > 0 {
+					if userid != "" {
+						fmt.Fprintf(r.stderr, "Skipping locked user %s\n", userid)
+					} else {
+						fmt.Fprintf(r.stderr, "Skipping locked mailbox %s\n", name)
+					}
+				}
+				return nil
+			}
+			if err != nil && ctx.Err() == nil {
+				what := userid
+				if what == "" {
+					what = name
+				}
+				r.bail(fmt.Sprintf("do_user(%s)", what))
+				s.c.Close()
+				s.c = nil
+			}
+			return err
+		}})
+	}
+	if len(units) == 0 {
+		return nil
+	}
+	return r.parallel(ctx, units)
+}
