@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,8 +40,11 @@ func TestSquatterChannelNative(t *testing.T) {
 			}
 		}
 	}
+	// Fixed messages only: Cyrus's squatter -i dies ("assertion failed:
+	// imap/squat_internal.c: 134: v64 >= 0") on some word sets, so the
+	// input must not change between runs (Deliver's Message-IDs do).
 	appendMsgs("fred", corpus)
-	in.Deliver(t, "alice", 3)
+	appendMsgs("alice", corpus[5:9])
 
 	sp := openSpool(t, in)
 	squatFile := func(name string) string {
@@ -52,9 +54,6 @@ func TestSquatterChannelNative(t *testing.T) {
 		}
 		p, _ := sp.MetaPath(e, spool.MetaSquat)
 		return p
-	}
-	if m, err := sp.Snapshot(context.Background(), "user.fred"); err == nil {
-		t.Logf("user.fred: uidvalidity %d, %d records", m.UIDValidity, len(m.Records))
 	}
 	files := map[string]string{"user.fred": squatFile("user.fred"), "user.alice": squatFile("user.alice")}
 	channelDir := filepath.Join(in.ConfigDir(), "sync", "squatter")
@@ -179,7 +178,7 @@ func TestSquatterChannelNative(t *testing.T) {
 	}
 
 	built := compare("build", state{}, takeLog())
-	in.Deliver(t, "fred", 2)
+	appendMsgs("fred", corpus[10:12])
 	appendMsgs("alice", corpus[:4])
 	compare("update", built, takeLog())
 }
