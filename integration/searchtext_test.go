@@ -81,6 +81,27 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 	}
 }
 
+// appendCorpus appends msgs (LF line ends, made CRLF) to user's INBOX
+// over IMAP, in order.
+func appendCorpus(t *testing.T, in *Instance, user string, msgs []struct{ name, msg string }) {
+	t.Helper()
+	c := in.IMAP(t, user, UserPassword)
+	defer c.Close()
+	for _, m := range msgs {
+		msg := strings.ReplaceAll(m.msg, "\n", "\r\n")
+		cmd := c.Append("INBOX", int64(len(msg)), nil)
+		if _, err := cmd.Write([]byte(msg)); err != nil {
+			t.Fatalf("APPEND %s: %v", m.name, err)
+		}
+		if err := cmd.Close(); err != nil {
+			t.Fatalf("APPEND %s: %v", m.name, err)
+		}
+		if _, err := cmd.Wait(); err != nil {
+			t.Fatalf("APPEND %s: %v", m.name, err)
+		}
+	}
+}
+
 // gramSet is a document as SQUAT keeps it: its length and its 4-byte words.
 type gramSet struct {
 	name  string
@@ -116,20 +137,7 @@ func TestSearchText(t *testing.T) {
 	in.Start(t)
 	in.CreateUser(t, "fred")
 	corpus := searchTextCorpus(t)
-	c := in.IMAP(t, "fred", UserPassword)
-	for _, m := range corpus {
-		msg := strings.ReplaceAll(m.msg, "\n", "\r\n")
-		cmd := c.Append("INBOX", int64(len(msg)), nil)
-		if _, err := cmd.Write([]byte(msg)); err != nil {
-			t.Fatalf("APPEND %s: %v", m.name, err)
-		}
-		if err := cmd.Close(); err != nil {
-			t.Fatalf("APPEND %s: %v", m.name, err)
-		}
-		if _, err := cmd.Wait(); err != nil {
-			t.Fatalf("APPEND %s: %v", m.name, err)
-		}
-	}
+	appendCorpus(t, in, "fred", corpus)
 	sp := openSpool(t, in)
 	e, err := sp.LookupName("user.fred")
 	if err != nil {

@@ -25,24 +25,7 @@ func TestSquatLikeCyrus(t *testing.T) {
 	in.Start(t)
 	in.CreateUser(t, "fred")
 	corpus := searchTextCorpus(t)
-	appendAll := func(msgs []struct{ name, msg string }) {
-		c := in.IMAP(t, "fred", UserPassword)
-		defer c.Close()
-		for _, m := range msgs {
-			msg := strings.ReplaceAll(m.msg, "\n", "\r\n")
-			cmd := c.Append("INBOX", int64(len(msg)), nil)
-			if _, err := cmd.Write([]byte(msg)); err != nil {
-				t.Fatalf("APPEND %s: %v", m.name, err)
-			}
-			if err := cmd.Close(); err != nil {
-				t.Fatalf("APPEND %s: %v", m.name, err)
-			}
-			if _, err := cmd.Wait(); err != nil {
-				t.Fatalf("APPEND %s: %v", m.name, err)
-			}
-		}
-	}
-	appendAll(corpus)
+	appendCorpus(t, in, "fred", corpus)
 	sp := openSpool(t, in)
 	e, err := sp.LookupName("user.fred")
 	if err != nil {
@@ -106,7 +89,7 @@ func TestSquatLikeCyrus(t *testing.T) {
 	}
 
 	// Incremental, from Cyrus's full index, after more deliveries.
-	appendAll(corpus[:5])
+	appendCorpus(t, in, "fred", corpus[:5])
 	os.WriteFile(qpath, full, 0o600)
 	Chown(t, qpath)
 	incr := cyrusRun("-i")

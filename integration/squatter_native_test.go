@@ -27,24 +27,11 @@ func TestSquatterChannelNative(t *testing.T) {
 	in.CreateUser(t, "fred")
 	in.CreateUser(t, "alice")
 	corpus := searchTextCorpus(t)
-	appendMsgs := func(user string, msgs []struct{ name, msg string }) {
-		c := in.IMAP(t, user, UserPassword)
-		defer c.Close()
-		for _, m := range msgs {
-			msg := strings.ReplaceAll(m.msg, "\n", "\r\n")
-			cmd := c.Append("INBOX", int64(len(msg)), nil)
-			cmd.Write([]byte(msg))
-			cmd.Close()
-			if _, err := cmd.Wait(); err != nil {
-				t.Fatalf("APPEND %s: %v", m.name, err)
-			}
-		}
-	}
 	// Fixed messages only: Cyrus's squatter -i dies ("assertion failed:
 	// imap/squat_internal.c: 134: v64 >= 0") on some word sets, so the
 	// input must not change between runs (Deliver's Message-IDs do).
-	appendMsgs("fred", corpus)
-	appendMsgs("alice", corpus[5:9])
+	appendCorpus(t, in, "fred", corpus)
+	appendCorpus(t, in, "alice", corpus[5:9])
 
 	sp := openSpool(t, in)
 	squatFile := func(name string) string {
@@ -178,8 +165,8 @@ func TestSquatterChannelNative(t *testing.T) {
 	}
 
 	built := compare("build", state{}, takeLog())
-	appendMsgs("fred", corpus[10:12])
-	appendMsgs("alice", corpus[:4])
+	appendCorpus(t, in, "fred", corpus[10:12])
+	appendCorpus(t, in, "alice", corpus[:4])
 	compare("update", built, takeLog())
 }
 
