@@ -81,15 +81,15 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 	}
 }
 
-// appendCorpus appends msgs (LF line ends, made CRLF) to user's INBOX
+// appendCorpus appends msgs (LF line ends, made CRLF) to user's mailbox
 // over IMAP, in order.
-func appendCorpus(t *testing.T, in *Instance, user string, msgs []struct{ name, msg string }) {
+func appendCorpus(t *testing.T, in *Instance, user, mailbox string, msgs []struct{ name, msg string }) {
 	t.Helper()
 	c := in.IMAP(t, user, UserPassword)
 	defer c.Close()
 	for _, m := range msgs {
 		msg := strings.ReplaceAll(m.msg, "\n", "\r\n")
-		cmd := c.Append("INBOX", int64(len(msg)), nil)
+		cmd := c.Append(mailbox, int64(len(msg)), nil)
 		if _, err := cmd.Write([]byte(msg)); err != nil {
 			t.Fatalf("APPEND %s: %v", m.name, err)
 		}
@@ -137,7 +137,7 @@ func TestSearchText(t *testing.T) {
 	in.Start(t)
 	in.CreateUser(t, "fred")
 	corpus := searchTextCorpus(t)
-	appendCorpus(t, in, "fred", corpus)
+	appendCorpus(t, in, "fred", "INBOX", corpus)
 	sp := openSpool(t, in)
 	e, err := sp.LookupName("user.fred")
 	if err != nil {

@@ -25,7 +25,7 @@ func TestSquatLikeCyrus(t *testing.T) {
 	in.Start(t)
 	in.CreateUser(t, "fred")
 	corpus := searchTextCorpus(t)
-	appendCorpus(t, in, "fred", corpus)
+	appendCorpus(t, in, "fred", "INBOX", corpus)
 	sp := openSpool(t, in)
 	e, err := sp.LookupName("user.fred")
 	if err != nil {
@@ -67,8 +67,6 @@ func TestSquatLikeCyrus(t *testing.T) {
 		return b
 	}
 	search := func() map[string]string {
-		c := in.IMAP(t, "fred", UserPassword)
-		defer c.Close()
 		got := map[string]string{}
 		for _, q := range []string{"BODY attachments", "TEXT Straße", "SUBJECT multipart", "FROM müller", "TO carol", "BODY 검색", "HEADER Message-ID nameless", "BODY nameless"} {
 			got[q] = strings.Join(imapLines(t, in, "fred", UserPassword, "SELECT INBOX", "UID SEARCH CHARSET UTF-8 "+q), "|")
@@ -78,8 +76,24 @@ func TestSquatLikeCyrus(t *testing.T) {
 
 	// Full build.
 	os.Remove(qpath)
+	noIndex := search()
 	full := cyrusRun()
 	cyrusAnswers := search()
+	if !equalMaps(noIndex, cyrusAnswers) {
+		t.Errorf("SEARCH without an index:\n%v\nover Cyrus's:\n%v", noIndex, cyrusAnswers)
+	}
+	found := 0
+	for q, a := range cyrusAnswers {
+		if !strings.Contains(a, "OK") {
+			t.Errorf("SEARCH %s: %s", q, a)
+		}
+		if strings.Contains(a, "* SEARCH ") {
+			found++
+		}
+	}
+	if found < len(cyrusAnswers)-1 {
+		t.Errorf("only %d of %d searches found anything: %v", found, len(cyrusAnswers), cyrusAnswers)
+	}
 	os.Remove(qpath)
 	if ours := oursRun(false); !bytes.Equal(ours, full) {
 		t.Errorf("full build: ours %d bytes, Cyrus's %d: not equal", len(ours), len(full))
@@ -89,7 +103,7 @@ func TestSquatLikeCyrus(t *testing.T) {
 	}
 
 	// Incremental, from Cyrus's full index, after more deliveries.
-	appendCorpus(t, in, "fred", corpus[:5])
+	appendCorpus(t, in, "fred", "INBOX", corpus[:5])
 	os.WriteFile(qpath, full, 0o600)
 	Chown(t, qpath)
 	incr := cyrusRun("-i")

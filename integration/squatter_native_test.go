@@ -30,8 +30,11 @@ func TestSquatterChannelNative(t *testing.T) {
 	// Fixed messages only: Cyrus's squatter -i dies ("assertion failed:
 	// imap/squat_internal.c: 134: v64 >= 0") on some word sets, so the
 	// input must not change between runs (Deliver's Message-IDs do).
-	appendCorpus(t, in, "fred", corpus)
-	appendCorpus(t, in, "alice", corpus[5:9])
+	appendCorpus(t, in, "fred", "INBOX", corpus)
+	appendCorpus(t, in, "alice", "INBOX", corpus[5:9])
+	if err := in.IMAP(t, "alice", UserPassword).Create("Work", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
 
 	sp := openSpool(t, in)
 	squatFile := func(name string) string {
@@ -42,7 +45,8 @@ func TestSquatterChannelNative(t *testing.T) {
 		p, _ := sp.MetaPath(e, spool.MetaSquat)
 		return p
 	}
-	files := map[string]string{"user.fred": squatFile("user.fred"), "user.alice": squatFile("user.alice")}
+	files := map[string]string{"user.fred": squatFile("user.fred"), "user.alice": squatFile("user.alice"),
+		"user.alice.Work": squatFile("user.alice.Work")}
 	channelDir := filepath.Join(in.ConfigDir(), "sync", "squatter")
 	shutdown := filepath.Join(in.ConfigDir(), "msg", "shutdown.squatter")
 	ours := OursApplet(t, "squatter-channel")
@@ -69,10 +73,20 @@ func TestSquatterChannelNative(t *testing.T) {
 			}
 		}
 	}
-	// run runs one squatter on log from the indexes in from, until the
+	engineLines := func() []string {
+		var lines []string
+		for _, l := range sl.Take("squatter") {
+			if strings.HasPrefix(l.Msg, "squat: ") {
+				lines = append(lines, fmt.Sprintf("<%d> %s", l.Severity, seconds.ReplaceAllString(l.Msg, " in N seconds")))
+			}
+		}
+		return lines
+	}
+	// run runs one squatter on log from the indexes in from (with file
+	// set: -f file, log unused), until the
 	// log is done and the shutdown file ends it; it returns the indexes
 	// and the engine's lines, or what the squatter said if it died.
-	run := func(who string, prog string, log []byte, from state) (state, []string, string) {
+	run := func(who, prog, file string, log []byte, from state) (state, []string, string) {
 		t.Helper()
 		restore(from)
 		os.RemoveAll(channelDir)
@@ -80,6 +94,17 @@ func TestSquatterChannelNative(t *testing.T) {
 		os.WriteFile(filepath.Join(channelDir, "log"), log, 0o644)
 		Chown(t, in.ConfigDir())
 		sl.Take("squatter")
+		if file != "" { // -f FILE: one pass over the file, then exit 0
+			cmd := in.Cyrus.Command(prog, "-C", in.Conf(), "-f", file, "-v")
+			out, err := cmd.CombinedOutput()
+			if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() == 70 {
+				return nil, nil, fmt.Sprintf("%v: %s", err, out)
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 0 {
+				t.Errorf("%s -f: exit %d, want 0\n%s", who, code, out)
+			}
+			return snapshot(), engineLines(), ""
+		}
 		cmd := in.Cyrus.Command(prog, "-C", in.Conf(), "-R", "-d", "-v")
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stderr, &stderr
@@ -112,13 +137,7 @@ func TestSquatterChannelNative(t *testing.T) {
 		if code := cmd.ProcessState.ExitCode(); code != 75 {
 			t.Errorf("%s: exit %d at the shutdown file, want 75\n%s", who, code, stderr.String())
 		}
-		var lines []string
-		for _, l := range sl.Take("squatter") {
-			if strings.HasPrefix(l.Msg, "squat: ") {
-				lines = append(lines, fmt.Sprintf("<%d> %s", l.Severity, seconds.ReplaceAllString(l.Msg, " in N seconds")))
-			}
-		}
-		return snapshot(), lines, ""
+		return snapshot(), engineLines(), ""
 	}
 	takeLog := func() []byte {
 		b, err := os.ReadFile(filepath.Join(channelDir, "log"))
@@ -127,7 +146,7 @@ func TestSquatterChannelNative(t *testing.T) {
 		}
 		return b
 	}
-	compare := func(phase string, from state, log []byte) state {
+	compare := func(phase, file string, from state, log []byte) state {
 		t.Helper()
 		// Cyrus 3.6.1's squatter sometimes dies on this corpus with
 		// "assertion failed: imap/squat_internal.c: 134: v64 >= 0" (an
@@ -137,7 +156,7 @@ func TestSquatterChannelNative(t *testing.T) {
 		var cyrusLines []string
 		for try := 1; ; try++ {
 			var died string
-			cyrus, cyrusLines, died = run("Cyrus's squatter", in.Cyrus.Prog("squatter"), log, from)
+			cyrus, cyrusLines, died = run("Cyrus's squatter", in.Cyrus.Prog("squatter"), file, log, from)
 			if died == "" {
 				break
 			}
@@ -146,17 +165,21 @@ func TestSquatterChannelNative(t *testing.T) {
 			}
 			t.Logf("%s: Cyrus's squatter died (try %d), again: %s", phase, try, died)
 		}
-		got, ourLines, died := run("our squatter-channel", ours, log, from)
+		got, ourLines, died := run("our squatter-channel", ours, file, log, from)
 		if died != "" {
 			t.Fatalf("%s: our squatter-channel died: %s", phase, died)
 		}
+		changed := 0
 		for m := range files {
-			if len(cyrus[m]) == 0 {
-				t.Errorf("%s: Cyrus's squatter left no index for %s", phase, m)
+			if !bytes.Equal(cyrus[m], from[m]) {
+				changed++
 			}
 			if !bytes.Equal(got[m], cyrus[m]) {
 				t.Errorf("%s: %s: our cyrus.squat (%d bytes) differs from Cyrus's (%d bytes)", phase, m, len(got[m]), len(cyrus[m]))
 			}
+		}
+		if changed == 0 {
+			t.Errorf("%s: Cyrus's squatter changed no index", phase)
 		}
 		if strings.Join(ourLines, "\n") != strings.Join(cyrusLines, "\n") {
 			t.Errorf("%s: engine lines\nours:\n  %s\nCyrus's:\n  %s", phase, strings.Join(ourLines, "\n  "), strings.Join(cyrusLines, "\n  "))
@@ -164,10 +187,18 @@ func TestSquatterChannelNative(t *testing.T) {
 		return cyrus
 	}
 
-	built := compare("build", state{}, takeLog())
-	appendCorpus(t, in, "fred", corpus[10:12])
-	appendCorpus(t, in, "alice", corpus[:4])
-	compare("update", built, takeLog())
+	built := compare("build", "", state{}, takeLog())
+	appendCorpus(t, in, "fred", "INBOX", corpus[10:12])
+	appendCorpus(t, in, "alice", "INBOX", corpus[:4])
+	updated := compare("update", "", built, takeLog())
+
+	// -f FILE: a USER item indexes every mailbox of the user.
+	appendCorpus(t, in, "alice", "Work", corpus[12:15])
+	appendCorpus(t, in, "fred", "INBOX", corpus[15:16])
+	file := filepath.Join(in.ConfigDir(), "squatter-file")
+	os.WriteFile(file, []byte("USER alice\nAPPEND user.fred\n"), 0o644)
+	Chown(t, file)
+	compare("-f", file, updated, takeLog())
 }
 
 // noFile reports whether path is gone.
