@@ -68,7 +68,7 @@ CYRUS310_TESTS ?= ^(TestSyncClientScenarios|TestSyncServerScenarios|TestSyncServ
 MIXED_TESTS    ?= ^(TestSyncClientScenarios|TestSyncServerScenarios)$$
 MIXED_PAIRS    ?= 3.6-3.10
 integration310: cyrus310
-	CYREPL_CYRUS=3.10 $(GO) test -count=1 -timeout 20m -run '$(CYRUS310_TESTS)' ./integration/
+	CYREPL_CYRUS=3.10 $(GO) test -count=1 -timeout 20m $(GOTESTFLAGS) -run '$(CYRUS310_TESTS)' ./integration/
 	@set -e; for p in $(MIXED_PAIRS); do \
 	  echo "CYREPL_CYRUS=$$p $(GO) test -count=1 -timeout 20m -run '$(MIXED_TESTS)' ./integration/"; \
 	  CYREPL_CYRUS=$$p $(GO) test -count=1 -timeout 20m -run '$(MIXED_TESTS)' ./integration/; \
@@ -86,8 +86,9 @@ unit:
 integration: cyrus
 	$(GO) test -count=1 -timeout 20m ./integration/
 
+# GOTESTFLAGS: more go test flags (-v to see each test's time).
 test: build lint cyrus cyrus310
-	$(GO) test -count=1 -timeout 25m $(PKGS)
+	$(GO) test -count=1 -timeout 25m $(GOTESTFLAGS) $(PKGS)
 	$(MAKE) --no-print-directory integration310
 
 # Unit benchmarks, then sync_client -A of a generated corpus by Cyrus's and by
