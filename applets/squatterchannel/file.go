@@ -24,7 +24,7 @@ func (r *runner) file(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("sync log file %s: %w", path, err)
 	}
-	names := r.names(ctx, p)
+	names, _ := r.names(ctx, p)
 	reader.Close()
 	if ctx.Err() != nil {
 		return r.graceful()

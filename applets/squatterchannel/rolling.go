@@ -39,9 +39,12 @@ func (r *runner) rolling(ctx context.Context, reader *synclog.Reader) error {
 			r.wait(ctx, r.idle)
 			continue
 		}
-		names := r.names(ctx, p)
+		names, items := r.names(ctx, p)
 		if len(names) > 0 {
 			r.cycle(ctx, names)
+		}
+		if ctx.Err() == nil {
+			r.state.Cycle(items, nil)
 		}
 	}
 }

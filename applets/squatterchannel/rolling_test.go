@@ -288,3 +288,27 @@ func TestRollingSignalMidCycle(t *testing.T) {
 		t.Errorf("log-run: %q, %v", b, err)
 	}
 }
+
+// TestRollingRecordsForStatus: -R holds the channel for `cyrus-replication
+// status` and records each log file it processed, with its item count.
+func TestRollingRecordsForStatus(t *testing.T) {
+	rec := &recorder{}
+	r, _, dir := testRunner(t, testMailboxes, rec, nil)
+	chdir := synclog.ChannelDir(dir+"/sync", DefaultChannel)
+	r.state = synclog.Record(chdir, func(msg string) { t.Error(msg) })
+	defer r.state.Close()
+	if held, err := synclog.ChannelHeld(chdir); err != nil || !held {
+		t.Errorf("ChannelHeld = %v, %v while -R runs", held, err)
+	}
+	writeLog(t, dir, "APPEND user.fred\nAPPEND user.bob\nSEEN fred 1\n")
+	if err := runCycles(t, r, dir, rec, 2); !errors.Is(err, errShutdown) {
+		t.Fatalf("loop ended with %v", err)
+	}
+	st, err := synclog.ReadClientState(chdir)
+	if err != nil || st == nil {
+		t.Fatalf("ReadClientState = %v, %v", st, err)
+	}
+	if st.PID != os.Getpid() || st.LastCycle.IsZero() || st.LastItems != 3 {
+		t.Errorf("state %+v: want this pid, a last cycle of 3 items", st)
+	}
+}

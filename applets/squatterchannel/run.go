@@ -34,6 +34,8 @@ type runner struct {
 	gotHup bool
 	// idle is how long the loop waits for a log to appear (0.1 s).
 	idle time.Duration
+	// state records -R's cycles for `cyrus-replication status` (ours).
+	state *synclog.Recorder
 }
 
 // idlePoll is how often Cyrus's rolling squatter looks for the log while
@@ -79,14 +81,13 @@ func (r *runner) graceful() error {
 // ignored. The result is sorted by bytes, without duplicates.
 //
 // cyrus: imap/squatter.c read_sync_log_items, do_rolling (3.6.1)
-func (r *runner) names(ctx context.Context, p *synclog.Parser) []string {
-	items, err := synclog.ReadAll(p, func(m *synclog.Malformed) { r.log.Error(m.Error()) })
+func (r *runner) names(ctx context.Context, p *synclog.Parser) (names []string, items int) {
+	all, err := synclog.ReadAll(p, func(m *synclog.Malformed) { r.log.Error(m.Error()) })
 	if err != nil {
 		// Cyrus's reader ends the file there; what was read is handled.
 		r.log.Error(fmt.Sprintf("IOERROR: reading %s: %s", p.File, cyruslog.Strerror(err)))
 	}
-	var names []string
-	for _, it := range items {
+	for _, it := range all {
 		switch it.Type {
 		case synclog.TypeAppend:
 			names = append(names, it.Arg(0))
@@ -100,7 +101,7 @@ func (r *runner) names(ctx context.Context, p *synclog.Parser) []string {
 		}
 	}
 	slices.Sort(names)
-	return slices.Compact(names)
+	return slices.Compact(names), len(all)
 }
 
 // external is the mailbox's name as Cyrus's squatter logs it (the admin's

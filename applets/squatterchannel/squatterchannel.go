@@ -145,7 +145,10 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer, newIndex
 	r.requeue = func(mbox string) error {
 		return w.LogChannel(context.Background(), o.Channel, synclog.Append(mbox))
 	}
-	reader := synclog.NewChannelReader(filepath.Join(cfg.ConfigDirectory(), "sync"), o.Channel, env.Log)
+	syncDir := filepath.Join(cfg.ConfigDirectory(), "sync")
+	r.state = synclog.Record(synclog.ChannelDir(syncDir, o.Channel), func(msg string) { env.Log.Warn(msg) })
+	defer r.state.Close()
+	reader := synclog.NewChannelReader(syncDir, o.Channel, env.Log)
 	return exitStatus(r.rolling(ctx, reader))
 }
 

@@ -88,7 +88,7 @@ type run struct {
 	// hup receives SIGHUP, which cuts the rolling loop's waits short.
 	hup <-chan os.Signal
 	// state is what the rolling loop records for status; nil: nothing.
-	state *clientState
+	state *synclog.Recorder
 	// progress is the progress line of -A and -u; nil: none.
 	progress *progress
 	// workerErr is stderr shared by the workers (--workers > 1).
