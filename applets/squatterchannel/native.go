@@ -24,7 +24,13 @@ func Native(s Setup) (Indexer, error) {
 		return nil, errors.New("no spool")
 	}
 	opt := searchtext.OptionsFrom(s.Config)
-	n := &native{sp: s.Spool, log: s.Log, verbose: s.Verbose, incremental: s.Options.Incremental}
+	// Always incremental, -i or not: Cyrus's search_update_mailbox hands
+	// its flags to the SQUAT receiver's begin_mailbox as "incremental",
+	// and index_one always sets SEARCH_UPDATE_BATCH there, so a SQUAT
+	// index is never rebuilt from scratch while it reads.
+	// cyrus: imap/search_engines.c search_update_mailbox; imap/squatter.c
+	// index_one; imap/search_squat.c begin_mailbox (3.6.1)
+	n := &native{sp: s.Spool, log: s.Log, verbose: s.Verbose, incremental: true}
 	n.extract = func(uid uint32, msg []byte) ([]squat.Document, error) {
 		docs, err := searchtext.Documents(uid, msg, opt)
 		out := make([]squat.Document, len(docs))
