@@ -95,3 +95,7 @@ func (c *Client) usable(verb, key string) error {
 	}
 	return nil
 }
+
+// Err is the error that put the session out of step with the server
+// (nil while it is usable).
+func (c *Client) Err() error { return c.broken }

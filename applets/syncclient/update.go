@@ -286,12 +286,16 @@ func (c *closingReader) Read(p []byte) (int, error) {
 //
 // cyrus: imap/sync_support.c sync_do_update_mailbox (3.6.1)
 func (s *syncer) applyIntermediate(ctx context.Context, e *spool.Entry) error {
-	mb := &protocol.Mailbox{UniqueID: e.UniqueID, Name: e.Name, Type: (e.Type &^ spool.TypeLegacyDirs).String(),
+	// Cyrus 3.6 ignores the result for intermediates.
+	s.do(ctx, &protocol.ApplyMailbox{Mailbox: s.intermediate(e)})
+	return nil
+}
+
+// intermediate is the APPLY MAILBOX argument of an intermediate entry.
+func (s *syncer) intermediate(e *spool.Entry) *protocol.Mailbox {
+	return &protocol.Mailbox{UniqueID: e.UniqueID, Name: e.Name, Type: (e.Type &^ spool.TypeLegacyDirs).String(),
 		HighestModseq: e.FolderModseq, CreatedModseq: e.CreatedModseq, FolderModseq: e.FolderModseq,
 		Present: protocol.KeyMboxType | protocol.KeyHighestModseq | protocol.KeyCreatedModseq | protocol.KeyFolderModseq}
-	// Cyrus 3.6 ignores the result for intermediates.
-	s.do(ctx, &protocol.ApplyMailbox{Mailbox: mb})
-	return nil
 }
 
 // raiseUIDValidity is update_mailbox_once taking over a higher UIDVALIDITY
