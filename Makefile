@@ -99,12 +99,17 @@ test: build lint cyrus cyrus310
 # BENCH_ROLL_SECONDS, BENCH_ROLL_CATCHUP, BENCH_ROLL_IDLE, BENCH_ROLL_IMAP=0
 # size it; default 4 users, 10 s per rate, 10000 items, 10 s idle). It
 # measures once, so it runs apart from the rounds above, with 1x (-v: its
-# table in full).
+# table in full). Last, mailbox updates per second over a 70 ms round trip
+# (a latency proxy before the replica; BENCH_LAT_USERS, BENCH_LAT_FOLDERS,
+# BENCH_LAT_ROUNDS, BENCH_LAT_DELAY_MS size it; default 10 x 10, 2 rounds,
+# 35 ms each way), Cyrus's client and ours with and without workers and
+# pipelining.
 BENCH_ROUNDS ?= 3
 bench: cyrus
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list $(PKGS) | grep -v /integration)
 	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
 	$(GO) test -run '^$$' -bench '^BenchmarkRolling$$' -benchtime 1x -v -timeout 30m ./integration/
+	$(GO) test -run '^$$' -bench '^BenchmarkSlowLinkUpdates$$' -benchtime 1x -v -timeout 30m ./integration/
 
 # Cassandane, Cyrus's own test suite: its Replication tests with stock
 # Cyrus, our binary as sync_client, and ours as sync_client and sync_server

@@ -21,6 +21,9 @@ type scenario struct {
 	p           *Pair
 	channel     string
 	cyrusClient bool
+	// ourArgs are given to our sync_client before the scenario's own
+	// (--pipeline: with -v it is off unless given).
+	ourArgs []string
 }
 
 // sync runs the scenario's sync_client -v with args on its channel, then
@@ -36,12 +39,12 @@ func (sc *scenario) sync(t *testing.T, check func(t *testing.T), args ...string)
 			t.Fatalf("Cyrus's sync_client %q: exit %d\nstdout:\n%s\nstderr:\n%s", args, res.Code, res.Stdout, res.Stderr)
 		}
 	} else {
-		res = sc.p.ourSyncOK(t, append([]string{"-v", "-n", sc.channel}, args...)...)
+		res = sc.p.ourSyncOK(t, append(append([]string{"-v", "-n", sc.channel}, sc.ourArgs...), args...)...)
 	}
 	if check != nil {
 		check(t)
 	}
-	again := sc.p.ourSyncOK(t, append([]string{"-v", "-v", "-n", sc.channel}, args...)...)
+	again := sc.p.ourSyncOK(t, append(append([]string{"-v", "-v", "-n", sc.channel}, sc.ourArgs...), args...)...)
 	if n := countApplies(again.Stderr); n != 0 {
 		t.Errorf("second run of ours %q sent %d APPLY commands:\n%s", args, n, applyLines(again.Stderr))
 	}

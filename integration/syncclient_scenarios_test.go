@@ -22,6 +22,18 @@ func TestSyncClientScenarios(t *testing.T) {
 	}
 }
 
+// TestSyncClientScenariosPipelined: every scenario with our sync_client's
+// mailbox updates pipelined, two commands unanswered at most (so that
+// replies are read while more are sent), on both transports.
+func TestSyncClientScenariosPipelined(t *testing.T) {
+	RequireCyrus(t)
+	for _, channel := range []string{"csync", "imap"} {
+		t.Run(channel, func(t *testing.T) {
+			(&scenario{p: NewPair(t), channel: channel, ourArgs: []string{"--pipeline", "2"}}).run(t)
+		})
+	}
+}
+
 // run runs every scenario on one pair, in order.
 func (sc *scenario) run(t *testing.T) {
 	t.Run("FolderDeleteDelayed", sc.folderDeleteDelayed)

@@ -93,6 +93,13 @@ type Client struct {
 	// Enabled is what APPLY CAPABILITIES turned on.
 	Enabled []string
 	opts    ClientOptions
+	// pending are the pipelined commands whose replies are still to be
+	// read, oldest first (see Send).
+	pending []*Pending
+	// broken, once set, is the error that left the session out of step
+	// with the server (a reply half read, a command half sent): every
+	// later command fails with it.
+	broken error
 }
 
 // tagCounter numbers IMAP-transport commands S0, S1 … per process, never
@@ -348,8 +355,22 @@ func (c *Client) command(ctx context.Context, verb, key string, arg *dlist.Value
 }
 
 // commandRecv is command with file literals of the reply given to recv
-// (GET FETCH); without recv they are an error.
+// (GET FETCH); without recv they are an error. It waits for the reply, so
+// no pipelined reply may be outstanding.
 func (c *Client) commandRecv(ctx context.Context, verb, key string, arg *dlist.Value, files dlist.FileSource, recv dlist.FileFunc) (*Response, error) {
+	if err := c.usable(verb, key); err != nil {
+		return nil, err
+	}
+	tag, err := c.send(ctx, verb, key, arg, files)
+	if err != nil {
+		return nil, err
+	}
+	return c.readResponse(tag, recv)
+}
+
+// send writes one command and flushes it; it returns the IMAP tag ("" on
+// csync).
+func (c *Client) send(ctx context.Context, verb, key string, arg *dlist.Value, files dlist.FileSource) (string, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		c.conn.SetDeadline(dl)
 	} else {
@@ -380,9 +401,9 @@ func (c *Client) commandRecv(ctx context.Context, verb, key string, arg *dlist.V
 		err = c.conn.Flush()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("protocol: send %s %s: %w", verb, key, err)
+		return "", fmt.Errorf("protocol: send %s %s: %w", verb, key, err)
 	}
-	return c.readResponse(tag, recv)
+	return tag, nil
 }
 
 // readResponse reads "* KEY value" lines up to the status line.
@@ -449,6 +470,9 @@ func (c *Client) Restart(ctx context.Context) error {
 }
 
 func (c *Client) simple(ctx context.Context, csync, imap string) error {
+	if err := c.usable(csync, ""); err != nil {
+		return err
+	}
 	c.conn.Timeout(c.opts.Timeout)
 	line := csync
 	tag := ""

@@ -168,11 +168,8 @@ func (s *syncer) doFolders(ctx context.Context, names []string, replica []*proto
 		}
 		return nil, errAgain
 	}
-	for _, lf := range folders {
-		if err := s.updateMailbox(ctx, lf, byID[lf.entry.UniqueID], up); err != nil {
-			s.log.Error(fmt.Sprintf("do_folders(): update failed: %s '%s'", lf.entry.Name, errText(err)), "mailbox", lf.entry.Name)
-			return nil, err
-		}
+	if err := s.updateFolders(ctx, folders, byID, up); err != nil {
+		return nil, err
 	}
 	return folders, nil
 }

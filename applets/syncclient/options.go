@@ -80,6 +80,10 @@ type Options struct {
 	// each worker over its own connection, in -u, -A and rolling mode;
 	// 1 (or 0) is Cyrus's single serial connection.
 	Workers int
+	// Pipeline is --pipeline (ours): how many commands one connection
+	// sends before the replies to them, at most; 1 (or 0) waits for each
+	// reply, as Cyrus does.
+	Pipeline int
 	// Objects are the operands: users, mailboxes, or an -A prefix.
 	Objects []string
 }
@@ -141,6 +145,7 @@ var flags = &getopt.Table{
 		{Short: 'a', Long: "stage-to-archive", Since: "3.8", Help: "ask the replica to stage uploads on its archive partition (REPLICATION-ARCHIVE; no effect serving 3.6)"},
 		{Long: "poll", Ours: true, Help: "rolling: look for the sync log once a cycle (-d), as Cyrus does; by default also as soon as it is written"},
 		{Long: "workers", Arg: "N", Ours: true, Help: fmt.Sprintf("-u, -A, rolling: replicate N users at once, each over its own connection; 1: one connection, as Cyrus does (default %d, but 1 with -v or -l, whose lines are then Cyrus's in Cyrus's order)", DefaultWorkers)},
+		{Long: "pipeline", Arg: "N", Ours: true, Help: fmt.Sprintf("send a user's mailbox updates back to back, at most N commands unanswered; 1: wait for each reply, as Cyrus does (default %d, but 1 with -v or -l, whose lines are then Cyrus's in Cyrus's order)", DefaultPipeline)},
 		{Short: 'h', Long: "help", Ours: true, Help: "print this help and exit"},
 	},
 }
@@ -199,6 +204,12 @@ func ParseArgs(args []string) (*Options, error) {
 			o.Workers = 1
 		}
 	}
+	if o.Pipeline == 0 {
+		o.Pipeline = DefaultPipeline
+		if o.Verbose > 0 || o.VerboseLogging {
+			o.Pipeline = 1
+		}
+	}
 	return o, nil
 }
 
@@ -249,6 +260,8 @@ func (o *Options) set(opt getopt.Opt) {
 			o.Poll = true
 		case "workers":
 			o.Workers = max(libc.Atoi(opt.Arg), 1)
+		case "pipeline":
+			o.Pipeline = max(libc.Atoi(opt.Arg), 1)
 		}
 	}
 }

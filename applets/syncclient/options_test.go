@@ -12,21 +12,23 @@ func TestParseArgs(t *testing.T) {
 		args []string
 		want Options
 	}{
-		{[]string{"-u", "fred"}, Options{Workers: DefaultWorkers, Mode: ModeUsers, Timeout: 600, Objects: []string{"fred"}}},
-		{[]string{"-vv", "-nchan", "-u", "fred", "bob"}, Options{Workers: 1, Mode: ModeUsers, Verbose: 2, Channel: "chan", Timeout: 600, Objects: []string{"fred", "bob"}}},
-		{[]string{"fred", "-v", "-n", "chan", "-u"}, Options{Workers: 1, Mode: ModeUsers, Verbose: 1, Channel: "chan", Timeout: 600, Objects: []string{"fred"}}},
+		{[]string{"-u", "fred"}, Options{Workers: DefaultWorkers, Pipeline: DefaultPipeline, Mode: ModeUsers, Timeout: 600, Objects: []string{"fred"}}},
+		{[]string{"-vv", "-nchan", "-u", "fred", "bob"}, Options{Workers: 1, Pipeline: 1, Mode: ModeUsers, Verbose: 2, Channel: "chan", Timeout: 600, Objects: []string{"fred", "bob"}}},
+		{[]string{"fred", "-v", "-n", "chan", "-u"}, Options{Workers: 1, Pipeline: 1, Mode: ModeUsers, Verbose: 1, Channel: "chan", Timeout: 600, Objects: []string{"fred"}}},
 		{[]string{"-C/etc/x.conf", "-S", "replica:2005", "-m", "user/fred/Sent", "--", "-odd"},
-			Options{Workers: DefaultWorkers, Mode: ModeMailbox, Config: "/etc/x.conf", Server: "replica:2005", Timeout: 600, Objects: []string{"user/fred/Sent", "-odd"}}},
+			Options{Workers: DefaultWorkers, Pipeline: DefaultPipeline, Mode: ModeMailbox, Config: "/etc/x.conf", Server: "replica:2005", Timeout: 600, Objects: []string{"user/fred/Sent", "-odd"}}},
 		{[]string{"-A", "-N", "-z", "-O", "-L", "-l", "-o", "user.a"},
-			Options{Workers: 1, Mode: ModeAll, SkipLocked: true, RequireCompression: true, NoCopyback: true, LocalOnly: true, VerboseLogging: true, ConnectOnce: true, Timeout: 600, Objects: []string{"user.a"}}},
-		{[]string{"-r", "-t", "30x", "-d5", "-1", "-F", "/stop"}, Options{Workers: DefaultWorkers, Mode: ModeRolling, Background: true, Timeout: 30, Delay: 5, Once: true, ShutdownFile: "/stop"}},
-		{[]string{"-R", "-f", "-"}, Options{Workers: DefaultWorkers, Mode: ModeRolling, InputFile: "-", Timeout: 600}},
-		{[]string{"-R", "--poll", "-n", "c"}, Options{Workers: DefaultWorkers, Mode: ModeRolling, Poll: true, Channel: "c", Timeout: 600}},
-		{[]string{"--userids", "--channel=x", "--dest-partition", "p2", "fred"}, Options{Workers: DefaultWorkers, Mode: ModeUsers, Channel: "x", Partition: "p2", Timeout: 600, Objects: []string{"fred"}}},
-		{[]string{"-s", "-w", "3", "fred"}, Options{Workers: DefaultWorkers, Mode: ModeMeta, DelayedStartup: 3, Timeout: 600, Objects: []string{"fred"}}},
-		{[]string{"-u", "--workers", "8", "fred"}, Options{Workers: 8, Mode: ModeUsers, Timeout: 600, Objects: []string{"fred"}}},
-		{[]string{"-A", "--workers=0"}, Options{Workers: 1, Mode: ModeAll, Timeout: 600}},
-		{[]string{"-A", "-v", "--workers=3"}, Options{Workers: 3, Verbose: 1, Mode: ModeAll, Timeout: 600}},
+			Options{Workers: 1, Pipeline: 1, Mode: ModeAll, SkipLocked: true, RequireCompression: true, NoCopyback: true, LocalOnly: true, VerboseLogging: true, ConnectOnce: true, Timeout: 600, Objects: []string{"user.a"}}},
+		{[]string{"-r", "-t", "30x", "-d5", "-1", "-F", "/stop"}, Options{Workers: DefaultWorkers, Pipeline: DefaultPipeline, Mode: ModeRolling, Background: true, Timeout: 30, Delay: 5, Once: true, ShutdownFile: "/stop"}},
+		{[]string{"-R", "-f", "-"}, Options{Workers: DefaultWorkers, Pipeline: DefaultPipeline, Mode: ModeRolling, InputFile: "-", Timeout: 600}},
+		{[]string{"-R", "--poll", "-n", "c"}, Options{Workers: DefaultWorkers, Pipeline: DefaultPipeline, Mode: ModeRolling, Poll: true, Channel: "c", Timeout: 600}},
+		{[]string{"--userids", "--channel=x", "--dest-partition", "p2", "fred"}, Options{Workers: DefaultWorkers, Pipeline: DefaultPipeline, Mode: ModeUsers, Channel: "x", Partition: "p2", Timeout: 600, Objects: []string{"fred"}}},
+		{[]string{"-s", "-w", "3", "fred"}, Options{Workers: DefaultWorkers, Pipeline: DefaultPipeline, Mode: ModeMeta, DelayedStartup: 3, Timeout: 600, Objects: []string{"fred"}}},
+		{[]string{"-u", "--workers", "8", "fred"}, Options{Workers: 8, Pipeline: DefaultPipeline, Mode: ModeUsers, Timeout: 600, Objects: []string{"fred"}}},
+		{[]string{"-A", "--workers=0"}, Options{Workers: 1, Pipeline: DefaultPipeline, Mode: ModeAll, Timeout: 600}},
+		{[]string{"-A", "-v", "--workers=3"}, Options{Workers: 3, Pipeline: 1, Verbose: 1, Mode: ModeAll, Timeout: 600}},
+		{[]string{"-A", "--pipeline", "1"}, Options{Workers: DefaultWorkers, Pipeline: 1, Mode: ModeAll, Timeout: 600}},
+		{[]string{"-A", "-v", "--pipeline=8"}, Options{Workers: 1, Pipeline: 8, Verbose: 1, Mode: ModeAll, Timeout: 600}},
 	} {
 		got, err := ParseArgs(tc.args)
 		if err != nil {
@@ -63,7 +65,7 @@ func TestParseArgs(t *testing.T) {
 	if _, err := ParseArgs([]string{"--help"}); err != errHelp {
 		t.Errorf("--help: %v", err)
 	}
-	if h := Help(); !strings.Contains(h, "-n CHANNEL, --channel CHANNEL") || !strings.Contains(h, "--poll") || !strings.Contains(h, "--workers N") || strings.Contains(h, "not available") {
+	if h := Help(); !strings.Contains(h, "-n CHANNEL, --channel CHANNEL") || !strings.Contains(h, "--poll") || !strings.Contains(h, "--workers N") || !strings.Contains(h, "--pipeline N") || strings.Contains(h, "not available") {
 		t.Errorf("help:\n%s", h)
 	}
 }
@@ -97,7 +99,7 @@ func TestFlags(t *testing.T) {
 		"skip-locked": 'N', "no-copyback": 'O', "foreground-rolling": 'R', "server": 'S', "stage-to-archive": 'a',
 		"delay": 'd', "input-file": 'f', "verbose-logging": 'l', "mailboxes": 'm', "channel": 'n', "connect-once": 'o',
 		"dest-partition": 'p', "rolling": 'r', "sieve-mode": 's', "timeout": 't', "userids": 'u', "verbose": 'v',
-		"delayed-startup": 'w', "require-compression": 'z', "help": 'h', "poll": 0, "workers": 0}
+		"delayed-startup": 'w', "require-compression": 'z', "help": 'h', "poll": 0, "workers": 0, "pipeline": 0}
 	if !reflect.DeepEqual(long, want) {
 		t.Errorf("long options:\n got  %v\n want %v", long, want)
 	}

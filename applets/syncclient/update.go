@@ -100,8 +100,17 @@ func (s *syncer) updateMailbox(ctx context.Context, lf *localFolder, remote *pro
 	if lf.mbox == nil {
 		return s.applyIntermediate(ctx, lf.entry)
 	}
+	return s.retryUpdate(ctx, lf, remote, up, s.updateOnce(ctx, lf.mbox, remote, up, false))
+}
+
+// retryUpdate is what follows the first attempt at a mailbox that ended
+// in err: on a CRC failure the mailbox is sent again with fresh counts,
+// and if that fails too (or the first attempt found the delta
+// inefficient) a full update reconciles both sides before a last send.
+//
+// cyrus: imap/sync_support.c sync_do_update_mailbox (3.6.1)
+func (s *syncer) retryUpdate(ctx context.Context, lf *localFolder, remote *protocol.Mailbox, up uploads, err error) error {
 	name := lf.mbox.Name
-	err := s.updateOnce(ctx, lf.mbox, remote, up, false)
 	if isCode(err, protocol.CodeSyncChecksum) {
 		s.log.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("SYNC_NOTICE: CRC failure on sync %s, recalculating counts and trying again", name))
 		err = s.updateOnce(ctx, lf.mbox, remote, up, true)
@@ -122,7 +131,46 @@ func (s *syncer) updateMailbox(ctx context.Context, lf *localFolder, remote *pro
 	return s.updateOnce(ctx, lf.mbox, remote, up, true)
 }
 
+// mailboxUpdate is what one attempt at a mailbox sends: the message files
+// the replica lacks (in APPLY MESSAGE batches), then APPLY MAILBOX.
+type mailboxUpdate struct {
+	m     *spool.Mailbox
+	apply *protocol.Mailbox
+	files []protocol.Message
+	paths map[string]*spool.Record
+}
+
+// batches are the APPLY MESSAGE commands, maxFilesPerMessage files each.
+func (u *mailboxUpdate) batches() []*protocol.ApplyMessage {
+	var out []*protocol.ApplyMessage
+	for files := u.files; len(files) > 0; {
+		n := min(len(files), maxFilesPerMessage)
+		out = append(out, &protocol.ApplyMessage{Files: files[:n]})
+		files = files[n:]
+	}
+	return out
+}
+
 func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *protocol.Mailbox, up uploads, repeat bool) error {
+	u, err := s.prepareUpdate(ctx, m, remote, up, repeat)
+	if err != nil || u == nil {
+		return err
+	}
+	s.action("%s %s", s.local("MAILBOX"), u.m.Name)
+	for _, batch := range u.batches() {
+		err := s.c.ApplyMessage(ctx, batch, s.fileSource(u.m, u.paths))
+		s.logNo("MESSAGE", err)
+		if err != nil {
+			return err
+		}
+	}
+	return s.do(ctx, &protocol.ApplyMailbox{Local: s.o.LocalOnly, Mailbox: u.apply})
+}
+
+// prepareUpdate works out one attempt at a mailbox: nil when nothing
+// changed, errAgain when only a full update can express the change. The
+// GUIDs it will upload are marked as sent in up.
+func (s *syncer) prepareUpdate(ctx context.Context, m *spool.Mailbox, remote *protocol.Mailbox, up uploads, repeat bool) (*mailboxUpdate, error) {
 	if repeat {
 		// Cyrus prints this one with -v but does not log it with -l.
 		if s.o.Verbose > 0 {
@@ -131,7 +179,7 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 		fresh, err := s.c.GetMailboxes(ctx, m.Name)
 		if err != nil {
 			s.logNo("MAILBOXES", err)
-			return err
+			return nil, err
 		}
 		remote = nil
 		for _, r := range fresh {
@@ -141,7 +189,7 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 		}
 		snap, err := s.sp.Snapshot(ctx, m.Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		m = snap
 		// Repeat mode sends freshly computed CRCs.
@@ -152,17 +200,17 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 		// saw: a delta cannot express that, a full update can.
 		s.log.Log(ctx, cyruslog.LevelNotice, fmt.Sprintf("inefficient replication (%d > %d) %s",
 			m.IndexHeader.DeletedModseq, remote.HighestModseq, m.Name))
-		return errAgain
+		return nil, errAgain
 	}
 	if remote != nil && remote.UIDValidity > m.IndexHeader.UIDValidity {
 		var err error
 		if m, err = s.raiseUIDValidity(ctx, m, remote.UIDValidity); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	local := protocol.MailboxFromSpool(m, false)
 	if !repeat && s.unchanged(local, m, remote) {
-		return nil
+		return nil, nil
 	}
 	apply := protocol.MailboxFromSpool(m, true)
 	apply.Partition = s.targetPartition(m.Partition)
@@ -176,8 +224,7 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 	}
 	apply.SetCyrusKeys()
 	records := apply.Records[:0]
-	var files []protocol.Message
-	paths := map[string]*spool.Record{}
+	u := &mailboxUpdate{m: m, paths: map[string]*spool.Record{}}
 	for i := range m.Records {
 		r := &m.Records[i]
 		if r.Modseq <= remoteHMS {
@@ -185,23 +232,14 @@ func (s *syncer) updateOnce(ctx context.Context, m *spool.Mailbox, remote *proto
 		}
 		records = append(records, apply.Records[i])
 		if r.UID > remoteLast && !r.Unlinked() && up.need(apply.Partition, r.GUID) {
-			files = append(files, protocol.Message{Partition: apply.Partition, GUID: r.GUID, Size: int64(r.Size)})
-			paths[r.GUID.String()] = r
+			u.files = append(u.files, protocol.Message{Partition: apply.Partition, GUID: r.GUID, Size: int64(r.Size)})
+			u.paths[r.GUID.String()] = r
 			up.set(apply.Partition, r.GUID, false)
 		}
 	}
 	apply.Records = records
-	s.action("%s %s", s.local("MAILBOX"), m.Name)
-	for len(files) > 0 {
-		n := min(len(files), maxFilesPerMessage)
-		err := s.c.ApplyMessage(ctx, &protocol.ApplyMessage{Files: files[:n]}, s.fileSource(m, paths))
-		s.logNo("MESSAGE", err)
-		if err != nil {
-			return err
-		}
-		files = files[n:]
-	}
-	return s.do(ctx, &protocol.ApplyMailbox{Local: s.o.LocalOnly, Mailbox: apply})
+	u.apply = apply
+	return u, nil
 }
 
 // fileSource opens the message files an APPLY MESSAGE streams.
@@ -248,12 +286,16 @@ func (c *closingReader) Read(p []byte) (int, error) {
 //
 // cyrus: imap/sync_support.c sync_do_update_mailbox (3.6.1)
 func (s *syncer) applyIntermediate(ctx context.Context, e *spool.Entry) error {
-	mb := &protocol.Mailbox{UniqueID: e.UniqueID, Name: e.Name, Type: (e.Type &^ spool.TypeLegacyDirs).String(),
+	// Cyrus 3.6 ignores the result for intermediates.
+	s.do(ctx, &protocol.ApplyMailbox{Mailbox: s.intermediate(e)})
+	return nil
+}
+
+// intermediate is the APPLY MAILBOX argument of an intermediate entry.
+func (s *syncer) intermediate(e *spool.Entry) *protocol.Mailbox {
+	return &protocol.Mailbox{UniqueID: e.UniqueID, Name: e.Name, Type: (e.Type &^ spool.TypeLegacyDirs).String(),
 		HighestModseq: e.FolderModseq, CreatedModseq: e.CreatedModseq, FolderModseq: e.FolderModseq,
 		Present: protocol.KeyMboxType | protocol.KeyHighestModseq | protocol.KeyCreatedModseq | protocol.KeyFolderModseq}
-	// Cyrus 3.6 ignores the result for intermediates.
-	s.do(ctx, &protocol.ApplyMailbox{Mailbox: mb})
-	return nil
 }
 
 // raiseUIDValidity is update_mailbox_once taking over a higher UIDVALIDITY

@@ -1,0 +1,162 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// BenchmarkSlowLinkUpdates measures mailbox updates per second over a
+// 70 ms round trip (LatencyProxy, 35 ms each way, between the master's
+// sync_client and a real Cyrus replica's sync_server): $BENCH_LAT_USERS
+// users (10) with $BENCH_LAT_FOLDERS folders each (10, INBOX among them),
+// each folder one message whose \Flagged flag is toggled before every run,
+// so that `sync_client -A` has exactly one changed mailbox per folder to
+// send. Cyrus's sync_client and ours (--workers 1 and the default, with
+// pipelining off (--pipeline 1) and on) take turns for
+// $BENCH_LAT_ROUNDS rounds (2); it reports each one's median rate and its
+// ratio to Cyrus's, and checks the replica equals the master at the end.
+// $BENCH_LAT_DELAY_MS changes the one-way delay (35).
+func BenchmarkSlowLinkUpdates(b *testing.B) {
+	RequireCyrus(b)
+	users, folders := benchScale("BENCH_LAT_USERS", 10), benchScale("BENCH_LAT_FOLDERS", 10)
+	rounds := benchScale("BENCH_LAT_ROUNDS", 2)
+	delay := time.Duration(benchScale("BENCH_LAT_DELAY_MS", 35)) * time.Millisecond
+	base := TempDir(b)
+	master := NewInstance(b, base, "master")
+	master.Start(b)
+	replica := NewInstance(b, base, "replica")
+	replica.Start(b)
+	var names []string
+	for u := 0; u < users; u++ {
+		user := fmt.Sprintf("slow%02d", u)
+		names = append(names, user)
+		master.CreateUser(b, user)
+		replica.AddSASLUser(b, user, UserPassword)
+		c := master.IMAP(b, user, UserPassword)
+		for f := 0; f < folders; f++ {
+			box := "INBOX"
+			if f > 0 {
+				box = fmt.Sprintf("Folder%d", f)
+				if err := c.Create(box, nil).Wait(); err != nil {
+					b.Fatalf("create %s of %s: %v", box, user, err)
+				}
+			}
+			msg := []byte(fmt.Sprintf("From: a@example.org\r\nSubject: %s %s\r\n\r\nbody\r\n", user, box))
+			cmd := c.Append(box, int64(len(msg)), nil)
+			cmd.Write(msg)
+			cmd.Close()
+			if _, err := cmd.Wait(); err != nil {
+				b.Fatalf("append to %s of %s: %v", box, user, err)
+			}
+		}
+	}
+	ours := filepath.Join(base, "bin", "sync_client")
+	os.MkdirAll(filepath.Dir(ours), 0o755)
+	if err := os.Symlink(Ours(b), ours); err != nil {
+		b.Fatal(err)
+	}
+	confFor := func(name string, port int) string {
+		conf := filepath.Join(base, name+".conf")
+		text, _ := os.ReadFile(master.Conf())
+		text = append(text, []byte(fmt.Sprintf("sync_host: 127.0.0.1\nsync_port: %d\nsync_try_imap: 0\n"+
+			"sync_authname: %s\nsync_password: %s\n", port, SyncUser, SyncPassword))...)
+		if err := os.WriteFile(conf, text, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return conf
+	}
+	// The first copy goes over loopback, not measured.
+	if res := Run(b, nil, ours, "-C", confFor("direct", replica.CSyncPort), "-A"); res.Code != 0 {
+		b.Fatalf("seeding sync_client -A: exit %d\n%s%s", res.Code, res.Stdout, res.Stderr)
+	}
+	proxy := NewLatencyProxy(b, fmt.Sprintf("127.0.0.1:%d", replica.CSyncPort), delay)
+	slow := confFor("slow", proxy.Port)
+
+	type client struct {
+		name string
+		prog string
+		args []string
+		rate []float64
+	}
+	clients := []*client{
+		{name: "cyrus", prog: filepath.Join(CyrusBin, "sync_client")},
+		{name: "ours-w1-nopipe", prog: ours, args: []string{"--workers", "1", "--pipeline", "1"}},
+		{name: "ours-w1-pipe", prog: ours, args: []string{"--workers", "1"}},
+		{name: "ours-default-nopipe", prog: ours, args: []string{"--pipeline", "1"}},
+		{name: "ours-default-pipe", prog: ours},
+	}
+	updates := users * folders
+	flagged := false
+	toggle := func() {
+		flagged = !flagged
+		op := imap.StoreFlagsAdd
+		if !flagged {
+			op = imap.StoreFlagsDel
+		}
+		for _, user := range names {
+			c, err := master.DialIMAP(user, UserPassword)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for f := 0; f < folders; f++ {
+				box := "INBOX"
+				if f > 0 {
+					box = fmt.Sprintf("Folder%d", f)
+				}
+				if _, err := c.Select(box, nil).Wait(); err != nil {
+					b.Fatalf("select %s of %s: %v", box, user, err)
+				}
+				if err := c.Store(uidSet(1), &imap.StoreFlags{Op: op, Flags: Flags(`\Flagged`), Silent: true}, nil).Close(); err != nil {
+					b.Fatalf("store in %s of %s: %v", box, user, err)
+				}
+			}
+			c.Logout().Wait()
+			c.Close()
+		}
+	}
+	b.ResetTimer()
+	b.StopTimer()
+	for i := 0; i < b.N*rounds; i++ {
+		for j := range clients {
+			cl := clients[(i+j)%len(clients)] // each round starts with another
+			toggle()
+			args := append([]string{"-C", slow, "-A"}, cl.args...)
+			b.StartTimer()
+			start := time.Now()
+			res := Run(b, nil, cl.prog, args...)
+			d := time.Since(start)
+			b.StopTimer()
+			if res.Code != 0 {
+				b.Fatalf("%s sync_client -A: exit %d\n%s%s", cl.name, res.Code, res.Stdout, res.Stderr)
+			}
+			cl.rate = append(cl.rate, float64(updates)/d.Seconds())
+		}
+	}
+	median := func(xs []float64) float64 {
+		s := append([]float64(nil), xs...)
+		sort.Float64s(s)
+		return s[len(s)/2]
+	}
+	cy := median(clients[0].rate)
+	var lines []string
+	for _, cl := range clients {
+		m := median(cl.rate)
+		b.ReportMetric(m, cl.name+"-updates/s")
+		if cl.name != "cyrus" {
+			b.ReportMetric(m/cy, cl.name+"/cyrus")
+		}
+		lines = append(lines, fmt.Sprintf("%-20s %7.1f mailbox updates/s (%.2fx Cyrus's) %s", cl.name, m, m/cy, strings.Join(cl.args, " ")))
+	}
+	b.Logf("%d users x %d folders, one flag changed per folder, -A over a %v round trip, median of %d:\n%s",
+		users, folders, 2*delay, len(clients[0].rate), strings.Join(lines, "\n"))
+	for _, user := range names {
+		SameUser(b, master, replica, user)
+	}
+}
