@@ -22,6 +22,7 @@ type Builder struct {
 	// starting with byte b: 8 bytes per distinct word per document, what
 	// Cyrus keeps in memory for one first byte while writing its trie.
 	pairs [256][]uint64
+	seen  wordSet // the current document's words
 }
 
 type docRecord struct {
@@ -37,29 +38,54 @@ func NewBuilder() *Builder { return &Builder{} }
 // can be rebuilt from. cyrus: imap/squat_build.c squat_index_open_document,
 // squat_index_close_document (3.6.1)
 func (b *Builder) AddWords(name string, length int64, words []Word) error {
-	// An empty name is Cyrus's own (a part letter NUL): written as it is.
-	if strings.IndexByte(name, 0) >= 0 {
-		return fmt.Errorf("squat: document name %q contains NUL", name)
+	id, err := b.addDoc(name, length)
+	if err != nil {
+		return err
 	}
-	if length < 0 {
-		return fmt.Errorf("squat: document %q: negative length %d", name, length)
-	}
-	if len(b.docs) >= 1<<31-1 {
-		return fmt.Errorf("squat: document %q: too many documents", name)
-	}
-	id := uint64(len(b.docs))
-	b.docs = append(b.docs, docRecord{name, length})
 	for _, w := range words {
 		b.pairs[w[0]] = append(b.pairs[w[0]], uint64(w[1])<<48|uint64(w[2])<<40|uint64(w[3])<<32|id)
 	}
 	return nil
 }
 
+// addDoc checks a document and gives it the next doc ID.
+func (b *Builder) addDoc(name string, length int64) (uint64, error) {
+	// An empty name is Cyrus's own (a part letter NUL): written as it is.
+	if strings.IndexByte(name, 0) >= 0 {
+		return 0, fmt.Errorf("squat: document name %q contains NUL", name)
+	}
+	if length < 0 {
+		return 0, fmt.Errorf("squat: document %q: negative length %d", name, length)
+	}
+	if len(b.docs) >= 1<<31-1 {
+		return 0, fmt.Errorf("squat: document %q: too many documents", name)
+	}
+	id := uint64(len(b.docs))
+	b.docs = append(b.docs, docRecord{name, length})
+	return id, nil
+}
+
 // AddText adds a document whose words are all 4-byte substrings of text,
-// whatever its length (the validity document is empty).
+// whatever its length (the validity document is empty). Cyrus's squatter
+// declares every byte valid, so no word is dropped.
 // cyrus: imap/squat_build.c squat_index_append_document (3.6.1)
 func (b *Builder) AddText(name string, text []byte) error {
-	return b.AddWords(name, int64(len(text)), textWords(text))
+	id, err := b.addDoc(name, int64(len(text)))
+	if err != nil || len(text) < WordSize {
+		return err
+	}
+	// Each distinct word once: the pairs of a word and this document are
+	// then added once, in the order the words first appear (the order
+	// does not matter: pairs are sorted before they are written).
+	b.seen.reset(len(text))
+	w := uint32(text[0])<<16 | uint32(text[1])<<8 | uint32(text[2])
+	for _, c := range text[WordSize-1:] {
+		w = w<<8 | uint32(c)
+		if b.seen.add(w) {
+			b.pairs[w>>24] = append(b.pairs[w>>24], uint64(w&0xffffff)<<32|id)
+		}
+	}
+	return nil
 }
 
 // AddDocument adds d unless its text is shorter than a word: search_squat.c
@@ -72,22 +98,71 @@ func (b *Builder) AddDocument(d Document) error {
 	return b.AddText(d.Name, d.Text)
 }
 
-// textWords returns the distinct 4-byte substrings of text. Cyrus's
-// squatter declares every byte valid, so no word is dropped.
-func textWords(text []byte) []Word {
-	if len(text) < WordSize {
-		return nil
+// wordSet is the set of words seen in one document: open addressing on
+// the word, each slot tagged with the document's generation so that
+// starting the next document clears nothing.
+type wordSet struct {
+	slots []uint64 // generation << 32 | word
+	gen   uint64
+	n     int
+	shift uint
+}
+
+// reset empties the set for a document of size bytes.
+func (s *wordSet) reset(size int) {
+	s.gen++
+	s.n = 0
+	if s.slots == nil || s.gen == 1<<32 {
+		// first use, or generations exhausted: a clean table
+		s.gen = 1
+		s.grow(min(size, 1<<12))
 	}
-	seen := make(map[Word]struct{}, len(text))
-	words := make([]Word, 0, len(text))
-	for i := 0; i+WordSize <= len(text); i++ {
-		w := Word(text[i : i+WordSize])
-		if _, dup := seen[w]; !dup {
-			seen[w] = struct{}{}
-			words = append(words, w)
+}
+
+func (s *wordSet) grow(want int) {
+	size := 1 << 10
+	for size < 2*want {
+		size <<= 1
+	}
+	old := s.slots
+	s.slots = make([]uint64, size)
+	s.shift = uint(64 - bitsLen(size-1))
+	s.n = 0
+	for _, v := range old {
+		if v>>32 == s.gen {
+			s.add(uint32(v))
 		}
 	}
-	return words
+}
+
+func bitsLen(x int) int {
+	n := 0
+	for ; x > 0; x >>= 1 {
+		n++
+	}
+	return n
+}
+
+// add adds w and reports whether it was new.
+func (s *wordSet) add(w uint32) bool {
+	mask := len(s.slots) - 1
+	v := s.gen<<32 | uint64(w)
+	for i := int((uint64(w) * 0x9e3779b97f4a7c15) >> s.shift); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case v:
+			return false
+		default:
+			if s.slots[i]>>32 == s.gen {
+				continue
+			}
+			s.slots[i] = v
+			s.n++
+			if 2*s.n > len(s.slots) {
+				s.grow(len(s.slots))
+			}
+			return true
+		}
+	}
 }
 
 // Build writes a full index as squatter without -i does: the document

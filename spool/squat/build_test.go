@@ -1,0 +1,49 @@
+package squat
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"testing"
+)
+
+// TestAddTextDistinctWords: AddText's word set gives the file that adding
+// each document's distinct 4-byte substrings, found the plain way, gives;
+// over documents of many sizes (the set grows, and is reused) and few
+// and many distinct words.
+func TestAddTextDistinctWords(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	fast, plain := NewBuilder(), NewBuilder()
+	for i := range 300 {
+		text := make([]byte, r.Intn(1<<uint(r.Intn(15)+1)))
+		alphabet := 1 + r.Intn(256)
+		for j := range text {
+			text[j] = byte(r.Intn(alphabet))
+		}
+		name := fmt.Sprintf("m%d", i)
+		if err := fast.AddText(name, text); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[Word]bool{}
+		var words []Word
+		for j := 0; j+WordSize <= len(text); j++ {
+			if w := Word(text[j : j+WordSize]); !seen[w] {
+				seen[w] = true
+				words = append(words, w)
+			}
+		}
+		if err := plain.AddWords(name, int64(len(text)), words); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var a, b bytes.Buffer
+	if _, err := fast.WriteTo(&a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Errorf("AddText's index (%d bytes) differs from the plain words' (%d bytes)", a.Len(), b.Len())
+	}
+}
