@@ -41,8 +41,9 @@ func LookupCharset(name string) *Charset {
 
 // ByteDecoder turns bytes of a charset into code points.
 type ByteDecoder struct {
-	d    *toUni
-	sink *uniSink
+	d     *toUni
+	sink  *uniSink
+	ascii func([]byte)
 }
 
 // NewDecoder decodes bytes of c, sending code points to emit; charsets
@@ -56,6 +57,38 @@ func (c *Charset) NewDecoder(mb MultiByte, emit func(rune)) *ByteDecoder {
 
 // Put decodes one byte.
 func (b *ByteDecoder) Put(c byte) { b.d.put(c) }
+
+// SetASCII has Write hand runs of bytes 0x01-0x7f to fn whole instead of
+// emitting them one by one, where the charset decodes each such byte to
+// itself (us-ascii, UTF-8) and no multi-byte sequence is pending: fn must
+// do what emit would do with each byte's code point.
+func (b *ByteDecoder) SetASCII(fn func([]byte)) { b.ascii = fn }
+
+// Write decodes p, as Put on each byte.
+func (b *ByteDecoder) Write(p []byte) {
+	d := b.d
+	if b.ascii == nil || d.cs.kind != csASCII && d.cs.kind != csUTF8 {
+		for _, c := range p {
+			d.put(c)
+		}
+		return
+	}
+	for i := 0; i < len(p); {
+		if d.bytesLeft == 0 {
+			j := i
+			for j < len(p) && p[j]-1 < 0x7f {
+				j++
+			}
+			if j > i {
+				b.ascii(p[i:j])
+				i = j
+				continue
+			}
+		}
+		d.put(p[i])
+		i++
+	}
+}
 
 // PutReplacement passes U+FFFD through, ending any unfinished sequence.
 func (b *ByteDecoder) PutReplacement() { b.d.replacement() }

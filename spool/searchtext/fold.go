@@ -92,6 +92,49 @@ func (k *canon) put(c rune) {
 	}
 }
 
+// asciiPass: the table's blocks do not cover ASCII, so ASCII passes as is.
+var asciiPass = foldBlocks[0]&1 == 0
+
+// putASCII is put of each byte of p (bytes 0x01-0x7f), without a call per
+// byte.
+func (k *canon) putASCII(p []byte) {
+	if asciiPass {
+		k.out = append(k.out, p...)
+		return
+	}
+	for _, c := range p {
+		one := asciiFold[c]
+		if one < 0 {
+			one = rune(c)
+		}
+		if one == 0 {
+			continue
+		}
+		if one == ' ' || one == '\r' || one == '\n' {
+			switch k.opt.Whitespace {
+			case WhitespaceSkip:
+				continue
+			case WhitespaceMerge:
+				if k.seenSpace {
+					continue
+				}
+				k.seenSpace = true
+				one = ' '
+			}
+		} else {
+			k.seenSpace = false
+		}
+		if k.opt.SkipDiacrit && one >= 0x300 && one <= 0x36f {
+			continue
+		}
+		if one < 0x80 {
+			k.out = append(k.out, byte(one))
+		} else {
+			k.emit(one)
+		}
+	}
+}
+
 func (k *canon) emit(c rune) {
 	if c < 0 || c > 0x10ffff || c >= 0xd800 && c <= 0xdfff {
 		c = utf8.RuneError
