@@ -169,10 +169,7 @@ func (s *wordSet) add(w uint32) bool {
 // "validity.<uidvalidity>" first, then docs in order.
 // cyrus: imap/search_squat.c begin_mailbox (3.6.1)
 func Build(w io.Writer, uidvalidity uint32, docs []Document) error {
-	b := NewBuilder()
-	if err := b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil); err != nil {
-		return err
-	}
+	b := NewBuild(uidvalidity)
 	for _, d := range docs {
 		if err := b.AddDocument(d); err != nil {
 			return err
@@ -180,6 +177,16 @@ func Build(w io.Writer, uidvalidity uint32, docs []Document) error {
 	}
 	_, err := b.WriteTo(w)
 	return err
+}
+
+// NewBuild returns a Builder started as a full build starts: with the
+// document "validity.<uidvalidity>".
+// cyrus: imap/search_squat.c begin_mailbox (3.6.1)
+func NewBuild(uidvalidity uint32) *Builder {
+	b := NewBuilder()
+	// Cannot fail: the name is valid.
+	_ = b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil)
+	return b
 }
 
 // Update writes the index squatter -i makes from old plus docs (the

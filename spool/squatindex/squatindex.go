@@ -10,6 +10,7 @@
 package squatindex
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,8 +21,9 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/squat"
 )
 
-// Extractor turns one message (its file's bytes) into SQUAT documents in
-// Cyrus's search normal form, named part letter + uid.
+// Extractor turns one message (its file's bytes, valid only during the
+// call) into SQUAT documents in Cyrus's search normal form, named part
+// letter + uid.
 type Extractor func(uid uint32, msg []byte) ([]squat.Document, error)
 
 // Result says how an IndexMailbox call ended.
@@ -135,8 +137,16 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 		}
 	}
 
-	var docs []squat.Document
+	// Documents go into the builder as each message is extracted: only
+	// the words are kept, not the text.
+	var b *squat.Builder
+	if old != nil {
+		b = squat.NewUpdate(old, m.UIDValidity)
+	} else {
+		b = squat.NewBuild(m.UIDValidity)
+	}
 	var extractErr error
+	var buf bytes.Buffer // one message's file, reused
 	res = Done
 	count := 0
 	for i := range m.Records {
@@ -152,12 +162,16 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 			return 0, err
 		}
 		count++
-		d, err := extract(sp, m, r, opt.Extract)
+		d, err := extract(sp, m, r, opt.Extract, &buf)
 		if err != nil {
 			extractErr = err
 			break
 		}
-		docs = append(docs, d...)
+		for _, doc := range d {
+			if err := b.AddDocument(doc); err != nil {
+				return 0, fmt.Errorf("squatindex: mailbox %s: uid %d: %w", intname, r.UID, err)
+			}
+		}
 		if opt.Stats != nil {
 			opt.Stats.Messages++
 			for _, doc := range d {
@@ -170,15 +184,11 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 
 	err = squat.WriteFile(path, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
-		defer func() {
-			if opt.Stats != nil {
-				opt.Stats.IndexBytes += cw.n
-			}
-		}()
-		if old != nil {
-			return squat.Update(cw, old, m.UIDValidity, docs)
+		_, err := b.WriteTo(cw)
+		if opt.Stats != nil {
+			opt.Stats.IndexBytes += cw.n
 		}
-		return squat.Build(cw, m.UIDValidity, docs)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, err)
@@ -208,17 +218,19 @@ func logStale(log *slog.Logger, old *squat.Index, intname string, uidvalidity ui
 	log.Error(fmt.Sprintf("squat: mailbox %s uidvalidity changed from %d to %d, forcing full update", intname, uidvalidity, v))
 }
 
-func extract(sp *spool.Spool, m *spool.Mailbox, r *spool.Record, fn Extractor) ([]squat.Document, error) {
+// extract reads a message into buf and extracts its documents.
+func extract(sp *spool.Spool, m *spool.Mailbox, r *spool.Record, fn Extractor, buf *bytes.Buffer) ([]squat.Document, error) {
 	f, err := sp.OpenMessage(m, r)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	msg, err := io.ReadAll(f)
-	if err != nil {
+	buf.Reset()
+	buf.Grow(int(min(r.Size, 64<<20)) + 1)
+	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read uid %d: %w", r.UID, err)
 	}
-	docs, err := fn(r.UID, msg)
+	docs, err := fn(r.UID, buf.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("extract text of uid %d: %w", r.UID, err)
 	}
