@@ -1,6 +1,9 @@
 package cache
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Part is one part of a parsed message, as Cyrus's search indexer
 // walks it (message_foreach_section): its header block, type, parameters,
@@ -123,23 +126,23 @@ func NewBase64Decoder(emit func(byte)) (put func(byte)) {
 func ParseMimeXValue(s string) (string, bool) { return parseMimeXValue(s) }
 
 // Parts parses msg as Cyrus 3.6.1 does on append and returns its part
-// tree (the top part first) and the ten cache items of its entry, with
-// encoded words in multi-byte charsets decoded by mb (nil: U+FFFD).
+// tree (the top part first) and the cache items the search text takes
+// from its entry: FROM, TO, CC, BCC and SUBJECT, as Parse writes them
+// (the other items are left nil), with encoded words in multi-byte
+// charsets decoded by mb (nil: U+FFFD). It parses the message once and
+// hashes nothing (no GUIDs are needed).
 func Parts(msg []byte, mb MultiByte) (*Part, [NumItems][]byte, error) {
 	var items [NumItems][]byte
 	if len(msg) == 0 {
 		return nil, items, errors.New("cache: parts: empty message")
 	}
-	m, err := parse(msg, nil, mb)
-	if err != nil {
-		return nil, items, err
+	if uint64(len(msg)) > 0xffffffff {
+		return nil, items, fmt.Errorf("cache: parts: message of %d bytes exceeds Cyrus's 32-bit sizes", len(msg))
 	}
-	if items, err = Items(m.Entry); err != nil {
-		return nil, items, err
-	}
-	p := &parser{msg: msg}
+	p := &parser{msg: msg, noGUID: true}
 	top := &body{top: true}
 	p.parseBody(top, defaultContentType)
+	items = searchItems(top, p.inexact, mb).items
 	return searchPart(msg, top), items, nil
 }
 

@@ -39,3 +39,24 @@ func TestPutASCII(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBody: a plain-text body part of the generated corpus's kind to
+// search form.
+func BenchmarkBody(b *testing.B) {
+	var msg bytes.Buffer
+	msg.WriteString("Subject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	words := []string{"replication ", "mailbox ", "cyrus ", "modseq ", "uidvalidity ", "record ", "channel "}
+	r := rand.New(rand.NewSource(1))
+	for line := 0; msg.Len() < 1<<20; line++ {
+		msg.WriteString(words[r.Intn(len(words))])
+		if line%12 == 11 {
+			msg.WriteString("\r\n")
+		}
+	}
+	b.SetBytes(int64(msg.Len()))
+	for range b.N {
+		if _, err := Documents(1, msg.Bytes(), DefaultOptions()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
