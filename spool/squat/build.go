@@ -98,6 +98,30 @@ func (b *Builder) AddDocument(d Document) error {
 	return b.AddText(d.Name, d.Text)
 }
 
+// WordFinder finds the distinct words of texts, reusing its memory from
+// one text to the next; the zero value is ready. One per goroutine.
+type WordFinder struct {
+	seen wordSet
+}
+
+// Words returns the distinct 4-byte substrings of text in the order they
+// first appear: with AddWords, what AddText adds.
+func (f *WordFinder) Words(text []byte) []Word {
+	if len(text) < WordSize {
+		return nil
+	}
+	f.seen.reset(len(text))
+	var words []Word
+	w := uint32(text[0])<<16 | uint32(text[1])<<8 | uint32(text[2])
+	for _, c := range text[WordSize-1:] {
+		w = w<<8 | uint32(c)
+		if f.seen.add(w) {
+			words = append(words, Word{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w)})
+		}
+	}
+	return words
+}
+
 // wordSet is the set of words seen in one document: open addressing on
 // the word, each slot tagged with the document's generation so that
 // starting the next document clears nothing.

@@ -7,13 +7,14 @@ import (
 	"testing"
 )
 
-// TestAddTextDistinctWords: AddText's word set gives the file that adding
+// TestAddTextDistinctWords: AddText's word set (and WordFinder's) gives the file that adding
 // each document's distinct 4-byte substrings, found the plain way, gives;
 // over documents of many sizes (the set grows, and is reused) and few
 // and many distinct words.
 func TestAddTextDistinctWords(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
-	fast, plain := NewBuilder(), NewBuilder()
+	fast, plain, found := NewBuilder(), NewBuilder(), NewBuilder()
+	var finder WordFinder
 	for i := range 300 {
 		text := make([]byte, r.Intn(1<<uint(r.Intn(15)+1)))
 		alphabet := 1 + r.Intn(256)
@@ -35,6 +36,9 @@ func TestAddTextDistinctWords(t *testing.T) {
 		if err := plain.AddWords(name, int64(len(text)), words); err != nil {
 			t.Fatal(err)
 		}
+		if err := found.AddWords(name, int64(len(text)), finder.Words(text)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var a, b bytes.Buffer
 	if _, err := fast.WriteTo(&a); err != nil {
@@ -45,5 +49,12 @@ func TestAddTextDistinctWords(t *testing.T) {
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Errorf("AddText's index (%d bytes) differs from the plain words' (%d bytes)", a.Len(), b.Len())
+	}
+	var c bytes.Buffer
+	if _, err := found.WriteTo(&c); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c.Bytes(), b.Bytes()) {
+		t.Errorf("WordFinder's index (%d bytes) differs from the plain words' (%d bytes)", c.Len(), b.Len())
 	}
 }

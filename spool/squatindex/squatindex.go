@@ -145,41 +145,46 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 	} else {
 		b = squat.NewBuild(m.UIDValidity)
 	}
-	var extractErr error
-	var buf bytes.Buffer // one message's file, reused
 	res = Done
-	count := 0
+	var todo []*spool.Record
 	for i := range m.Records {
 		r := &m.Records[i]
 		if r.Unlinked() || indexed[r.UID] {
 			continue
 		}
-		if opt.BatchSize > 0 && count >= opt.BatchSize {
+		if opt.BatchSize > 0 && len(todo) >= opt.BatchSize {
 			res = Again
 			break
 		}
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		count++
-		d, err := extract(sp, m, r, opt.Extract, &buf)
-		if err != nil {
-			extractErr = err
-			break
-		}
-		for _, doc := range d {
-			if err := b.AddDocument(doc); err != nil {
-				return 0, fmt.Errorf("squatindex: mailbox %s: uid %d: %w", intname, r.UID, err)
+		todo = append(todo, r)
+	}
+	var addErr error
+	extractErr := extractAll(ctx, sp, m, todo, opt.Extract, func(e *extracted) error {
+		for i, doc := range e.docs {
+			// AddDocument's rule: a text shorter than a word is no document.
+			if len(doc.Text) < squat.WordSize {
+				continue
+			}
+			if err := b.AddWords(doc.Name, int64(len(doc.Text)), e.words[i]); err != nil {
+				addErr = fmt.Errorf("squatindex: mailbox %s: uid %d: %w", intname, e.rec.UID, err)
+				return addErr
 			}
 		}
 		if opt.Stats != nil {
 			opt.Stats.Messages++
-			for _, doc := range d {
+			for _, doc := range e.docs {
 				if len(doc.Text) >= squat.WordSize {
 					opt.Stats.Bytes += int64(len(doc.Text))
 				}
 			}
 		}
+		return nil
+	})
+	if addErr != nil {
+		return 0, addErr
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 
 	err = squat.WriteFile(path, func(w io.Writer) error {
