@@ -98,12 +98,16 @@ test: build lint cyrus cyrus310
 # BENCH_ROLL_SECONDS, BENCH_ROLL_CATCHUP, BENCH_ROLL_IDLE, BENCH_ROLL_IMAP=0
 # size it; default 4 users, 10 s per rate, 10000 items, 10 s idle). It
 # measures once, so it runs apart from the rounds above, with 1x (-v: its
-# table in full).
+# table in full). Then SQUAT indexing, Cyrus's squatter and our
+# squatter-channel on one user's INBOX: a full index and incremental
+# cycles of 100 messages, each index compared byte for byte
+# (BENCH_SQUAT_MESSAGES, BENCH_SQUAT_CYCLES size it; default 10000, 5).
 BENCH_ROUNDS ?= 3
 bench: cyrus
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list $(PKGS) | grep -v /integration)
 	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
 	$(GO) test -run '^$$' -bench '^BenchmarkRolling$$' -benchtime 1x -v -timeout 30m ./integration/
+	$(GO) test -run '^$$' -bench '^BenchmarkSquatter$$' -benchtime 1x -v -timeout 30m ./integration/
 
 # Cassandane, Cyrus's own test suite: its Replication tests with stock
 # Cyrus, our binary as sync_client, and ours as sync_client and sync_server
