@@ -23,6 +23,8 @@ type Builder struct {
 	// Cyrus keeps in memory for one first byte while writing its trie.
 	pairs [256][]uint64
 	seen  wordSet // the current document's words
+	// sorted[b] is how many leading pairs[b] are sorted and distinct.
+	sorted [256]int
 }
 
 type docRecord struct {
@@ -257,6 +259,11 @@ func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 		})
 		return true
 	})
+	// squat_scan walks the trie in byte order, and a word's documents
+	// keep their order under the new IDs: the copied pairs are sorted.
+	for c := range b.pairs {
+		b.sorted[c] = len(b.pairs[c])
+	}
 	if !old.Current(uidvalidity) {
 		// Cannot fail: the name is valid.
 		_ = b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil)
@@ -264,11 +271,43 @@ func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 	return b
 }
 
-// sortedPairs sorts and de-duplicates the pairs of one first byte.
+// sortedPairs sorts and de-duplicates the pairs of one first byte. Those
+// copied from an old index come first and already sorted (sorted[c] of
+// them): only the ones added since are sorted, then merged in, so an
+// incremental update does not sort the whole index again.
 func (b *Builder) sortedPairs(c int) []uint64 {
 	p := b.pairs[c]
-	slices.Sort(p)
-	return slices.Compact(p)
+	old, added := p[:b.sorted[c]], p[b.sorted[c]:]
+	switch {
+	case !slices.IsSorted(old):
+		// Not reached with pairs from squat_scan's walk; kept so that the
+		// file never depends on it.
+		slices.Sort(p)
+	case len(added) > 0:
+		slices.Sort(added)
+		if len(old) > 0 && added[0] < old[len(old)-1] {
+			p = mergePairs(old, added)
+		}
+	}
+	p = slices.Compact(p)
+	b.pairs[c], b.sorted[c] = p, len(p)
+	return p
+}
+
+// mergePairs merges two sorted lists into a new one.
+func mergePairs(a, b []uint64) []uint64 {
+	out := make([]uint64, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0] < a[0] {
+			out = append(out, b[0])
+			b = b[1:]
+		} else {
+			out = append(out, a[0])
+			a = a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // Docs returns the names of the documents added so far, in doc-ID order.

@@ -58,3 +58,51 @@ func TestAddTextDistinctWords(t *testing.T) {
 		t.Errorf("WordFinder's index (%d bytes) differs from the plain words' (%d bytes)", c.Len(), b.Len())
 	}
 }
+
+// TestUpdateMergesSorted: an update that merges the new pairs into the
+// old index's (already sorted) writes what sorting them all writes.
+func TestUpdateMergesSorted(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	text := func() []byte {
+		p := make([]byte, r.Intn(3000))
+		for i := range p {
+			p[i] = "abcdefgh ij"[r.Intn(11)]
+		}
+		return p
+	}
+	var docs []Document
+	for i := range 50 {
+		docs = append(docs, Document{Name: fmt.Sprintf("m%d", i+1), Text: text()})
+	}
+	var first bytes.Buffer
+	if err := Build(&first, 7, docs); err != nil {
+		t.Fatal(err)
+	}
+	old, err := Parse("first", first.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, sorted := NewUpdate(old, 7), NewUpdate(old, 7)
+	sorted.sorted = [256]int{}
+	for i := range 20 {
+		d := Document{Name: fmt.Sprintf("m%d", 51+i), Text: text()}
+		for _, b := range []*Builder{merged, sorted} {
+			if err := b.AddDocument(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var a, b bytes.Buffer
+	if _, err := merged.WriteTo(&a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sorted.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Errorf("merged update (%d bytes) differs from the fully sorted one (%d bytes)", a.Len(), b.Len())
+	}
+	if bytes.Equal(a.Bytes(), first.Bytes()) {
+		t.Error("the update added nothing")
+	}
+}
