@@ -45,33 +45,38 @@ func benchMessage(r *rand.Rand, n int) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkIndexMailbox: a full index of a mailbox of
-// $SQUATINDEX_BENCH_MESSAGES (2000) generated messages with the real text
-// extractor, as squatter-channel runs it.
-func BenchmarkIndexMailbox(b *testing.B) {
+// benchMailbox makes a mailbox of $SQUATINDEX_BENCH_MESSAGES (2000)
+// generated messages and returns the spool, the extractor and the bytes.
+func benchMailbox(b *testing.B) (*spool.Spool, Extractor, func(n int) int64) {
 	n := 2000
 	if v, err := strconv.Atoi(os.Getenv("SQUATINDEX_BENCH_MESSAGES")); err == nil && v > 0 {
 		n = v
 	}
 	sp := testSpool(b)
-	w, err := sp.OpenMailboxWriter(context.Background(), "user.alice")
-	if err != nil {
-		b.Fatal(err)
-	}
 	r := rand.New(rand.NewSource(1))
-	var total int64
-	for uid := uint32(1); uid <= uint32(n); uid++ {
-		m := benchMessage(r, int(uid))
-		total += int64(len(m))
-		rec := index.Record{UID: uid, Size: uint64(len(m)), GUID: guid.Sum(m)}
-		if err := w.AppendMessage(rec, bytes.NewReader(m), spool.CacheEntry{Bytes: make([]byte, 8)}); err != nil {
-			w.Abort()
+	next := uint32(1)
+	add := func(n int) int64 {
+		w, err := sp.OpenMailboxWriter(context.Background(), "user.alice")
+		if err != nil {
 			b.Fatal(err)
 		}
+		var total int64
+		for range n {
+			m := benchMessage(r, int(next))
+			total += int64(len(m))
+			rec := index.Record{UID: next, Size: uint64(len(m)), GUID: guid.Sum(m)}
+			if err := w.AppendMessage(rec, bytes.NewReader(m), spool.CacheEntry{Bytes: make([]byte, 8)}); err != nil {
+				w.Abort()
+				b.Fatal(err)
+			}
+			next++
+		}
+		if _, err := w.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		return total
 	}
-	if _, err := w.Commit(); err != nil {
-		b.Fatal(err)
-	}
+	add(n)
 	opt := searchtext.DefaultOptions()
 	extract := func(uid uint32, msg []byte) ([]squat.Document, error) {
 		docs, err := searchtext.Documents(uid, msg, opt)
@@ -81,12 +86,43 @@ func BenchmarkIndexMailbox(b *testing.B) {
 		}
 		return out, err
 	}
-	b.SetBytes(total)
+	return sp, extract, add
+}
+
+// BenchmarkIndexMailbox: a full index of a mailbox of generated messages
+// with the real text extractor, as squatter-channel runs it.
+func BenchmarkIndexMailbox(b *testing.B) {
+	sp, extract, _ := benchMailbox(b)
 	b.ResetTimer()
 	for range b.N {
 		res, err := IndexMailbox(context.Background(), sp, "user.alice", Options{Blocking: true, Extract: extract})
 		if err != nil || res != Done {
 			b.Fatalf("IndexMailbox = %v, %v", res, err)
+		}
+	}
+}
+
+// BenchmarkIndexMailboxIncremental: squatter -i after 100 new messages,
+// over an index of the mailbox's generated messages.
+func BenchmarkIndexMailboxIncremental(b *testing.B) {
+	sp, extract, add := benchMailbox(b)
+	opt := Options{Blocking: true, Extract: extract, Incremental: true}
+	if _, err := IndexMailbox(context.Background(), sp, "user.alice", opt); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		add(100)
+		st := &Stats{}
+		opt.Stats = st
+		b.StartTimer()
+		res, err := IndexMailbox(context.Background(), sp, "user.alice", opt)
+		if err != nil || res != Done {
+			b.Fatalf("IndexMailbox = %v, %v", res, err)
+		}
+		if st.Messages != 100 {
+			b.Fatalf("indexed %d messages, want 100", st.Messages)
 		}
 	}
 }
