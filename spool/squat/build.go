@@ -251,14 +251,29 @@ func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 	}
 	// doc_ID_map_lookup returns 0 for "absent", so old doc 0 and any doc
 	// whose new ID is 0 lose their words.
-	old.walk(true, func(w Word, list int) bool {
-		_, _ = old.docList(list, func(id int) {
+	// The walk goes first byte after first byte: all the pairs go into
+	// one slice (sized by the count validation took), cut per first byte.
+	all := make([]uint64, 0, old.pairs)
+	first, from := -1, 0
+	cut := func() {
+		if first >= 0 {
+			b.pairs[first] = all[from:len(all):len(all)]
+		}
+	}
+	old.walk(true, func(w Word, list int) (int, bool) {
+		if int(w[0]) != first {
+			cut()
+			first, from = int(w[0]), len(all)
+		}
+		key := uint64(w[1])<<48 | uint64(w[2])<<40 | uint64(w[3])<<32
+		end, _ := old.docList(list, func(id int) {
 			if id >= 1 && newID[id] > 0 {
-				b.pairs[w[0]] = append(b.pairs[w[0]], uint64(w[1])<<48|uint64(w[2])<<40|uint64(w[3])<<32|uint64(newID[id]))
+				all = append(all, key|uint64(newID[id]))
 			}
 		})
-		return true
+		return end, true
 	})
+	cut()
 	// squat_scan walks the trie in byte order, and a word's documents
 	// keep their order under the new IDs: the copied pairs are sorted.
 	for c := range b.pairs {

@@ -63,6 +63,7 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 type trieWriter struct {
 	base int64 // file offset of buf[0]
 	buf  []byte
+	body []byte // scratch for one document list
 }
 
 func (t *trieWriter) pos() int64 { return t.base + int64(len(t.buf)) }
@@ -169,7 +170,7 @@ func (t *trieWriter) docs(pairs []uint64) {
 		t.buf = appendI(t.buf, uint64(uint32(pairs[0]))<<1|1)
 		return
 	}
-	var body []byte
+	body := t.body[:0]
 	last := uint64(0)
 	for i := 0; i < len(pairs); {
 		id := uint64(uint32(pairs[i]))
@@ -188,4 +189,5 @@ func (t *trieWriter) docs(pairs []uint64) {
 	}
 	t.buf = appendI(t.buf, uint64(len(body))<<1)
 	t.buf = append(t.buf, body...)
+	t.body = body
 }
