@@ -103,13 +103,17 @@ test: build lint cyrus cyrus310
 # (a latency proxy before the replica; BENCH_LAT_USERS, BENCH_LAT_FOLDERS,
 # BENCH_LAT_ROUNDS, BENCH_LAT_DELAY_MS size it; default 10 x 10, 2 rounds,
 # 35 ms each way), Cyrus's client and ours with and without workers and
-# pipelining.
+# pipelining. Then SQUAT indexing, Cyrus's squatter and our
+# squatter-channel on one user's INBOX: a full index and incremental
+# cycles of 100 messages, each index compared byte for byte
+# (BENCH_SQUAT_MESSAGES, BENCH_SQUAT_CYCLES size it; default 10000, 5).
 BENCH_ROUNDS ?= 3
 bench: cyrus
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list $(PKGS) | grep -v /integration)
 	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
 	$(GO) test -run '^$$' -bench '^BenchmarkRolling$$' -benchtime 1x -v -timeout 30m ./integration/
 	$(GO) test -run '^$$' -bench '^BenchmarkSlowLinkUpdates$$' -benchtime 1x -v -timeout 30m ./integration/
+	$(GO) test -run '^$$' -bench '^BenchmarkSquatter$$' -benchtime 1x -v -timeout 30m ./integration/
 
 # Cassandane, Cyrus's own test suite: its Replication tests with stock
 # Cyrus, our binary as sync_client, and ours as sync_client and sync_server

@@ -118,17 +118,11 @@ func parse(msg []byte, known *guid.GUID, mb MultiByte) (*Message, error) {
 	items[Body] = bodyStructure(nil, top, false)
 	items[Section] = section(nil, &body{typ: "MESSAGE", sub: "RFC822", msg: top})
 	items[Headers] = top.cacheHeaders
-	items[From] = searchAddrs(nil, top.from, &inexact, mb)
-	items[To] = searchAddrs(nil, top.to, &inexact, mb)
-	items[Cc] = searchAddrs(nil, top.cc, &inexact, mb)
-	items[Bcc] = searchAddrs(nil, top.bcc, &inexact, mb)
-	var subj *string
-	if top.subject != nil {
-		d := decodeMimeHeaderWith([]byte(*top.subject), mb)
-		inexact = inexact || d.inexact
-		subj = &d.s
+	si := searchItems(top, inexact, mb)
+	inexact = si.inexact
+	for _, it := range []Item{From, To, Cc, Bcc, Subject} {
+		items[it] = si.items[it]
 	}
-	items[Subject] = nstring(nil, subj)
 
 	for _, it := range items {
 		m.Entry = binary.BigEndian.AppendUint32(m.Entry, uint32(len(it)))
@@ -138,6 +132,30 @@ func parse(msg []byte, known *guid.GUID, mb MultiByte) (*Message, error) {
 	m.CRC = crc32.ChecksumIEEE(m.Entry)
 	m.Exact = !inexact
 	return m, nil
+}
+
+type searchItemsResult struct {
+	items   [NumItems][]byte // FROM, TO, CC, BCC, SUBJECT
+	inexact bool
+}
+
+// searchItems makes the FROM, TO, CC, BCC and SUBJECT items of a parsed
+// message; inexact is passed on, set if a charset could not be decoded.
+func searchItems(top *body, inexact bool, mb MultiByte) searchItemsResult {
+	var r searchItemsResult
+	r.items[From] = searchAddrs(nil, top.from, &inexact, mb)
+	r.items[To] = searchAddrs(nil, top.to, &inexact, mb)
+	r.items[Cc] = searchAddrs(nil, top.cc, &inexact, mb)
+	r.items[Bcc] = searchAddrs(nil, top.bcc, &inexact, mb)
+	var subj *string
+	if top.subject != nil {
+		d := decodeMimeHeaderWith([]byte(*top.subject), mb)
+		inexact = inexact || d.inexact
+		subj = &d.s
+	}
+	r.items[Subject] = nstring(nil, subj)
+	r.inexact = inexact
+	return r
 }
 
 // ParseReader is Parse for a message file of size bytes read from r.

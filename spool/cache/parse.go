@@ -52,6 +52,7 @@ type parser struct {
 	boundaries []string
 	inexact    bool
 	depth      int
+	noGUID     bool // content GUIDs not wanted (search text)
 }
 
 // line returns the next line (through LF) and advances.
@@ -379,6 +380,9 @@ func (p *parser) parseContent(b *body) {
 //
 // cyrus: imap/message.c body_add_content_guid (3.6.1)
 func (p *parser) contentGUID(b *body, start int) {
+	if p.noGUID {
+		return
+	}
 	enc, _ := partCharset(b)
 	end := min(start+b.contentSize, len(p.msg))
 	if start > end {

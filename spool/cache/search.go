@@ -1,6 +1,9 @@
 package cache
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Part is one part of a parsed message, as Cyrus's search indexer
 // walks it (message_foreach_section): its header block, type, parameters,
@@ -41,8 +44,9 @@ func LookupCharset(name string) *Charset {
 
 // ByteDecoder turns bytes of a charset into code points.
 type ByteDecoder struct {
-	d    *toUni
-	sink *uniSink
+	d     *toUni
+	sink  *uniSink
+	ascii func([]byte)
 }
 
 // NewDecoder decodes bytes of c, sending code points to emit; charsets
@@ -56,6 +60,38 @@ func (c *Charset) NewDecoder(mb MultiByte, emit func(rune)) *ByteDecoder {
 
 // Put decodes one byte.
 func (b *ByteDecoder) Put(c byte) { b.d.put(c) }
+
+// SetASCII has Write hand runs of bytes 0x01-0x7f to fn whole instead of
+// emitting them one by one, where the charset decodes each such byte to
+// itself (us-ascii, UTF-8) and no multi-byte sequence is pending: fn must
+// do what emit would do with each byte's code point.
+func (b *ByteDecoder) SetASCII(fn func([]byte)) { b.ascii = fn }
+
+// Write decodes p, as Put on each byte.
+func (b *ByteDecoder) Write(p []byte) {
+	d := b.d
+	if b.ascii == nil || d.cs.kind != csASCII && d.cs.kind != csUTF8 {
+		for _, c := range p {
+			d.put(c)
+		}
+		return
+	}
+	for i := 0; i < len(p); {
+		if d.bytesLeft == 0 {
+			j := i
+			for j < len(p) && p[j]-1 < 0x7f {
+				j++
+			}
+			if j > i {
+				b.ascii(p[i:j])
+				i = j
+				continue
+			}
+		}
+		d.put(p[i])
+		i++
+	}
+}
 
 // PutReplacement passes U+FFFD through, ending any unfinished sequence.
 func (b *ByteDecoder) PutReplacement() { b.d.replacement() }
@@ -90,23 +126,23 @@ func NewBase64Decoder(emit func(byte)) (put func(byte)) {
 func ParseMimeXValue(s string) (string, bool) { return parseMimeXValue(s) }
 
 // Parts parses msg as Cyrus 3.6.1 does on append and returns its part
-// tree (the top part first) and the ten cache items of its entry, with
-// encoded words in multi-byte charsets decoded by mb (nil: U+FFFD).
+// tree (the top part first) and the cache items the search text takes
+// from its entry: FROM, TO, CC, BCC and SUBJECT, as Parse writes them
+// (the other items are left nil), with encoded words in multi-byte
+// charsets decoded by mb (nil: U+FFFD). It parses the message once and
+// hashes nothing (no GUIDs are needed).
 func Parts(msg []byte, mb MultiByte) (*Part, [NumItems][]byte, error) {
 	var items [NumItems][]byte
 	if len(msg) == 0 {
 		return nil, items, errors.New("cache: parts: empty message")
 	}
-	m, err := parse(msg, nil, mb)
-	if err != nil {
-		return nil, items, err
+	if uint64(len(msg)) > 0xffffffff {
+		return nil, items, fmt.Errorf("cache: parts: message of %d bytes exceeds Cyrus's 32-bit sizes", len(msg))
 	}
-	if items, err = Items(m.Entry); err != nil {
-		return nil, items, err
-	}
-	p := &parser{msg: msg}
+	p := &parser{msg: msg, noGUID: true}
 	top := &body{top: true}
 	p.parseBody(top, defaultContentType)
+	items = searchItems(top, p.inexact, mb).items
 	return searchPart(msg, top), items, nil
 }
 

@@ -1,6 +1,7 @@
 package searchtext
 
 import (
+	"slices"
 	"sort"
 	"unicode/utf8"
 )
@@ -90,6 +91,82 @@ func (k *canon) put(c rune) {
 		}
 		k.emit(m)
 	}
+}
+
+// asciiPass: the table's blocks do not cover ASCII, so ASCII passes as is.
+var asciiPass = foldBlocks[0]&1 == 0
+
+// asciiByte is, for an ASCII byte whose search form is one ASCII byte
+// other than whitespace, that byte (0 for the others).
+var asciiByte = func() (t [256]byte) {
+	for c := 1; c < 128; c++ {
+		one := asciiFold[c]
+		if one < 0 {
+			one = rune(c)
+		}
+		if one > 0 && one < 0x80 && one != ' ' && one != '\r' && one != '\n' {
+			t[c] = byte(one)
+		}
+	}
+	return
+}()
+
+// putASCII is put of each byte of p (bytes 0x01-0x7f), without a call per
+// byte.
+func (k *canon) putASCII(p []byte) {
+	if asciiPass {
+		k.out = append(k.out, p...)
+		return
+	}
+	// Room for p: each byte gives at most one.
+	out := slices.Grow(k.out, len(p))
+	n := len(out)
+	out = out[:n+len(p)]
+	for _, c := range p {
+		if b := asciiByte[c]; b != 0 {
+			out[n] = b
+			n++
+			k.seenSpace = false
+			continue
+		}
+		one := asciiFold[c]
+		if one < 0 {
+			one = rune(c)
+		}
+		if one == 0 {
+			continue
+		}
+		if one == ' ' || one == '\r' || one == '\n' {
+			switch k.opt.Whitespace {
+			case WhitespaceSkip:
+				continue
+			case WhitespaceMerge:
+				if k.seenSpace {
+					continue
+				}
+				k.seenSpace = true
+				one = ' '
+			}
+		} else {
+			k.seenSpace = false
+		}
+		if k.opt.SkipDiacrit && one >= 0x300 && one <= 0x36f {
+			continue
+		}
+		if one < 0x80 {
+			out[n] = byte(one)
+			n++
+		} else {
+			// Not reached with Cyrus's table (ASCII folds to ASCII); kept
+			// to be put's equal whatever the table says.
+			k.out = out[:n]
+			k.emit(one)
+			out = slices.Grow(k.out, len(p))
+			n = len(out)
+			out = out[:n+len(p)]
+		}
+	}
+	k.out = out[:n]
 }
 
 func (k *canon) emit(c rune) {

@@ -39,10 +39,19 @@ func (r *receiver) begin(c byte) {
 	r.pending = r.pending[:0]
 }
 
+// append adds text to the part's document; text is the caller's to give
+// away (the document may keep it).
 func (r *receiver) append(text []byte) {
 	if !r.open {
 		if len(text)+len(r.pending) < wordSize {
 			r.pending = append(r.pending, text...)
+			return
+		}
+		if len(r.pending) == 0 {
+			// The document keeps text: every caller hands over a slice
+			// of its own, and a body part's may be megabytes.
+			r.docs = append(r.docs, Doc{Name: r.name, Text: text})
+			r.open = true
 			return
 		}
 		r.docs = append(r.docs, Doc{Name: r.name, Text: append([]byte(nil), r.pending...)})

@@ -176,41 +176,48 @@ func (x *extractor) body(p *cache.Part) []byte {
 	if html && opt.SkipHTML {
 		return nil
 	}
-	k := &canon{opt: opt}
-	emit := k.put
+	k := &canon{opt: opt, out: make([]byte, 0, len(p.Content))}
+	emit, ascii := k.put, k.putASCII
 	if html {
-		emit = newStripHTML(k.put).put
+		emit, ascii = newStripHTML(k.put).put, nil
 	}
-	if !x.decode(p, emit) {
+	if !x.decode(p, emit, ascii) {
 		return nil
 	}
 	return k.out
 }
 
 // decode undoes a part's transfer encoding and charset, sending code
-// points to emit; it is false for an unknown transfer encoding.
-func (x *extractor) decode(p *cache.Part, emit func(rune)) bool {
+// points to emit, and runs of ASCII to ascii if it is set (emit's work on
+// each byte); it is false for an unknown transfer encoding.
+func (x *extractor) decode(p *cache.Part, emit func(rune), ascii func([]byte)) bool {
 	cs := p.Charset
 	if cs == nil {
 		cs = cache.LookupCharset("us-ascii")
 	}
 	d := cs.NewDecoder(newMultiByte, emit)
+	if ascii != nil {
+		d.SetASCII(ascii)
+	}
 	switch p.Encoding {
 	case cache.EncNone:
-		for _, c := range p.Content {
-			d.Put(c)
-		}
+		d.Write(p.Content)
 	case cache.EncQP:
-		put, flush := cache.NewQPDecoder(false, d.Put)
+		// Decoded whole, then written: runs of ASCII reach ascii whole.
+		buf := make([]byte, 0, len(p.Content))
+		put, flush := cache.NewQPDecoder(false, func(c byte) { buf = append(buf, c) })
 		for _, c := range p.Content {
 			put(c)
 		}
 		flush()
+		d.Write(buf)
 	case cache.EncBase64:
-		put := cache.NewBase64Decoder(d.Put)
+		buf := make([]byte, 0, len(p.Content)/4*3+3)
+		put := cache.NewBase64Decoder(func(c byte) { buf = append(buf, c) })
 		for _, c := range p.Content {
 			put(c)
 		}
+		d.Write(buf)
 	default:
 		return false
 	}
@@ -233,7 +240,7 @@ func (x *extractor) utf8Text(p *cache.Part) []byte {
 		}
 		out = utf8.AppendRune(out, c)
 	}
-	if !x.decode(p, emit) {
+	if !x.decode(p, emit, nil) {
 		return nil
 	}
 	return out

@@ -22,6 +22,9 @@ type Builder struct {
 	// starting with byte b: 8 bytes per distinct word per document, what
 	// Cyrus keeps in memory for one first byte while writing its trie.
 	pairs [256][]uint64
+	seen  wordSet // the current document's words
+	// sorted[b] is how many leading pairs[b] are sorted and distinct.
+	sorted [256]int
 }
 
 type docRecord struct {
@@ -37,29 +40,54 @@ func NewBuilder() *Builder { return &Builder{} }
 // can be rebuilt from. cyrus: imap/squat_build.c squat_index_open_document,
 // squat_index_close_document (3.6.1)
 func (b *Builder) AddWords(name string, length int64, words []Word) error {
-	// An empty name is Cyrus's own (a part letter NUL): written as it is.
-	if strings.IndexByte(name, 0) >= 0 {
-		return fmt.Errorf("squat: document name %q contains NUL", name)
+	id, err := b.addDoc(name, length)
+	if err != nil {
+		return err
 	}
-	if length < 0 {
-		return fmt.Errorf("squat: document %q: negative length %d", name, length)
-	}
-	if len(b.docs) >= 1<<31-1 {
-		return fmt.Errorf("squat: document %q: too many documents", name)
-	}
-	id := uint64(len(b.docs))
-	b.docs = append(b.docs, docRecord{name, length})
 	for _, w := range words {
 		b.pairs[w[0]] = append(b.pairs[w[0]], uint64(w[1])<<48|uint64(w[2])<<40|uint64(w[3])<<32|id)
 	}
 	return nil
 }
 
+// addDoc checks a document and gives it the next doc ID.
+func (b *Builder) addDoc(name string, length int64) (uint64, error) {
+	// An empty name is Cyrus's own (a part letter NUL): written as it is.
+	if strings.IndexByte(name, 0) >= 0 {
+		return 0, fmt.Errorf("squat: document name %q contains NUL", name)
+	}
+	if length < 0 {
+		return 0, fmt.Errorf("squat: document %q: negative length %d", name, length)
+	}
+	if len(b.docs) >= 1<<31-1 {
+		return 0, fmt.Errorf("squat: document %q: too many documents", name)
+	}
+	id := uint64(len(b.docs))
+	b.docs = append(b.docs, docRecord{name, length})
+	return id, nil
+}
+
 // AddText adds a document whose words are all 4-byte substrings of text,
-// whatever its length (the validity document is empty).
+// whatever its length (the validity document is empty). Cyrus's squatter
+// declares every byte valid, so no word is dropped.
 // cyrus: imap/squat_build.c squat_index_append_document (3.6.1)
 func (b *Builder) AddText(name string, text []byte) error {
-	return b.AddWords(name, int64(len(text)), textWords(text))
+	id, err := b.addDoc(name, int64(len(text)))
+	if err != nil || len(text) < WordSize {
+		return err
+	}
+	// Each distinct word once: the pairs of a word and this document are
+	// then added once, in the order the words first appear (the order
+	// does not matter: pairs are sorted before they are written).
+	b.seen.reset(len(text))
+	w := uint32(text[0])<<16 | uint32(text[1])<<8 | uint32(text[2])
+	for _, c := range text[WordSize-1:] {
+		w = w<<8 | uint32(c)
+		if b.seen.add(w) {
+			b.pairs[w>>24] = append(b.pairs[w>>24], uint64(w&0xffffff)<<32|id)
+		}
+	}
+	return nil
 }
 
 // AddDocument adds d unless its text is shorter than a word: search_squat.c
@@ -72,32 +100,102 @@ func (b *Builder) AddDocument(d Document) error {
 	return b.AddText(d.Name, d.Text)
 }
 
-// textWords returns the distinct 4-byte substrings of text. Cyrus's
-// squatter declares every byte valid, so no word is dropped.
-func textWords(text []byte) []Word {
+// WordFinder finds the distinct words of texts, reusing its memory from
+// one text to the next; the zero value is ready. One per goroutine.
+type WordFinder struct {
+	seen wordSet
+}
+
+// Words returns the distinct 4-byte substrings of text in the order they
+// first appear: with AddWords, what AddText adds.
+func (f *WordFinder) Words(text []byte) []Word {
 	if len(text) < WordSize {
 		return nil
 	}
-	seen := make(map[Word]struct{}, len(text))
-	words := make([]Word, 0, len(text))
-	for i := 0; i+WordSize <= len(text); i++ {
-		w := Word(text[i : i+WordSize])
-		if _, dup := seen[w]; !dup {
-			seen[w] = struct{}{}
-			words = append(words, w)
+	f.seen.reset(len(text))
+	var words []Word
+	w := uint32(text[0])<<16 | uint32(text[1])<<8 | uint32(text[2])
+	for _, c := range text[WordSize-1:] {
+		w = w<<8 | uint32(c)
+		if f.seen.add(w) {
+			words = append(words, Word{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w)})
 		}
 	}
 	return words
+}
+
+// wordSet is the set of words seen in one document: open addressing on
+// the word, each slot tagged with the document's generation so that
+// starting the next document clears nothing.
+type wordSet struct {
+	slots []uint64 // generation << 32 | word
+	gen   uint64
+	n     int
+	shift uint
+}
+
+// reset empties the set for a document of size bytes.
+func (s *wordSet) reset(size int) {
+	s.gen++
+	s.n = 0
+	if s.slots == nil || s.gen == 1<<32 {
+		// first use, or generations exhausted: a clean table
+		s.gen = 1
+		s.grow(min(size, 1<<12))
+	}
+}
+
+func (s *wordSet) grow(want int) {
+	size := 1 << 10
+	for size < 2*want {
+		size <<= 1
+	}
+	old := s.slots
+	s.slots = make([]uint64, size)
+	s.shift = uint(64 - bitsLen(size-1))
+	s.n = 0
+	for _, v := range old {
+		if v>>32 == s.gen {
+			s.add(uint32(v))
+		}
+	}
+}
+
+func bitsLen(x int) int {
+	n := 0
+	for ; x > 0; x >>= 1 {
+		n++
+	}
+	return n
+}
+
+// add adds w and reports whether it was new.
+func (s *wordSet) add(w uint32) bool {
+	mask := len(s.slots) - 1
+	v := s.gen<<32 | uint64(w)
+	for i := int((uint64(w) * 0x9e3779b97f4a7c15) >> s.shift); ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case v:
+			return false
+		default:
+			if s.slots[i]>>32 == s.gen {
+				continue
+			}
+			s.slots[i] = v
+			s.n++
+			if 2*s.n > len(s.slots) {
+				s.grow(len(s.slots))
+			}
+			return true
+		}
+	}
 }
 
 // Build writes a full index as squatter without -i does: the document
 // "validity.<uidvalidity>" first, then docs in order.
 // cyrus: imap/search_squat.c begin_mailbox (3.6.1)
 func Build(w io.Writer, uidvalidity uint32, docs []Document) error {
-	b := NewBuilder()
-	if err := b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil); err != nil {
-		return err
-	}
+	b := NewBuild(uidvalidity)
 	for _, d := range docs {
 		if err := b.AddDocument(d); err != nil {
 			return err
@@ -105,6 +203,16 @@ func Build(w io.Writer, uidvalidity uint32, docs []Document) error {
 	}
 	_, err := b.WriteTo(w)
 	return err
+}
+
+// NewBuild returns a Builder started as a full build starts: with the
+// document "validity.<uidvalidity>".
+// cyrus: imap/search_squat.c begin_mailbox (3.6.1)
+func NewBuild(uidvalidity uint32) *Builder {
+	b := NewBuilder()
+	// Cannot fail: the name is valid.
+	_ = b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil)
+	return b
 }
 
 // Update writes the index squatter -i makes from old plus docs (the
@@ -143,14 +251,34 @@ func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 	}
 	// doc_ID_map_lookup returns 0 for "absent", so old doc 0 and any doc
 	// whose new ID is 0 lose their words.
-	old.walk(true, func(w Word, list int) bool {
-		_, _ = old.docList(list, func(id int) {
+	// The walk goes first byte after first byte: all the pairs go into
+	// one slice (sized by the count validation took), cut per first byte.
+	all := make([]uint64, 0, old.pairs)
+	first, from := -1, 0
+	cut := func() {
+		if first >= 0 {
+			b.pairs[first] = all[from:len(all):len(all)]
+		}
+	}
+	old.walk(true, func(w Word, list int) (int, bool) {
+		if int(w[0]) != first {
+			cut()
+			first, from = int(w[0]), len(all)
+		}
+		key := uint64(w[1])<<48 | uint64(w[2])<<40 | uint64(w[3])<<32
+		end, _ := old.docList(list, func(id int) {
 			if id >= 1 && newID[id] > 0 {
-				b.pairs[w[0]] = append(b.pairs[w[0]], uint64(w[1])<<48|uint64(w[2])<<40|uint64(w[3])<<32|uint64(newID[id]))
+				all = append(all, key|uint64(newID[id]))
 			}
 		})
-		return true
+		return end, true
 	})
+	cut()
+	// squat_scan walks the trie in byte order, and a word's documents
+	// keep their order under the new IDs: the copied pairs are sorted.
+	for c := range b.pairs {
+		b.sorted[c] = len(b.pairs[c])
+	}
 	if !old.Current(uidvalidity) {
 		// Cannot fail: the name is valid.
 		_ = b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil)
@@ -158,11 +286,43 @@ func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 	return b
 }
 
-// sortedPairs sorts and de-duplicates the pairs of one first byte.
+// sortedPairs sorts and de-duplicates the pairs of one first byte. Those
+// copied from an old index come first and already sorted (sorted[c] of
+// them): only the ones added since are sorted, then merged in, so an
+// incremental update does not sort the whole index again.
 func (b *Builder) sortedPairs(c int) []uint64 {
 	p := b.pairs[c]
-	slices.Sort(p)
-	return slices.Compact(p)
+	old, added := p[:b.sorted[c]], p[b.sorted[c]:]
+	switch {
+	case !slices.IsSorted(old):
+		// Not reached with pairs from squat_scan's walk; kept so that the
+		// file never depends on it.
+		slices.Sort(p)
+	case len(added) > 0:
+		slices.Sort(added)
+		if len(old) > 0 && added[0] < old[len(old)-1] {
+			p = mergePairs(old, added)
+		}
+	}
+	p = slices.Compact(p)
+	b.pairs[c], b.sorted[c] = p, len(p)
+	return p
+}
+
+// mergePairs merges two sorted lists into a new one.
+func mergePairs(a, b []uint64) []uint64 {
+	out := make([]uint64, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0] < a[0] {
+			out = append(out, b[0])
+			b = b[1:]
+		} else {
+			out = append(out, a[0])
+			a = a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // Docs returns the names of the documents added so far, in doc-ID order.

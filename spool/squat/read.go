@@ -39,6 +39,7 @@ type Index struct {
 	wordList  int // root of the trie
 	trieStart int // first byte after the doc-ID list
 	valid     [32]byte
+	pairs     int // (word, document) pairs in the trie, counted by validation
 }
 
 // ReadFile reads and validates the SQUAT index at path.

@@ -131,7 +131,7 @@ func (ix *Index) validateNode(pos, level, cursor int) (int, error) {
 		}
 		for i := 0; i < n; i++ {
 			var err error
-			if p, err = ix.docList(p, nil); err != nil {
+			if p, err = ix.docList(p, ix.countPair); err != nil {
 				return 0, err
 			}
 		}
@@ -157,17 +157,21 @@ func (ix *Index) validateNode(pos, level, cursor int) (int, error) {
 	return p, nil
 }
 
+func (ix *Index) countPair(int) { ix.pairs++ }
+
 // walk visits every word in byte order with the position of its document
 // list. With scanQuirk it skips, like squat_scan and squat_find_branch,
 // any node whose first two bytes are zero (meant for empty tables left by
 // old squatters, it also hides tables that cover only bytes 0-7).
+// fn decodes the list (so that it is read once) and returns where it ends,
+// and whether to go on.
 // cyrus: imap/squat.c squat_scan_recurse, squat_find_branch (3.6.1)
-func (ix *Index) walk(scanQuirk bool, fn func(w Word, list int) bool) {
+func (ix *Index) walk(scanQuirk bool, fn func(w Word, list int) (end int, more bool)) {
 	var w Word
 	ix.walkNode(ix.wordList, 0, &w, scanQuirk, fn)
 }
 
-func (ix *Index) walkNode(pos, level int, w *Word, scanQuirk bool, fn func(Word, int) bool) bool {
+func (ix *Index) walkNode(pos, level int, w *Word, scanQuirk bool, fn func(Word, int) (int, bool)) bool {
 	d := ix.data
 	if scanQuirk && d[pos] == 0 && d[pos+1] == 0 {
 		return true
@@ -182,10 +186,11 @@ func (ix *Index) walkNode(pos, level int, w *Word, scanQuirk bool, fn func(Word,
 		}
 		w[level] = byte(c)
 		if level == WordSize-1 {
-			if !fn(*w, p) {
+			end, more := fn(*w, p)
+			if !more {
 				return false
 			}
-			p, _ = ix.docList(p, nil)
+			p = end
 			continue
 		}
 		var off int64
@@ -201,8 +206,10 @@ func (ix *Index) walkNode(pos, level int, w *Word, scanQuirk bool, fn func(Word,
 // documents containing it, ascending.
 func (ix *Index) Words() iter.Seq2[Word, []int] {
 	return func(yield func(Word, []int) bool) {
-		ix.walk(false, func(w Word, list int) bool {
-			return yield(w, ix.listIDs(list))
+		ix.walk(false, func(w Word, list int) (int, bool) {
+			var ids []int
+			end, _ := ix.docList(list, func(id int) { ids = append(ids, id) })
+			return end, yield(w, ids)
 		})
 	}
 }

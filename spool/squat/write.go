@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/binary"
 	"io"
+	"runtime"
+	"sync"
 )
 
 // WriteTo writes the index. The Builder can be written again but not
@@ -28,15 +30,24 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	}
 	docList = binary.BigEndian.AppendUint32(docList, 0)
 
-	t := trieWriter{base: headerSize + int64(len(docList))}
+	// The sub-trie of each first byte is laid out on its own (its
+	// offsets are all relative to itself), several at once; then they
+	// follow each other in byte order and the root points at them.
+	subs := b.subtries()
 	var roots [256]int64 // absolute offset of each first byte's sub-trie
+	at := headerSize + int64(len(docList))
+	var parts [][]byte
 	for c := range 256 {
-		if pairs := b.sortedPairs(c); len(pairs) > 0 {
-			roots[c] = t.subtrie(pairs)
+		if subs[c].buf != nil {
+			roots[c] = at + subs[c].top
+			at += int64(len(subs[c].buf))
+			parts = append(parts, subs[c].buf)
 		}
 	}
+	t := trieWriter{base: at}
 	wordList := t.pos()
 	t.table(wordList, roots[:])
+	parts = append(parts, t.buf)
 
 	hdr := make([]byte, headerSize)
 	copy(hdr, headerText)
@@ -48,7 +59,7 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	}
 	bw := bufio.NewWriterSize(w, 128*1024)
 	var n int64
-	for _, part := range [][]byte{hdr, docList, t.buf, make([]byte, safetyZone)} {
+	for _, part := range append(append([][]byte{hdr, docList}, parts...), make([]byte, safetyZone)) {
 		m, err := bw.Write(part)
 		n += int64(m)
 		if err != nil {
@@ -58,11 +69,48 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	return n, bw.Flush()
 }
 
+// subtrie is one first byte's sub-trie, laid out from offset 0, and the
+// offset of its top table.
+type subtrie struct {
+	buf []byte
+	top int64
+}
+
+// subtries sorts the pairs of each first byte and lays out its sub-trie,
+// on up to GOMAXPROCS goroutines (first bytes are independent).
+func (b *Builder) subtries() *[256]subtrie {
+	var subs [256]subtrie
+	next := make(chan int, 256)
+	for c := range 256 {
+		next <- c
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), 8) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Base 1: an offset of 0 would read as "no child" in table.
+			t := trieWriter{base: 1}
+			for c := range next {
+				if pairs := b.sortedPairs(c); len(pairs) > 0 {
+					t.buf = nil
+					top := t.subtrie(pairs)
+					subs[c] = subtrie{t.buf, top - 1}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return &subs
+}
+
 // trieWriter lays out tries post-order: children first, then the table
 // pointing back at them.
 type trieWriter struct {
 	base int64 // file offset of buf[0]
 	buf  []byte
+	body []byte // scratch for one document list
 }
 
 func (t *trieWriter) pos() int64 { return t.base + int64(len(t.buf)) }
@@ -169,7 +217,7 @@ func (t *trieWriter) docs(pairs []uint64) {
 		t.buf = appendI(t.buf, uint64(uint32(pairs[0]))<<1|1)
 		return
 	}
-	var body []byte
+	body := t.body[:0]
 	last := uint64(0)
 	for i := 0; i < len(pairs); {
 		id := uint64(uint32(pairs[i]))
@@ -188,4 +236,5 @@ func (t *trieWriter) docs(pairs []uint64) {
 	}
 	t.buf = appendI(t.buf, uint64(len(body))<<1)
 	t.buf = append(t.buf, body...)
+	t.body = body
 }

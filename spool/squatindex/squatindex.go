@@ -10,6 +10,7 @@
 package squatindex
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,8 +21,9 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/squat"
 )
 
-// Extractor turns one message (its file's bytes) into SQUAT documents in
-// Cyrus's search normal form, named part letter + uid.
+// Extractor turns one message (its file's bytes, valid only during the
+// call) into SQUAT documents in Cyrus's search normal form, named part
+// letter + uid.
 type Extractor func(uid uint32, msg []byte) ([]squat.Document, error)
 
 // Result says how an IndexMailbox call ended.
@@ -135,50 +137,63 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 		}
 	}
 
-	var docs []squat.Document
-	var extractErr error
+	// Documents go into the builder as each message is extracted: only
+	// the words are kept, not the text.
+	var b *squat.Builder
+	if old != nil {
+		b = squat.NewUpdate(old, m.UIDValidity)
+	} else {
+		b = squat.NewBuild(m.UIDValidity)
+	}
 	res = Done
-	count := 0
+	var todo []*spool.Record
 	for i := range m.Records {
 		r := &m.Records[i]
 		if r.Unlinked() || indexed[r.UID] {
 			continue
 		}
-		if opt.BatchSize > 0 && count >= opt.BatchSize {
+		if opt.BatchSize > 0 && len(todo) >= opt.BatchSize {
 			res = Again
 			break
 		}
-		if err := ctx.Err(); err != nil {
-			return 0, err
+		todo = append(todo, r)
+	}
+	var addErr error
+	extractErr := extractAll(ctx, sp, m, todo, opt.Extract, func(e *extracted) error {
+		for i, doc := range e.docs {
+			// AddDocument's rule: a text shorter than a word is no document.
+			if len(doc.Text) < squat.WordSize {
+				continue
+			}
+			if err := b.AddWords(doc.Name, int64(len(doc.Text)), e.words[i]); err != nil {
+				addErr = fmt.Errorf("squatindex: mailbox %s: uid %d: %w", intname, e.rec.UID, err)
+				return addErr
+			}
 		}
-		count++
-		d, err := extract(sp, m, r, opt.Extract)
-		if err != nil {
-			extractErr = err
-			break
-		}
-		docs = append(docs, d...)
 		if opt.Stats != nil {
 			opt.Stats.Messages++
-			for _, doc := range d {
+			for _, doc := range e.docs {
 				if len(doc.Text) >= squat.WordSize {
 					opt.Stats.Bytes += int64(len(doc.Text))
 				}
 			}
 		}
+		return nil
+	})
+	if addErr != nil {
+		return 0, addErr
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 
 	err = squat.WriteFile(path, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
-		defer func() {
-			if opt.Stats != nil {
-				opt.Stats.IndexBytes += cw.n
-			}
-		}()
-		if old != nil {
-			return squat.Update(cw, old, m.UIDValidity, docs)
+		_, err := b.WriteTo(cw)
+		if opt.Stats != nil {
+			opt.Stats.IndexBytes += cw.n
 		}
-		return squat.Build(cw, m.UIDValidity, docs)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, err)
@@ -208,17 +223,19 @@ func logStale(log *slog.Logger, old *squat.Index, intname string, uidvalidity ui
 	log.Error(fmt.Sprintf("squat: mailbox %s uidvalidity changed from %d to %d, forcing full update", intname, uidvalidity, v))
 }
 
-func extract(sp *spool.Spool, m *spool.Mailbox, r *spool.Record, fn Extractor) ([]squat.Document, error) {
+// extract reads a message into buf and extracts its documents.
+func extract(sp *spool.Spool, m *spool.Mailbox, r *spool.Record, fn Extractor, buf *bytes.Buffer) ([]squat.Document, error) {
 	f, err := sp.OpenMessage(m, r)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	msg, err := io.ReadAll(f)
-	if err != nil {
+	buf.Reset()
+	buf.Grow(int(min(r.Size, 64<<20)) + 1)
+	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read uid %d: %w", r.UID, err)
 	}
-	docs, err := fn(r.UID, msg)
+	docs, err := fn(r.UID, buf.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("extract text of uid %d: %w", r.UID, err)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/twoskip"
 )
 
-func testSpool(t *testing.T) *spool.Spool {
+func testSpool(t testing.TB) *spool.Spool {
 	t.Helper()
 	dir := t.TempDir()
 	lines := []string{"configdirectory: " + dir, "partition-default: " + filepath.Join(dir, "spool"),
@@ -53,7 +53,7 @@ func message(uid uint32) []byte {
 	return []byte(fmt.Sprintf("Subject: s%d\r\n\r\nbody of message %d\r\n", uid, uid))
 }
 
-func appendMessages(t *testing.T, sp *spool.Spool, uids ...uint32) {
+func appendMessages(t testing.TB, sp *spool.Spool, uids ...uint32) {
 	t.Helper()
 	w, err := sp.OpenMailboxWriter(context.Background(), "user.alice")
 	if err != nil {
