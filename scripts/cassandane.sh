@@ -132,7 +132,9 @@ case " $configs " in
 *)
   # Ours first; the baseline only where ours did not pass.
   for c in $ours; do run "$c" || exit 1; done
-  tests=$(for c in $ours; do awk '$2 != "PASS" {print $1}' "$results/$c"; done | sort -u | tr '\n' ' ')
+  # (SKIP: tests Cassandane itself leaves out for this Cyrus; run.sh takes
+  # the names without Cassandane's "Cyrus::")
+  tests=$(for c in $ours; do awk '$2 != "PASS" && $2 != "SKIP" {sub(/^Cyrus::/, "", $1); print $1}' "$results/$c"; done | sort -u | tr '\n' ' ')
   for c in $ours; do
     if ! grep -q ' PASS$' "$results/$c"; then
       echo "make cassandane: the run with ours ($c) gave no passing test; its output:" >&2
