@@ -7,7 +7,7 @@
 #   make deb    the Debian package cyrus-replication_<version>_<arch>.deb (no root needed)
 #   make man    the man pages, into man/
 #   make cassandane  Cyrus's own replication tests: stock Cyrus, ours as sync_client, ours as both (root)
-#   make cassandane310  the same with Cassandane 3.10.2 against Cyrus 3.10.2 in the trixie root (root)
+#   make cassandane310  the same, Cassandane 3.10.2 against Cyrus 3.10.2 in the trixie root (root)
 
 GO      ?= go
 BIN     := cyrus-replication

@@ -104,8 +104,12 @@ if [ -f "$host/cassandane.ini" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; 
   echo "[cassandane] setup: done before (remove $stamp to redo it)"
 else
   echo "[cassandane] setup: $setup${root:+ (in $root)}"
-  # shellcheck disable=SC2086 # $setup is a command line
-  inroot $setup || { echo "make cassandane: $setup failed" >&2; exit 1; }
+  if [ -n "$root" ]; then
+    # shellcheck disable=SC2086 # a command line of paths without blanks
+    inroot $setup
+  else
+    "$setup"
+  fi || { echo "make cassandane: $setup failed" >&2; exit 1; }
   echo "$sum" > "$stamp"
 fi
 runsh=$suite/run.sh
