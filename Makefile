@@ -7,6 +7,7 @@
 #   make deb    the Debian package cyrus-replication_<version>_<arch>.deb (no root needed)
 #   make man    the man pages, into man/
 #   make cassandane  Cyrus's own replication tests: stock Cyrus, ours as sync_client, ours as both (root)
+#   make cassandane310  the same, Cassandane 3.10.2 against Cyrus 3.10.2 in the trixie root (root)
 
 GO      ?= go
 BIN     := cyrus-replication
@@ -19,7 +20,7 @@ export CGO_ENABLED := 0
 # binary; main_test.go pins the dependency list built this way.
 export GOFLAGS := -buildvcs=false -tags=urfave_cli_no_docs
 
-.PHONY: all build demo test unit integration integration310 cyrus cyrus310 lint bench fuzz clean deb man cassandane
+.PHONY: all build demo test unit integration integration310 cyrus cyrus310 lint bench fuzz clean deb man cassandane cassandane310
 
 all: build
 
@@ -124,6 +125,12 @@ CASSANDANE ?= $(CURDIR)/../shared/cassandane
 CASS_CONFIGS ?= stock client both
 cassandane: build
 	@CASSANDANE="$(CASSANDANE)" CASS_CONFIGS="$(CASS_CONFIGS)" sh scripts/cassandane.sh ./$(BIN)
+
+# Cassandane as released with 3.10.2, set up and run inside the trixie root
+# of make cyrus310 against its Cyrus 3.10.2 (CASS_CONFIGS as above).
+CYRUS310_ROOT ?= /var/cache/cyrepl/trixie
+cassandane310: build
+	@CASSANDANE="$(CASSANDANE)" CASS_CONFIGS="$(CASS_CONFIGS)" CASS_ROOT="$(CYRUS310_ROOT)" sh scripts/cassandane.sh ./$(BIN)
 
 # Every fuzz target of the tree, FUZZTIME each (seeds live in testdata/fuzz/).
 FUZZTIME ?= 30s

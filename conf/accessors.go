@@ -98,6 +98,12 @@ func (c *Config) ArchiveEnabled() bool { return c.Switch("archive_enabled") }
 // DebugWriteFailGUID is debug_writefail_guid.
 func (c *Config) DebugWriteFailGUID() (string, bool) { return c.String("debug_writefail_guid") }
 
+// DebugLogSyncPartitionChoice is debug_log_sync_partition_choice, a 3.8
+// option: false for a version that has none (3.6 reads it as an unknown key).
+func (c *Config) DebugLogSyncPartitionChoice() bool {
+	return c.Has("debug_log_sync_partition_choice") && c.Switch("debug_log_sync_partition_choice")
+}
+
 // DefaultPartition is defaultpartition, lower-cased.
 func (c *Config) DefaultPartition() (string, bool) {
 	v, ok := c.String("defaultpartition")

@@ -14,8 +14,15 @@
 #              the tests ours did not pass (none: it does not run at all)
 # CASS_SUITE   what Cassandane runs (Replication)
 # CASS_BASE    where setup.sh and run.sh work (/opt/cass)
+# CASS_ROOT    a Debian root holding the Cyrus to test (make cassandane310:
+#              scripts/need-cyrus310.sh's trixie root with Cyrus 3.10.2);
+#              empty: the machine's own Cyrus. In a root, Cassandane as
+#              released with that Cyrus runs there too (chroot), set up by
+#              scripts/cassandane-root-setup.sh, and CASS_BASE is a path
+#              inside the root.
 # Cassandane writes under CASS_BASE and /var/tmp/cass and uses ports from
-# 29100: two runs at once would collide, so a lock serialises them.
+# 29100 (29300 in a root): two runs at once would collide, so a lock
+# serialises them.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:?usage: scripts/cassandane.sh BINARY}
@@ -23,6 +30,7 @@ suite=${CASSANDANE:-../shared/cassandane}
 configs=${CASS_CONFIGS:-stock client both}
 what=${CASS_SUITE:-Replication}
 base=${CASS_BASE:-/opt/cass}
+root=${CASS_ROOT:-}
 export CASS_BASE="$base"
 
 if [ ! -f "$suite/setup.sh" ] || [ ! -f "$suite/run.sh" ]; then
@@ -44,24 +52,78 @@ if [ "$(id -u)" != 0 ]; then
 fi
 bin=$(readlink -f "$bin")
 [ -x "$bin" ] || { echo "make cassandane: not executable: $bin" >&2; exit 1; }
-mkdir -p "$base" || exit 1
+if [ -n "$root" ]; then
+  sh "$here/need-cyrus310.sh" "$root" || exit 1
+  root=$(cd "$root" && pwd)
+fi
+# host: Cassandane's base as the machine sees it
+host=$root$base
+mkdir -p "$host" || exit 1
 
-exec 9>"$base/.cyrepl-run.lock"
+exec 9>"$host/.cyrepl-run.lock"
 if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
   echo "[cassandane] another Cassandane run holds $base; waiting"
   flock 9
 fi
 
+# inroot CMD [ARG...]: CMD in the root (chrooted, /proc and /dev mounted in
+# a mount namespace of its own that ends with it), or on the machine.
+inroot() {
+  if [ -z "$root" ]; then
+    "$@"
+    return
+  fi
+  unshare --mount --propagation private -- sh -c \
+    'r=$1; shift; mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && exec chroot "$r" "$@"' \
+    sh "$root" "$@"
+}
+
 # setup.sh is idempotent but slow to re-check: it runs again only when it,
-# or the source it unpacks, changed since its last success here.
-stamp="$base/.cyrepl-setup"
-sum=$(cat "$suite/setup.sh" "$suite"/cassandane-*.tar.gz | sha256sum | cut -d' ' -f1)
-if [ -f "$base/cassandane.ini" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
+# or the source it unpacks, changed since its last success here. In a root,
+# the suite's run.sh, the tarball of the root's Cyrus and our binary are
+# copied into it (CASS_BASE/suite) and cassandane-root-setup.sh does
+# setup.sh's work there.
+stamp="$host/.cyrepl-setup"
+if [ -n "$root" ]; then
+  version=$(chroot "$root" dpkg-query -W -f='${Version}' cyrus-common | sed 's/-.*//')
+  tarball=$suite/cassandane-$version.tar.gz
+  [ -f "$tarball" ] || { echo "make cassandane: no Cassandane for the root's Cyrus $version: $tarball" >&2; exit 1; }
+  mkdir -p "$host/suite" || exit 1
+  cp "$suite/run.sh" "$tarball" "$here/cassandane-root-setup.sh" "$here/cassandane-privdev.sh" "$host/suite/" || exit 1
+  cp "$bin" "$host/suite/cyrus-replication.new" && mv "$host/suite/cyrus-replication.new" "$host/suite/cyrus-replication" || exit 1
+  # our binary and its catcher as they are seen from the machine and in the root
+  bin=$host/suite/cyrus-replication
+  runbin=$base/suite/cyrus-replication
+  setup="sh $base/suite/cassandane-root-setup.sh $base/suite/${tarball##*/} $base /var/tmp/cass 29300"
+  sum=$(cat "$here/cassandane-root-setup.sh" "$tarball" | sha256sum | cut -d' ' -f1)
+else
+  runbin=$bin
+  setup=$suite/setup.sh
+  sum=$(cat "$suite/setup.sh" "$suite"/cassandane-*.tar.gz | sha256sum | cut -d' ' -f1)
+fi
+if [ -f "$host/cassandane.ini" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
   echo "[cassandane] setup: done before (remove $stamp to redo it)"
 else
-  echo "[cassandane] setup: $suite/setup.sh"
-  "$suite/setup.sh" || { echo "make cassandane: setup.sh failed" >&2; exit 1; }
+  echo "[cassandane] setup: $setup${root:+ (in $root)}"
+  if [ -n "$root" ]; then
+    # shellcheck disable=SC2086 # a command line of paths without blanks
+    inroot $setup
+  else
+    "$setup"
+  fi || { echo "make cassandane: $setup failed" >&2; exit 1; }
   echo "$sum" > "$stamp"
+fi
+runsh=$suite/run.sh
+privdev=$here/cassandane-privdev.sh
+asuser=""
+if [ -n "$root" ]; then
+  runsh=$base/suite/run.sh
+  privdev=$base/suite/cassandane-privdev.sh
+  # run.sh as cyrus from the start: trixie's Test::TCP (some of 3.10.2's
+  # test modules load it) turns on Test2's IPC, whose temporary directory
+  # testrunner.pl would make as root and no longer open once it has become
+  # cyrus ("Bail out!" lines that run.sh takes for tests).
+  asuser="setpriv --reuid=cyrus --regid=mail --init-groups"
 fi
 
 # Our static binary does not load Cassandane's syslog shim: its lines go to
@@ -72,7 +134,7 @@ fi
 # program name and misses a sync_server run under a service name). The
 # machine's /dev/log is never touched: a syslog daemon, or an integration
 # test binding it or moving it aside meanwhile, changes nothing.
-rootdir=$(sed -n 's/^rootdir *= *//p' "$base/cassandane.ini" | head -1)
+rootdir=$(sed -n 's/^rootdir *= *//p' "$host/cassandane.ini" | head -1)
 devlog="$base/devlog.sock"
 if ! command -v unshare >/dev/null 2>&1; then
   echo "make cassandane: unshare (util-linux) is needed to give our binary a /dev/log of its own" >&2
@@ -91,8 +153,8 @@ trap 'exit 130' INT TERM
 run() {
   case $1 in
     stock) set -- "$1" ;;
-    client) set -- "$1" --sync-client "$bin" --no-catch-syslog ;;
-    both) set -- "$1" --sync-client "$bin" --sync-server "$bin" --no-catch-syslog ;;
+    client) set -- "$1" --sync-client "$runbin" --no-catch-syslog ;;
+    both) set -- "$1" --sync-client "$runbin" --sync-server "$runbin" --no-catch-syslog ;;
     *) echo "make cassandane: unknown configuration $1 (stock, client, both)" >&2; return 1 ;;
   esac
   config=$1
@@ -100,7 +162,7 @@ run() {
   tag=cyrepl-$config
   private=""
   if [ "$config" != stock ]; then
-    python3 "$here/cassandane-devlog.py" "${rootdir:-/var/tmp/cass}" "$bin" "$devlog" &
+    python3 "$here/cassandane-devlog.py" "$root${rootdir:-/var/tmp/cass}" "$bin" "$root$devlog" &
     catcher=$!
     sleep 1
     kill -0 "$catcher" 2>/dev/null || { catcher=""; echo "make cassandane: the syslog catcher did not start" >&2; return 1; }
@@ -110,13 +172,18 @@ run() {
   echo "[cassandane] $config: run.sh $* $what"
   # shellcheck disable=SC2086 # $tests: test names, no blanks
   if [ -n "$private" ]; then
-    unshare --mount --propagation private sh "$here/cassandane-privdev.sh" "$devlog" \
-      "$suite/run.sh" --tag "$tag" "$@" $tests > "$results/$config.out" 2>&1
+    # (a root's namespace is already private)
+    if [ -n "$root" ]; then
+      inroot sh "$privdev" "$devlog" $asuser "$runsh" --tag "$tag" "$@" $tests > "$results/$config.out" 2>&1
+    else
+      unshare --mount --propagation private sh "$privdev" "$devlog" \
+        "$runsh" --tag "$tag" "$@" $tests > "$results/$config.out" 2>&1
+    fi
   else
-    "$suite/run.sh" --tag "$tag" "$@" $tests > "$results/$config.out" 2>&1
+    inroot $asuser "$runsh" --tag "$tag" "$@" $tests > "$results/$config.out" 2>&1
   fi
   stop_catcher
-  echo "[cassandane] $config: $(($(date +%s) - start)) s; log $base/logs/$tag-$what.log"
+  echo "[cassandane] $config: $(($(date +%s) - start)) s; log $host/logs/$tag-$what.log"
   # run.sh's summary: "PASS Replication.test_x" (FAIL, ERROR, SKIP)
   awk '$1 ~ /^(PASS|FAIL|ERROR|SKIP)$/ && NF == 2 {print $2, $1}' "$results/$config.out" > "$results/$config"
 }

@@ -25,8 +25,8 @@ type dialer struct {
 	stderr     io.Writer
 	// sleep is time.Sleep, replaceable in tests.
 	sleep func(ctx context.Context, d time.Duration) error
-	// once: one try, no retries (a rolling client's further workers: the
-	// replica not answering them is the replica gone).
+	// once: one try, no retries (-o from 3.10 on; a rolling client's
+	// further workers: the replica not answering them is the replica gone).
 	once bool
 }
 
@@ -63,9 +63,12 @@ func newDialer(cfg *conf.Config, o *Options, stderr io.Writer) (*dialer, error) 
 		co.Mechs = strings.Fields(m)
 	}
 	co.TLSConfig = clientTLS(cfg, target.Host)
-	// -o (ConnectOnce) is parsed and, as in Cyrus 3.6, has no effect.
+	// -o (ConnectOnce): one try and no retry from 3.10 on (Cyrus 3.6
+	// parses it and retries all the same).
+	//
+	// cyrus: imap/sync_client.c replica_connect (3.6.1, 3.10.2)
 	return &dialer{opts: co, servername: servername, maxWait: cfg.SyncReconnectMaxWait(),
-		stderr: stderr, sleep: sleepCtx}, nil
+		stderr: stderr, sleep: sleepCtx, once: o.ConnectOnce && cfg.Version.AtLeast(conf.V3_10)}, nil
 }
 
 // clientTLS builds the TLS configuration for STARTTLS from

@@ -66,3 +66,36 @@ func TestConnectBackoff(t *testing.T) {
 		t.Errorf("TLS config: %+v", d.opts.TLSConfig)
 	}
 }
+
+// TestConnectOnce: with -o Cyrus 3.10 tries once and gives up (Cassandane
+// 3.10.2 Replication.connect_once), where 3.6 parses -o and retries all
+// the same.
+func TestConnectOnce(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	text := "configdirectory: /x\nsync_host: 127.0.0.1:" + strconv.Itoa(port) + "\nsync_try_imap: 0\n"
+	p := filepath.Join(t.TempDir(), "imapd.conf")
+	os.WriteFile(p, []byte(text), 0o644)
+	for _, v := range []conf.Version{conf.V3_6, conf.V3_10} {
+		cfg, err := conf.LoadVersion(p, "sync_client", 0, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		d, err := newDialer(cfg, &Options{ConnectOnce: true}, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits := 0
+		stop := errors.New("retried")
+		d.sleep = func(context.Context, time.Duration) error { waits++; return stop }
+		_, err = d.connect(context.Background())
+		if v == conf.V3_10 && (err == nil || err == stop || waits != 0 || stderr.Len() != 0) {
+			t.Errorf("3.10 -o: %v after %d waits, stderr %q; want the connection's error, no retry", err, waits, stderr.String())
+		}
+		if v == conf.V3_6 && (err != stop || waits != 1) {
+			t.Errorf("3.6 -o: %v after %d waits; want a retry", err, waits)
+		}
+	}
+}

@@ -60,7 +60,8 @@ type Options struct {
 	Once bool
 	// SkipLocked is -N: a user another client is syncing is "locked".
 	SkipLocked bool
-	// ConnectOnce is -o: parsed, and without effect in 3.6 as in Cyrus.
+	// ConnectOnce is -o: no retry when the first connection fails (3.10;
+	// parsed and without effect in 3.6, as in Cyrus).
 	ConnectOnce bool
 	// NoCopyback is -O: APPLY FORCE, no copy-back from the replica.
 	NoCopyback bool

@@ -143,7 +143,7 @@ func (r *run) connectWorker(ctx context.Context, s *syncer, once bool) error {
 		return r.connect(ctx)
 	}
 	d := *r.d
-	d.once = once
+	d.once = once || r.d.once // -o (3.10) holds for every worker
 	// Dial's notes (#sieve mailbox, archive, ENABLE) come from the first
 	// worker's connection only.
 	d.opts.Logger, d.opts.OnEnable = nil, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/protocol"
@@ -76,6 +75,15 @@ func (r *replica) reserveFolder(ctx context.Context, partition string, e *spool.
 		if err != nil {
 			continue
 		}
+		// the reserve path first, as Cyrus (its debug line even when the
+		// file then proves bad)
+		dst, err := r.stage.path(partition, rec.Archived(), rec.GUID)
+		if errors.Is(err, errUnknownPartition) {
+			return remote(protocol.CodeRemoteDenied)
+		}
+		if err != nil {
+			return err
+		}
 		if g, err := guid.File(src); err != nil {
 			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: parse failed", "reserve_folder", "filename", src)
 			continue
@@ -83,14 +91,6 @@ func (r *replica) reserveFolder(ctx context.Context, partition string, e *spool.
 			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: guid mismatch on parse", "reserve_folder", "filename", src)
 			continue
 		}
-		dir, err := r.stage.dir(partition, rec.Archived())
-		if errors.Is(err, errUnknownPartition) {
-			return remote(protocol.CodeRemoteDenied)
-		}
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(dir, rec.GUID.String())
 		os.Remove(dst)
 		if err := os.Link(src, dst); err != nil {
 			cyruslog.Xsyslog(r.log, cyruslog.LevelErr, "IOERROR: link failed", "reserve_folder", "mailbox_msg_path", src, "stage_msg_path", dst)

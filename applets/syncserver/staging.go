@@ -63,10 +63,30 @@ func newStaging(sp *spool.Spool, name string, log *slog.Logger) *staging {
 	return &staging{sp: sp, name: name, log: log, files: map[string]map[guid.GUID]*staged{}}
 }
 
-// dir returns (creating it) the staging directory of partition, on its
-// archive partition if archived and one is configured.
-func (st *staging) dir(partition string, archived bool) (string, error) {
-	base, ok := "", false
+// path returns where g is staged on partition (see dir), and says so in
+// syslog when debug_log_sync_partition_choice (3.8 on) is set, as Cyrus
+// does each time it picks a reserve path, whether or not the file then
+// arrives.
+//
+// cyrus: imap/dlist.c dlist_reserve_path (3.10.2)
+func (st *staging) path(partition string, archived bool, g guid.GUID) (string, error) {
+	base, d, err := st.dir(partition, archived)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(d, g.String())
+	if st.sp.Config().DebugLogSyncPartitionChoice() {
+		cyruslog.Xsyslog(st.log, cyruslog.LevelDebug, "debug_log_sync_partition_choice: chose reserve path", "dlist_reserve_path",
+			"base", base, "reserve_path", p)
+	}
+	return p, nil
+}
+
+// dir returns the partition's directory (base) and, creating it, the
+// staging directory in it: on the archive partition if archived and one
+// is configured.
+func (st *staging) dir(partition string, archived bool) (base, dir string, err error) {
+	ok := false
 	if archived {
 		base, ok = st.sp.Config().ArchivePartitionDir(partition)
 	}
@@ -75,17 +95,17 @@ func (st *staging) dir(partition string, archived bool) (string, error) {
 	}
 	if !ok || base == "" {
 		// Cyrus asserts here and the process dies; we refuse the command.
-		return "", fmt.Errorf("partition %q: %w", partition, errUnknownPartition)
+		return "", "", fmt.Errorf("partition %q: %w", partition, errUnknownPartition)
 	}
 	d := filepath.Join(base, "sync.", st.name)
 	if !slices.Contains(st.dirs, d) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: failed to create directory for reserve", "dlist_reserve_path", "directory", d+"/")
-			return "", err
+			return "", "", err
 		}
 		st.dirs = append(st.dirs, d)
 	}
-	return d, nil
+	return base, d, nil
 }
 
 // errUnknownPartition marks a partition imapd.conf does not name.
@@ -126,11 +146,10 @@ func (st *staging) receive(partition, guidText string, size int64, r io.Reader, 
 	if err != nil {
 		return err
 	}
-	d, err := st.dir(partition, toArchive)
+	final, err := st.path(partition, toArchive, g)
 	if err != nil {
 		return err
 	}
-	final := filepath.Join(d, g.String())
 	if want, ok := st.sp.Config().DebugWriteFailGUID(); ok && want == g.String() {
 		cyruslog.Xsyslog(st.log, cyruslog.LevelErr, "IOERROR: failed to upload file (simulated)", "reservefile", "guid", g.String())
 		return fmt.Errorf("upload of %s: %w", g, errSimulatedENOSPC)

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyrus-replication/cyrus-replication/applets/cyrus"
+	"github.com/cyrus-replication/cyrus-replication/conf"
+	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/spool/guid"
 )
 
@@ -115,5 +118,42 @@ func TestStagingReceiveToArchive(t *testing.T) {
 	st.reset()
 	if _, err := os.Stat(filepath.Join(archive, "sync.", "test")); !os.IsNotExist(err) {
 		t.Errorf("reset left the archive staging directory: %v", err)
+	}
+}
+
+// TestStagingDebugPartitionChoice: with debug_log_sync_partition_choice
+// (3.8 on) every reserve path chosen, uploaded or linked, is logged as
+// Cyrus's dlist_reserve_path does; Cyrus 3.6 has no such option and logs
+// nothing.
+func TestStagingDebugPartitionChoice(t *testing.T) {
+	for _, v := range []conf.Version{conf.V3_6, conf.V3_10} {
+		dir := filepath.Join(t.TempDir(), "replica")
+		path := copyFixture(t, dir, "sievedir: "+filepath.Join(dir, "sieve"), "debug_log_sync_partition_choice: 1")
+		cfg, err := conf.LoadVersion(path, "csync", conf.NeedPartitionData, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := newServer(&cyrus.Env{Config: cfg, Log: slog.New(slog.DiscardHandler)}, &Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		log := slog.New(cyruslog.NewHandler(cyruslog.Options{Tag: "test", Debug: true, Stderr: &out,
+			Network: "unixgram", Addr: filepath.Join(t.TempDir(), "none")}))
+		st := newStaging(srv.spool, "test", log)
+		msg := []byte("Subject: staged\r\n\r\nbody\r\n")
+		g := guid.Sum(msg)
+		if err := st.receive("default", g.String(), int64(len(msg)), bytes.NewReader(msg), false); err != nil {
+			t.Fatal(err)
+		}
+		base, _ := cfg.PartitionDir("default")
+		want := ""
+		if v == conf.V3_10 {
+			want = "debug_log_sync_partition_choice: chose reserve path: base=<" + base + "> reserve_path=<" +
+				filepath.Join(base, "sync.", "test", g.String()) + "> func=<dlist_reserve_path>\n"
+		}
+		if got := out.String(); got != want {
+			t.Errorf("Cyrus %v: logged %q, want %q", v, got, want)
+		}
 	}
 }
