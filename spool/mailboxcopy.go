@@ -84,15 +84,17 @@ func (s *Spool) copyMailboxFiles(w *MailboxWriter, n *Entry) error {
 	return nil
 }
 
-// copyContent copies a file that must not share its inode (Cyrus's
-// COPYFILE_NOLINK), synced.
+// copyContent copies a file into a new inode, synced: Cyrus's
+// COPYFILE_NOLINK, and the fallback where a hard link is impossible.
+//
+// cyrus: lib/util.c cyrus_copyfile (3.6.1): created 0666, less the umask
 func copyContent(from, to string) error {
 	src, err := os.Open(from)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return err
 	}

@@ -160,6 +160,7 @@ func (s *Spool) placeholderEntry(e *Entry) error {
 }
 
 // writeHeaderFile writes cyrus.header through a synced cyrus.header.NEW
+// (created 0666 less the umask, owned as owner when running as root)
 // renamed over it, setting hdr.FileCRC.
 //
 // cyrus: imap/mailbox.c mailbox_commit_header (3.6.1)
@@ -169,11 +170,13 @@ func writeHeaderFile(path string, hdr *header.Header, owner string) error {
 		return err
 	}
 	tmp := path + ".NEW"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return err
 	}
-	chownLike(tmp, owner)
+	if owner != "" {
+		chownLike(tmp, owner)
+	}
 	_, err = f.Write(b)
 	if err == nil {
 		err = f.Sync()

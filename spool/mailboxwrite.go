@@ -635,32 +635,12 @@ func (w *MailboxWriter) commitHeader() error {
 	if !w.headerDirty {
 		return nil
 	}
-	b, err := w.hdr.Encode()
-	if err != nil {
-		return err
-	}
 	path, err := w.s.MetaPath(w.e, MetaHeader)
 	if err != nil {
 		return err
 	}
-	tmp := path + ".NEW"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
-	if err != nil {
+	if err := writeHeaderFile(path, w.hdr, ""); err != nil {
 		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	w.h.HeaderFileCRC = w.hdr.FileCRC
 	w.headerDirty = false
