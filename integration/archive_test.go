@@ -158,26 +158,16 @@ func TestArchiveSyncClient(t *testing.T) {
 		if c := cyrus.CyrusSync(t, "-a", "-u", archiveUser); c.Code != 64 {
 			t.Errorf("Cyrus 3.6's sync_client -a: exit %d, want 64 (usage)\n%s", c.Code, c.Stderr)
 		}
-		sl.Take("sync_client")
-		c := cyrus.CyrusSync(t, "-v", "-l", "-u", archiveUser)
-		cl := sl.Take("sync_client")
-		o := ours.OurSync(t, "-v", "-l", "-a", "-u", archiveUser)
-		ol := sl.Take("sync_client")
-		compareVerbose(t, c, o)
-		compareSyslog(t, cl, ol)
+		syncLikeCyrus(t, sl, func() Result { return cyrus.CyrusSync(t, "-v", "-l", "-u", archiveUser) },
+			func() Result { return ours.OurSync(t, "-v", "-l", "-a", "-u", archiveUser) })
 		samePlacement(t, "3.6 archiving replica", cyrus.Replica, ours.Replica)
 		SameUser(t, ours.Master, ours.Replica, archiveUser)
 		return
 	}
 	both := func(cyrus, ours *Pair, args ...string) {
 		t.Helper()
-		sl.Take("sync_client")
-		c := cyrus.CyrusSync(t, args...)
-		cl := sl.Take("sync_client")
-		o := ours.OurSync(t, args...)
-		ol := sl.Take("sync_client")
-		compareVerbose(t, c, o)
-		compareSyslog(t, cl, ol)
+		c, _, _ := syncLikeCyrus(t, sl, func() Result { return cyrus.CyrusSync(t, args...) },
+			func() Result { return ours.OurSync(t, args...) })
 		if c.Code != 0 {
 			t.Errorf("Cyrus's sync_client %v: exit %d\n%s", args, c.Code, c.Stderr)
 		}
@@ -228,13 +218,8 @@ func TestArchiveSyncServer(t *testing.T) {
 		if want := archive && v == V310; strings.Contains(cb, "* REPLICATION-ARCHIVE\n") != want {
 			t.Errorf("Cyrus %s, archive_enabled=%v: banner\n%s", v, archive, cb)
 		}
-		sl.Take("sync_client")
-		c := cyrus.CyrusSync(t, args...)
-		cl := sl.Take("sync_client")
-		o := ours.CyrusSync(t, args...)
-		ol := sl.Take("sync_client")
-		compareVerbose(t, c, o)
-		compareSyslog(t, cl, ol)
+		c, _, _ := syncLikeCyrus(t, sl, func() Result { return cyrus.CyrusSync(t, args...) },
+			func() Result { return ours.CyrusSync(t, args...) })
 		if c.Code != 0 {
 			t.Errorf("Cyrus's sync_client into Cyrus's sync_server: exit %d\n%s", c.Code, c.Stderr)
 		}

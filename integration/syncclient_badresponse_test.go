@@ -36,13 +36,8 @@ func TestSyncClientBadResponseLikeCyrus(t *testing.T) {
 	}
 	both := func(wantCode int, args ...string) {
 		t.Helper()
-		sl.Take("sync_client")
-		c := cyrus.CyrusSync(t, args...)
-		cl := sl.Take("sync_client")
-		o := ours.OurSync(t, args...)
-		ol := sl.Take("sync_client")
-		compareVerbose(t, c, o)
-		compareSyslog(t, cl, ol)
+		c, _, ol := syncLikeCyrus(t, sl, func() Result { return cyrus.CyrusSync(t, args...) },
+			func() Result { return ours.OurSync(t, args...) })
 		if c.Code != wantCode {
 			t.Errorf("Cyrus's sync_client %q: exit %d, want %d\n%s", args, c.Code, wantCode, c.Stderr)
 		}

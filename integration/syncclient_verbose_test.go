@@ -22,13 +22,8 @@ func TestSyncClientScenarioVerboseLikeCyrus(t *testing.T) {
 	}
 	both := func(args ...string) Result {
 		t.Helper()
-		sl.Take("sync_client")
-		c := cyrus.CyrusSync(t, args...)
-		cl := sl.Take("sync_client")
-		o := ours.OurSync(t, args...)
-		ol := sl.Take("sync_client")
-		compareVerbose(t, c, o)
-		compareSyslog(t, cl, ol)
+		c, _, _ := syncLikeCyrus(t, sl, func() Result { return cyrus.CyrusSync(t, args...) },
+			func() Result { return ours.OurSync(t, args...) })
 		return c
 	}
 	both("-v", "-l", "-A")
@@ -70,6 +65,21 @@ func TestSyncClientScenarioVerboseLikeCyrus(t *testing.T) {
 	if res := both("-v", "-l", "-m", "user/verbc/Lone"); res.Code != 1 {
 		t.Errorf("Cyrus's sync_client: exit %d", res.Code)
 	}
+}
+
+// syncLikeCyrus runs Cyrus's sync_client (cyrusRun), then ours (oursRun),
+// each with the syslog taken around it, and compares their -v output and
+// syslog lines; it returns both results and our lines.
+func syncLikeCyrus(t *testing.T, sl *Syslog, cyrusRun, oursRun func() Result) (c, o Result, ol []SyslogLine) {
+	t.Helper()
+	sl.Take("sync_client")
+	c = cyrusRun()
+	cl := sl.Take("sync_client")
+	o = oursRun()
+	ol = sl.Take("sync_client")
+	compareVerbose(t, c, o)
+	compareSyslog(t, cl, ol)
+	return c, o, ol
 }
 
 // compareSyslog compares what both sync_clients logged, uniqueids and
