@@ -21,10 +21,10 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/index"
 )
 
-// csyncApply sends replication commands to the instance's own Cyrus
-// sync_server as the replication admin and returns each command's final
-// response line.
-func csyncApply(t *testing.T, in *Instance, cmds ...string) []string {
+// csyncReplies sends replication commands to the instance's own Cyrus
+// sync_server as the replication admin and returns each command's response
+// lines, its final OK, NO or BAD line last.
+func csyncReplies(t *testing.T, in *Instance, cmds ...string) [][]string {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.CSyncPort), 10*time.Second)
 	if err != nil {
@@ -47,18 +47,31 @@ func csyncApply(t *testing.T, in *Instance, cmds ...string) []string {
 	if l := read(); !strings.HasPrefix(l, "OK") {
 		t.Fatalf("csync authenticate: %s", l)
 	}
-	var out []string
+	var out [][]string
 	for _, c := range cmds {
 		fmt.Fprintf(conn, "%s\r\n", c)
+		var lines []string
 		for {
 			l := read()
+			lines = append(lines, l)
 			if strings.HasPrefix(l, "OK") || strings.HasPrefix(l, "NO") || strings.HasPrefix(l, "BAD") {
-				out = append(out, l)
 				break
 			}
 		}
+		out = append(out, lines)
 	}
 	fmt.Fprintf(conn, "EXIT\r\n")
+	return out
+}
+
+// csyncApply sends replication commands as csyncReplies does and returns
+// each command's final response line.
+func csyncApply(t *testing.T, in *Instance, cmds ...string) []string {
+	t.Helper()
+	var out []string
+	for _, lines := range csyncReplies(t, in, cmds...) {
+		out = append(out, lines[len(lines)-1])
+	}
 	return out
 }
 

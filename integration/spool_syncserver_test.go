@@ -1,16 +1,12 @@
 package integration
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
 	"fmt"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/spool"
 )
@@ -22,48 +18,22 @@ var reSyncCRC = regexp.MustCompile(`MBOXNAME ("[^"]*"|\S+) .*SYNC_CRC (\d+) SYNC
 // SYNC_CRC_ANNOT per internal mailbox name.
 func syncServerCRCs(t *testing.T, in *Instance, names []string) map[string][2]uint32 {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(in.CSyncPort), 10*time.Second)
-	if err != nil {
-		t.Fatalf("csync dial: %v", err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	r := bufio.NewReader(conn)
-	read := func() string {
-		l, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("csync: %v", err)
-		}
-		return strings.TrimRight(l, "\r\n")
-	}
-	for !strings.HasPrefix(read(), "* OK") {
-	}
-	auth := base64.StdEncoding.EncodeToString([]byte("\x00" + SyncUser + "\x00" + SyncPassword))
-	fmt.Fprintf(conn, "AUTHENTICATE PLAIN %s\r\n", auth)
-	if l := read(); !strings.HasPrefix(l, "OK") {
-		t.Fatalf("csync authenticate: %s", l)
-	}
 	quoted := make([]string, len(names))
 	for i, n := range names {
 		quoted[i] = strconv.Quote(n)
 	}
-	fmt.Fprintf(conn, "GET MAILBOXES (%s)\r\n", strings.Join(quoted, " "))
+	lines := csyncReplies(t, in, fmt.Sprintf("GET MAILBOXES (%s)", strings.Join(quoted, " ")))[0]
+	if l := lines[len(lines)-1]; !strings.HasPrefix(l, "OK") {
+		t.Fatalf("GET MAILBOXES: %s", l)
+	}
 	out := map[string][2]uint32{}
-	for {
-		l := read()
-		if strings.HasPrefix(l, "OK") {
-			break
-		}
-		if strings.HasPrefix(l, "NO") || strings.HasPrefix(l, "BAD") {
-			t.Fatalf("GET MAILBOXES: %s", l)
-		}
+	for _, l := range lines {
 		if m := reSyncCRC.FindStringSubmatch(l); m != nil {
 			b, _ := strconv.ParseUint(m[2], 10, 32)
 			a, _ := strconv.ParseUint(m[3], 10, 32)
 			out[strings.Trim(m[1], `"`)] = [2]uint32{uint32(b), uint32(a)}
 		}
 	}
-	fmt.Fprintf(conn, "EXIT\r\n")
 	return out
 }
 
