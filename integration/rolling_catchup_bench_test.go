@@ -44,7 +44,10 @@ func treeTicks(dir string) int64 {
 // BENCH_ROLL_CATCHUP items (10,000) are queued with no client running
 // (each delivery goes to all BENCH_ROLL_USERS users, 4 by default), and
 // each client alone follows its channel until its replica has them all:
-// Cyrus's (csync), then ours with each of BENCH_ROLL_WORKERS (1,2,4,8).
+// Cyrus's (csync), then ours with each of BENCH_ROLL_WORKERS (1,2,4,8),
+// all into Cyrus's sync_server; then ours (4 workers) into our own
+// sync_server, the whole package replaced (BENCH_ROLL_OURSERVER=0 leaves
+// it out).
 // Run it alone, once: -run '^$' -bench BenchmarkRollingCatchup -benchtime 1x.
 func BenchmarkRollingCatchup(b *testing.B) {
 	RequireCyrus(b)
@@ -69,11 +72,16 @@ func BenchmarkRollingCatchup(b *testing.B) {
 		clients = append(clients, client{label: fmt.Sprintf("ours-w%d", n), channel: fmt.Sprintf("ours%d", n),
 			args: []string{"--workers", strconv.Itoa(n)}})
 	}
+	ourServer := map[string]bool{}
+	if os.Getenv("BENCH_ROLL_OURSERVER") != "0" {
+		clients = append(clients, client{label: "ours-w4-srv", channel: "oursrv4", args: []string{"--workers", "4"}})
+		ourServer["oursrv4"] = true
+	}
 	var channels []string
 	for _, c := range clients {
 		channels = append(channels, c.channel)
 	}
-	tr := newTrio(b, channels)
+	tr := newTrioServers(b, channels, ourServer, nil)
 	var users []string
 	for i := range nusers {
 		users = append(users, fmt.Sprintf("catchu%d", i))
@@ -141,7 +149,7 @@ func BenchmarkRollingCatchup(b *testing.B) {
 		b.ReportMetric(times[cl.label], cl.label+"-catchup-s")
 		b.ReportMetric(cpu, cl.label+"-catchup-cpu-s")
 		b.ReportMetric(repCPU, cl.label+"-replica-cpu-s")
-		fmt.Fprintf(&table, "  %-10s %6.2f s  CPU %6.2f s  replica CPU %6.2f s  peak RSS %5.1f MiB", cl.label, times[cl.label], cpu,
+		fmt.Fprintf(&table, "  %-12s %6.2f s  CPU %6.2f s  replica CPU %6.2f s  peak RSS %5.1f MiB", cl.label, times[cl.label], cpu,
 			repCPU, float64(rss)/1024)
 		if cl.label != "cyrus" {
 			b.ReportMetric(times["cyrus"]/times[cl.label], "cyrus/"+cl.label+"-speedup")

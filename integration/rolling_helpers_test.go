@@ -45,12 +45,23 @@ func newTrio(t testing.TB, channels []string, extra ...string) *trio {
 // newTrioHook is newTrio with a hook run on the master before it starts.
 func newTrioHook(t testing.TB, channels []string, hook func(tr *trio), extra ...string) *trio {
 	t.Helper()
+	return newTrioServers(t, channels, nil, hook, extra...)
+}
+
+// newTrioServers is newTrioHook where the replicas of the channels in
+// ourServer run our sync_server under their Cyrus master.
+func newTrioServers(t testing.TB, channels []string, ourServer map[string]bool, hook func(tr *trio), extra ...string) *trio {
+	t.Helper()
 	tr := &trio{base: TempDir(t), replicas: map[string]*Instance{}}
 	lines := []string{"sync_log: 1", "sync_log_channels: " + strings.Join(channels, " ") + " replay",
 		"sync_authname: " + SyncUser, "sync_password: " + SyncPassword, "allowusermoves: yes",
 		"syslog_prefix: " + rollingSyslogPrefix}
 	for _, ch := range channels {
 		rep := NewReplicaInstance(t, tr.base, "r"+ch, "allowusermoves: yes")
+		if ourServer[ch] {
+			rep.SyncServer = OursApplet(t, "sync_server")
+			rep.WriteConfigs(t)
+		}
 		rep.Start(t)
 		tr.replicas[ch] = rep
 		lines = append(lines, ch+"_sync_host: 127.0.0.1", ch+"_sync_port: "+itoa(rep.CSyncPort), ch+"_sync_try_imap: 0")
