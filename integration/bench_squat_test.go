@@ -204,8 +204,14 @@ func runSquatter(in *Instance, prog string, args ...string) (Result, squatRun) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
-	err := cmd.Run()
-	run := squatRun{wall: time.Since(start)}
+	err := cmd.Start()
+	var peak int64
+	if err == nil {
+		stop := watchPeakRSS(cmd.Process.Pid)
+		err = cmd.Wait()
+		peak = stop()
+	}
+	run := squatRun{wall: time.Since(start), rss: peak}
 	code := 0
 	if err != nil {
 		code = -1
@@ -216,7 +222,6 @@ func runSquatter(in *Instance, prog string, args ...string) (Result, squatRun) {
 		}
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			run.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			run.rss = ru.Maxrss
 		}
 	}
 	res := Result{Stdout: out.String(), Stderr: strings.TrimSpace(errb.String()), Code: code}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,6 +25,14 @@ type LatencyProxy struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	conns  []net.Conn
+	// toServer and toClient count the bytes forwarded each way.
+	toServer, toClient atomic.Int64
+}
+
+// Bytes returns how many bytes the proxy has forwarded to the server and
+// to the client so far: what crossed the link.
+func (p *LatencyProxy) Bytes() (toServer, toClient int64) {
+	return p.toServer.Load(), p.toClient.Load()
 }
 
 // NewLatencyProxy listens on a free loopback port and forwards each
@@ -81,8 +90,8 @@ func (p *LatencyProxy) accept() {
 			defer p.wg.Done()
 			var both sync.WaitGroup
 			both.Add(2)
-			go func() { defer both.Done(); p.pipe(server, client) }()
-			go func() { defer both.Done(); p.pipe(client, server) }()
+			go func() { defer both.Done(); p.pipe(server, client, &p.toServer) }()
+			go func() { defer both.Done(); p.pipe(client, server, &p.toClient) }()
 			both.Wait()
 			client.Close()
 			server.Close()
@@ -101,7 +110,7 @@ type chunk struct {
 // pipe copies src to dst Delay late. A reader stamps each chunk; the
 // writer sleeps until its time. The channel bounds what is held in the
 // proxy (queue × 64 KiB), as a link's buffers do.
-func (p *LatencyProxy) pipe(dst, src net.Conn) {
+func (p *LatencyProxy) pipe(dst, src net.Conn, count *atomic.Int64) {
 	q := make(chan chunk, 4096)
 	done := make(chan struct{})
 	go func() {
@@ -131,6 +140,7 @@ func (p *LatencyProxy) pipe(dst, src net.Conn) {
 		buf := make([]byte, 64<<10)
 		n, err := src.Read(buf)
 		if n > 0 {
+			count.Add(int64(n))
 			q <- chunk{data: buf[:n], at: time.Now()}
 		}
 		if err != nil {
