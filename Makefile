@@ -114,6 +114,7 @@ bench: cyrus
 	$(GO) test -run '^$$' -bench InitialSyncAll -benchtime $(BENCH_ROUNDS)x -timeout 60m ./integration/
 	$(GO) test -run '^$$' -bench '^BenchmarkRolling$$' -benchtime 1x -v -timeout 30m ./integration/
 	$(GO) test -run '^$$' -bench '^BenchmarkSlowLinkUpdates$$' -benchtime 1x -v -timeout 30m ./integration/
+	$(GO) test -run '^$$' -bench '^BenchmarkThroughput$$' -benchtime 1x -v -timeout 60m ./integration/
 	$(GO) test -run '^$$' -bench '^BenchmarkSquatter$$' -benchtime 1x -v -timeout 30m ./integration/
 
 # Cassandane, Cyrus's own test suite: its Replication tests with stock
