@@ -74,7 +74,8 @@ func BenchmarkThroughput(b *testing.B) {
 		{label: "ours-ours", ours: true, ourServer: true},
 	}
 	phases := []string{"initial", "1%-changed", "no-op"}
-	sample := []string{"bench00", fmt.Sprintf("bench%02d", users-1)} // compared over IMAP
+	// compared over IMAP after each round
+	sample := []string{"bench00", fmt.Sprintf("bench%02d", users-1)}
 	runs := map[string][]throughputRun{} // key: phase + " " + label
 	var copies []time.Duration
 
