@@ -81,6 +81,26 @@ func TestReceiver(t *testing.T) {
 	}
 }
 
+// Cyrus 3.10's receiver drops text while no class names a document:
+// before the first, for an unknown class, after a part's end.
+func TestReceiverDropClassless(t *testing.T) {
+	r := &receiver{uid: 3, dropClassless: true}
+	r.append([]byte("orphan"))
+	r.stuff('s', []byte("subject"))
+	r.stuff(0, []byte("TEXT/PLAIN"))
+	r.append([]byte("after the end"))
+	r.stuff('m', []byte("body"))
+	want := []Doc{{"s3", []byte("subject")}, {"m3", []byte("body")}}
+	if len(r.docs) != len(want) {
+		t.Fatalf("got %d documents %q", len(r.docs), r.docs)
+	}
+	for i, d := range r.docs {
+		if d.Name != want[i].Name || string(d.Text) != string(want[i].Text) {
+			t.Errorf("doc %d: got %s %q, want %s %q", i, d.Name, d.Text, want[i].Name, want[i].Text)
+		}
+	}
+}
+
 func TestStripHTML(t *testing.T) {
 	for _, c := range []struct{ in, out string }{
 		{"<p>a</p>b", " a b"},
@@ -164,6 +184,16 @@ func TestOptionsFrom(t *testing.T) {
 	}
 	if d := load(""); d != DefaultOptions() {
 		t.Errorf("defaults: got %+v, want %+v", d, DefaultOptions())
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "imapd.conf")
+	os.WriteFile(path, []byte("configdirectory: "+dir+"\n"), 0o644)
+	c, err := conf.LoadVersion(path, "squatter", 0, conf.V3_10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := OptionsFrom(c); !o.DropClassless {
+		t.Errorf("3.10: got %+v", o)
 	}
 }
 
