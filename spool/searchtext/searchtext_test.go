@@ -237,3 +237,20 @@ func TestCalendarAndVCard(t *testing.T) {
 		t.Errorf("vcardValues: %q", v)
 	}
 }
+
+func TestWantsAttachExtract(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"Content-Type: text/plain\r\n\r\nhi\r\n":                   false,
+		"Content-Type: application/pdf\r\n\r\n%PDF\r\n":            true,
+		"Content-Type: application/pgp-signature\r\n\r\nx\r\n":     false,
+		"Content-Type: text/rtf\r\n\r\n{\\rtf}\r\n":                true,
+		"Content-Type: application/ics\r\n\r\nBEGIN:VCALENDAR\r\n": false,
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\ny\r\n--b--\r\n": true,
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: application/zip\r\n\r\nz\r\n--b--\r\n":                  true,
+	} {
+		got, err := WantsAttachExtract([]byte("From: a@b\r\n" + msg))
+		if err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", msg, got, err, want)
+		}
+	}
+}
