@@ -2,11 +2,12 @@
 // squatter does with search_engine: squat: it opens the mailbox under
 // Cyrus's locks, picks the messages the old index does not name, has the
 // caller's extractor turn each into SQUAT documents, and writes the new
-// index with package squat, renamed over cyrus.squat.
+// index with package squat, renamed over cyrus.squat; with AttachPass, in
+// Cyrus 3.10's two passes.
 //
 // cyrus: imap/squatter.c index_one; imap/search_engines.c
 // search_update_mailbox, flush_batch; imap/search_squat.c begin_mailbox,
-// is_indexed, end_mailbox (3.6.1)
+// is_indexed, end_mailbox (3.6.1, 3.10.2)
 package squatindex
 
 import (
