@@ -187,7 +187,9 @@ func TestRollingDeferral(t *testing.T) {
 		for _, l := range ls {
 			fmt.Fprintf(&b, "fac=%d sev=%d %s\n", l.Facility, l.Severity, l.Msg)
 		}
-		return sortedLines(normVerbose(b.String()))
+		// 3.10 logs each busy sync lock ("can not lock mailbox"), with
+		// the syserror=<…> we never write
+		return sortedLines(normVerbose(sysError.ReplaceAllString(b.String(), "")))
 	}
 	if c, o := syslogText(logs[0]), syslogText(logs[1]); c != o {
 		t.Errorf("syslog:\n--- Cyrus\n%s\n--- ours\n%s", c, o)

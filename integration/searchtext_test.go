@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -154,10 +156,29 @@ func TestSearchText(t *testing.T) {
 		if err := os.Remove(qpath); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
-		if res := in.Tool(t, "squatter", "user/fred"); res.Code != 0 {
+		// 3.10 indexes the messages with parts for an attachment
+		// extractor in a second pass, which replaces the index unless
+		// incremental: -i (from no index) keeps both passes, the second
+		// one's messages after the first one's.
+		// cyrus: imap/search_engines.c search_update_mailbox (3.10.2)
+		args := []string{"user/fred"}
+		if in.Cyrus.Version == V310 {
+			args = []string{"-i", "user/fred"}
+		}
+		if res := in.Tool(t, "squatter", args...); res.Code != 0 {
 			t.Fatalf("%v: squatter: exit %d: %s", extra, res.Code, res.Stderr)
 		}
 		cyrus := cyrusSquatDocs(t, qpath)
+		if in.Cyrus.Version == V310 {
+			docUID := func(g *gramSet) int {
+				n, err := strconv.Atoi(strings.TrimLeft(g.name, "ftcbshm"))
+				if err != nil {
+					t.Fatalf("%v: Cyrus 3.10's document %q names no UID", extra, g.name)
+				}
+				return n
+			}
+			sort.SliceStable(cyrus, func(i, j int) bool { return docUID(cyrus[i]) < docUID(cyrus[j]) })
+		}
 		compared := 0
 		for i, m := range corpus {
 			uid := uint32(i + 1)

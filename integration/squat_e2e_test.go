@@ -67,10 +67,16 @@ func TestSquatLikeCyrus(t *testing.T) {
 		}
 		return b
 	}
+	// Cyrus 3.10 indexes messages with parts for an attachment
+	// extractor in a second pass.
+	var attachPass func([]byte) (bool, error)
+	if in.Cyrus.Version == V310 {
+		attachPass = searchtext.WantsAttachExtract
+	}
 	oursRun := func(incremental bool) []byte {
 		t.Helper()
 		res, err := squatindex.IndexMailbox(context.Background(), sp, "user.fred",
-			squatindex.Options{Incremental: incremental, Blocking: true, Extract: extract})
+			squatindex.Options{Incremental: incremental, Blocking: true, Extract: extract, AttachPass: attachPass})
 		if err != nil || res != squatindex.Done {
 			t.Fatalf("IndexMailbox(incremental %v) = %v, %v", incremental, res, err)
 		}
@@ -92,6 +98,11 @@ func TestSquatLikeCyrus(t *testing.T) {
 	// HEADER is answered without the index.
 	unlisted := " " + strings.Join(uidsFrom(nameless(t, corpus), len(corpus)), " ")
 	for q, a := range noIndex {
+		if in.Cyrus.Version == V310 {
+			// 3.10's full index lists only the messages of its second
+			// pass: imapd's answers over it are another matter
+			break
+		}
 		want := searchUIDs(a)
 		if !strings.HasPrefix(q, "HEADER ") {
 			want = mergeUIDs(want, unlisted)

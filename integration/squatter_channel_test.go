@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -102,8 +103,10 @@ func (f *squatterFixture) cyrus(args ...string) *exec.Cmd {
 	return f.in.Cyrus.Command(f.in.Cyrus.Prog("squatter"), append([]string{"-C", f.in.Conf()}, args...)...)
 }
 
+// Ours runs where the instance's Cyrus runs (chrooted for 3.10), so that
+// it follows that Cyrus.
 func (f *squatterFixture) oursCmd(env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(f.ours, append([]string{"-C", f.in.Conf()}, args...)...)
+	cmd := f.in.Cyrus.Command(f.ours, append([]string{"-C", f.in.Conf()}, args...)...)
 	cmd.Env = append(append(os.Environ(), "SQUATTER_RECORD="+f.record), env...)
 	return cmd
 }
@@ -160,6 +163,12 @@ func waitExit(t *testing.T, cmd *exec.Cmd, who string) int {
 	}
 	return cmd.ProcessState.ExitCode()
 }
+
+// squatStats is one line of the SQUAT engine's statistics on stdout
+// with -v -v.
+//
+// cyrus: imap/search_squat.c stats_callback (3.6.1, 3.10.2)
+var squatStats = regexp.MustCompile(`Processing index character \d+, \d+ total words, temp file size is \d+\n`)
 
 // squatterLines are the syslog lines both squatters write about the
 // mailboxes of a log and about stopping, with their facility and
@@ -283,6 +292,9 @@ func TestSquatterChannel(t *testing.T) {
 			t.Errorf("-f %s: Cyrus exits %d, ours %d\nCyrus: %s\nours: %s", filepath.Base(name), cres.Code, ores.Code, cres.Stderr, ores.Stderr)
 		}
 		diffLines(t, "-f "+filepath.Base(name), cl, ol)
+		// the engine's -v -v statistics (Cyrus 3.10's squatter prints
+		// them here; a recording indexer has none) are not the loop's
+		cres.Stdout = squatStats.ReplaceAllString(cres.Stdout, "")
 		if cres.Stdout != ores.Stdout {
 			t.Errorf("-f -v %s: stdout differs\nCyrus: %q\nours:  %q", filepath.Base(name), cres.Stdout, ores.Stdout)
 		}

@@ -92,8 +92,8 @@ func TestSyncResetLikeCyrus(t *testing.T) {
 			}
 			// the command line: a bad option, and no -f (nothing done)
 			for _, args := range [][]string{{"-x", "alice"}, {"-C", theirs.Conf(), "alice"}, {"-C", theirs.Conf(), "-v"}} {
-				cyr, our := filepath.Join(CyrusBin, "sync_reset"), OursApplet(t, "sync_reset")
-				cr, or := Run(t, nil, cyr, args...), Run(t, nil, our, args...)
+				cyr, our := theirs.Cyrus.Prog("sync_reset"), OursApplet(t, "sync_reset")
+				cr, or := theirs.Run(t, nil, cyr, args...), ours.Run(t, nil, our, args...)
 				cr.Stderr = strings.ReplaceAll(cr.Stderr, cyr, "sync_reset")
 				or.Stderr = strings.ReplaceAll(or.Stderr, our, "sync_reset")
 				if cr != or {
@@ -102,8 +102,8 @@ func TestSyncResetLikeCyrus(t *testing.T) {
 			}
 			before := resetState(t, theirs, ours)
 			sessions := []*RawIMAP{theirs.OpenIMAP(t, "alice"), ours.OpenIMAP(t, "alice")}
-			cr := Run(t, nil, filepath.Join(CyrusBin, "sync_reset"), "-C", theirs.Conf(), "-v", "-f", "alice")
-			or := Run(t, nil, OursApplet(t, "sync_reset"), "-C", ours.Conf(), "-v", "-f", "alice")
+			cr := theirs.Tool(t, "sync_reset", "-v", "-f", "alice")
+			or := ours.Run(t, nil, OursApplet(t, "sync_reset"), "-C", ours.Conf(), "-v", "-f", "alice")
 			if cr != or || cr.Code != 0 || strings.Contains(cr.Stderr, "Bailing out!") {
 				t.Errorf("sync_reset -f alice:\nCyrus's: %+v\nours:    %+v", cr, or)
 			}
@@ -148,7 +148,7 @@ func TestSyncResetLikeCyrus(t *testing.T) {
 func TestSyncResetINBOXName(t *testing.T) {
 	RequireCyrus(t)
 	p, theirs, ours := resetReplicas(t)
-	cr := Run(t, nil, filepath.Join(CyrusBin, "sync_reset"), "-C", theirs.Conf(), "-v", "-f", "user/alice")
+	cr := theirs.Tool(t, "sync_reset", "-v", "-f", "user/alice")
 	if !strings.Contains(cr.Stderr, "Bailing out!") {
 		t.Errorf("Cyrus's sync_reset -f user/alice did not bail out (issue 6017 fixed?): %+v", cr)
 	}
@@ -157,7 +157,7 @@ func TestSyncResetINBOXName(t *testing.T) {
 	}
 
 	session := ours.OpenIMAP(t, "alice")
-	or := Run(t, nil, OursApplet(t, "sync_reset"), "-C", ours.Conf(), "-v", "-f", "user/alice")
+	or := ours.Run(t, nil, OursApplet(t, "sync_reset"), "-C", ours.Conf(), "-v", "-f", "user/alice")
 	if or.Code != 0 || or.Stdout != "user/alice names the INBOX of user alice: resetting alice\n" || or.Stderr != "" {
 		t.Fatalf("our sync_reset -f user/alice: %+v", or)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,10 +14,12 @@ import (
 	"github.com/cyrus-replication/cyrus-replication/spool/twoskip"
 )
 
-// dbtool is Cyrus's cyr_dbtool on one twoskip file, with an
-// imapd.conf of its own (it runs as the cyrus user).
+// dbtool is Cyrus's cyr_dbtool (of the version under test: 3.10's runs
+// chrooted) on one twoskip file, with an imapd.conf of its own (it runs
+// as the cyrus user).
 type dbtool struct {
 	conf string
+	cy   *Cyrus
 }
 
 func newDbtool(t *testing.T, dir string) dbtool {
@@ -32,7 +33,7 @@ func newDbtool(t *testing.T, dir string) dbtool {
 	conf := filepath.Join(dir, "imapd.conf")
 	WriteConf(t, conf, "configdirectory: "+filepath.Join(dir, "conf"), "partition-default: "+filepath.Join(dir, "part"))
 	Chown(t, dir)
-	return dbtool{conf: conf}
+	return dbtool{conf: conf, cy: DefaultCyrus(t)}
 }
 
 // run runs "cyr_dbtool -C conf [flags] path twoskip action args…".
@@ -40,7 +41,7 @@ func (d dbtool) run(t *testing.T, stdin []byte, path string, flags []string, act
 	t.Helper()
 	a := append([]string{"-C", d.conf}, flags...)
 	a = append(append(a, path, "twoskip", action), args...)
-	return Run(t, stdin, filepath.Join(CyrusBin, "cyr_dbtool"), a...)
+	return d.cy.Run(t, stdin, d.cy.Prog("cyr_dbtool"), a...)
 }
 
 // check asserts that Cyrus finds path consistent and that its "show"
@@ -318,7 +319,12 @@ func TestTwoskipWriteLocking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(CyrusBin, "cyr_dbtool"), "-C", d.conf, path, "twoskip", "set", "cyrus", "2")
+	// a chrooted cyr_dbtool (3.10) takes longer to start
+	settle := 500 * time.Millisecond
+	if d.cy.Root != "" {
+		settle = 2 * time.Second
+	}
+	cmd := d.cy.Command(d.cy.Prog("cyr_dbtool"), "-C", d.conf, path, "twoskip", "set", "cyrus", "2")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +334,7 @@ func TestTwoskipWriteLocking(t *testing.T) {
 	select {
 	case err := <-done:
 		t.Fatalf("cyr_dbtool set finished while we held the lock: %v", err)
-	case <-time.After(500 * time.Millisecond):
+	case <-time.After(settle):
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -338,13 +344,13 @@ func TestTwoskipWriteLocking(t *testing.T) {
 	}
 	// and the other way round: Cyrus holds the lock in a batch
 	// transaction that waits on its stdin
-	cmd = exec.Command(filepath.Join(CyrusBin, "cyr_dbtool"), "-C", d.conf, path, "twoskip", "batch")
+	cmd = d.cy.Command(d.cy.Prog("cyr_dbtool"), "-C", d.conf, path, "twoskip", "batch")
 	stdin, _ := cmd.StdinPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(stdin, "BEGIN\nSET batch 4\n")
-	time.Sleep(500 * time.Millisecond) // let it take the lock
+	time.Sleep(settle) // let it take the lock
 	began := make(chan *twoskip.Tx, 1)
 	go func() {
 		tx, err := twoskip.Begin(path, twoskip.Options{})

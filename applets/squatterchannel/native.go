@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/searchtext"
@@ -30,7 +31,16 @@ func Native(s Setup) (Indexer, error) {
 	// index is never rebuilt from scratch while it reads.
 	// cyrus: imap/search_engines.c search_update_mailbox; imap/squatter.c
 	// index_one; imap/search_squat.c begin_mailbox (3.6.1)
+	// Cyrus 3.10's begin_mailbox looks at SEARCH_UPDATE_INCREMENTAL
+	// alone (-i, implied by -R), and its search_update_mailbox indexes
+	// messages with parts for an attachment extractor in a second pass.
+	// cyrus: imap/search_squat.c begin_mailbox; imap/search_engines.c
+	// search_update_mailbox (3.10.2)
 	n := &native{sp: s.Spool, log: s.Log, verbose: s.Verbose, incremental: true}
+	if s.Config.Version.AtLeast(conf.V3_10) {
+		n.incremental = s.Options.Incremental
+		n.attachPass = searchtext.WantsAttachExtract
+	}
 	n.extract = func(uid uint32, msg []byte) ([]squat.Document, error) {
 		docs, err := searchtext.Documents(uid, msg, opt)
 		out := make([]squat.Document, len(docs))
@@ -49,6 +59,7 @@ type native struct {
 	verbose     int
 	incremental bool
 	extract     squatindex.Extractor
+	attachPass  func([]byte) (bool, error)
 
 	mu        sync.Mutex // the cycle's totals, with --parallel
 	total     squatindex.Stats
@@ -59,10 +70,11 @@ type native struct {
 // IndexMailbox indexes mbox's unindexed messages, all of them (Cyrus's
 // SQUAT engine does not batch).
 func (n *native) IndexMailbox(ctx context.Context, mbox string, blocking bool) (Result, error) {
-	var st squatindex.Stats
-	start := time.Now()
+	var passes []squatindex.Stats
+	var began []time.Time
 	res, err := squatindex.IndexMailbox(ctx, n.sp, mbox, squatindex.Options{
-		Incremental: n.incremental, Blocking: blocking, Extract: n.extract, Log: n.log, Stats: &st})
+		Incremental: n.incremental, Blocking: blocking, Extract: n.extract, Log: n.log, AttachPass: n.attachPass,
+		EndPass: func(st squatindex.Stats, t time.Time) { passes, began = append(passes, st), append(began, t) }})
 	var oe *squatindex.OpenError
 	if errors.As(err, &oe) {
 		return 0, &OpenError{Err: oe.Err}
@@ -78,14 +90,19 @@ func (n *native) IndexMailbox(ctx context.Context, mbox string, blocking bool) (
 	case squatindex.Again:
 		return Again, nil
 	}
+	// end_mailbox, once per pass, counts and logs
 	n.mu.Lock()
-	n.total.Messages += st.Messages
-	n.total.Bytes += st.Bytes
-	n.total.IndexBytes += st.IndexBytes
-	n.mailboxes++
+	for _, st := range passes {
+		n.total.Messages += st.Messages
+		n.total.Bytes += st.Bytes
+		n.total.IndexBytes += st.IndexBytes
+		n.mailboxes++
+	}
 	n.mu.Unlock()
 	if n.verbose > 0 {
-		n.stats(mbox, st, start)
+		for i, st := range passes {
+			n.stats(mbox, st, began[i])
+		}
 	}
 	return Done, nil
 }

@@ -25,6 +25,11 @@ type skipRules struct {
 	submissionFolder string   // jmapsubmissionfolder
 	skipDomains      []string // search_index_skip_domains
 	skipUsers        []string // search_index_skip_users
+	// jmapFolders: Cyrus 3.10 also skips JMAP upload (jmapuploadfolder)
+	// and notification (jmapnotificationfolder) mailboxes.
+	jmapFolders        bool
+	uploadFolder       string
+	notificationFolder string
 }
 
 // schedInbox is the CalDAV scheduling Inbox's name, without its trailing
@@ -56,7 +61,8 @@ func lookupErrText(e *spool.Entry, err error) string {
 // index. lookupErr is the "error looking up" text when the mailboxes.db
 // lookup failed ("" otherwise); every other skip is silent.
 //
-// cyrus: imap/squatter.c should_index (3.6.1)
+// cyrus: imap/squatter.c should_index (3.6.1, 3.10.2); imap/mboxname.c
+// mboxname_isa (3.10.2)
 func (s *skipRules) shouldIndex(mb mailboxes, name string) (ok bool, lookupErr string) {
 	if name < s.startName {
 		return false, ""
@@ -75,6 +81,13 @@ func (s *skipRules) shouldIndex(mb mailboxes, name string) (ok bool, lookupErr s
 	case kind == spool.KindJMAPSubmission || firstBox(s.submissionFolder):
 		return false, ""
 	case kind == spool.KindSieve || firstBox(s.sieveFolder):
+		return false, ""
+	// mboxname_isa: an upload folder is a collection (skipped below) or
+	// an email mailbox by its name; a notification folder is one by its
+	// type or its name
+	case s.jmapFolders && kind == spool.KindEmail && firstBox(s.uploadFolder):
+		return false, ""
+	case s.jmapFolders && (kind == spool.KindJMAPNotify || firstBox(s.notificationFolder)):
 		return false, ""
 	case kind == spool.KindCollection:
 		return false, ""

@@ -87,8 +87,6 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer, newIndex
 		case <-ctx.Done():
 		}
 	}()
-	// Cyrus 3.6 asks getenv() for it: set at all, even empty
-	_, isDaemon := os.LookupEnv("CYRUS_ISDAEMON")
 	status := waitDaemonStatus()
 
 	env, err := cyrus.Init(cyrus.Options{ConfigPath: o.Config, Ident: ident, Need: conf.NeedPartitionData, Stderr: stderr})
@@ -97,6 +95,7 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer, newIndex
 	}
 	defer env.Close()
 	cfg := env.Config
+	isDaemon := underMaster(cfg.Version)
 	// Ours only writes SQUAT indexes, so it refuses any other engine at
 	// once, with the status Cyrus's ends with when it has no engine to
 	// index with (search_engine: none): -R fails at the first mailbox
@@ -126,10 +125,15 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer, newIndex
 		return &cyrus.Fatal{Msg: fmt.Sprintf("could not construct search text receiver: %v", err), Code: code}
 	}
 	sub, _ := cfg.String("jmapsubmissionfolder")
+	skip := skipRules{ns: cfg.Namespace(), startName: o.StartName, sieveFolder: cfg.SieveFolder(), submissionFolder: sub,
+		skipDomains: cfg.SearchIndexSkipDomains(), skipUsers: cfg.SearchIndexSkipUsers()}
+	if cfg.Version.AtLeast(conf.V3_10) {
+		skip.jmapFolders = true
+		skip.uploadFolder, _ = cfg.String("jmapuploadfolder")
+		skip.notificationFolder, _ = cfg.String("jmapnotificationfolder")
+	}
 	r := &runner{o: o, log: env.Log, stdout: stdout, ix: ix, mb: sp, hup: hup, daemon: isDaemon, idle: idlePoll,
-		shutdownFiles: shutdownFilePaths(cfg.ConfigDirectory()),
-		skip: skipRules{ns: cfg.Namespace(), startName: o.StartName, sieveFolder: cfg.SieveFolder(), submissionFolder: sub,
-			skipDomains: cfg.SearchIndexSkipDomains(), skipUsers: cfg.SearchIndexSkipUsers()}}
+		shutdownFiles: shutdownFilePaths(cfg.ConfigDirectory()), skip: skip}
 	if !o.Rolling {
 		return exitStatus(r.file(ctx, o.File))
 	}
@@ -164,6 +168,20 @@ func exitStatus(err error) error {
 	return &cyrus.Fatal{Code: cyrus.ExitTempFail}
 }
 
+// underMaster is whether CYRUS_ISDAEMON says master runs us (a SIGHUP
+// then ends the loop, and -R stays in the foreground): Cyrus 3.6 asks
+// getenv() for it, set at all, even empty; 3.10 wants a number other
+// than 0.
+//
+// cyrus: imap/squatter.c main, do_rolling (3.6.1, 3.10.2)
+func underMaster(v conf.Version) bool {
+	if v.AtLeast(conf.V3_10) {
+		return libc.Atoi(os.Getenv("CYRUS_ISDAEMON")) != 0
+	}
+	_, set := os.LookupEnv("CYRUS_ISDAEMON")
+	return set
+}
+
 // statusFD is master's STATUS_FD.
 //
 // cyrus: master/service.h (3.6.1)
@@ -172,10 +190,10 @@ const statusFD = 3
 // waitDaemonStatus is master's readiness pipe of a wait daemon (DAEMON
 // with wait=y): fd 3, a pipe open for writing, with CYRUS_ISDAEMON set to
 // a number other than 0. Looked at before anything else can open fd 3.
-// Cyrus 3.12's squatter writes "ok\r\n" there once it is ready; 3.6's
+// Cyrus 3.10's squatter writes "ok\r\n" there once it is ready; 3.6's
 // does not, so master 3.6 cannot run it with wait=y.
 //
-// cyrus: imap/squatter.c main (3.12.3); master/master.c spawn_waitdaemon (3.6.1)
+// cyrus: imap/squatter.c main (3.10.2); master/master.c spawn_waitdaemon (3.6.1)
 func waitDaemonStatus() *os.File {
 	if libc.Atoi(os.Getenv("CYRUS_ISDAEMON")) == 0 {
 		return nil

@@ -22,7 +22,7 @@ import (
 //
 // cyrus: imap/sync_support.c sync_do_quota, update_quota_work (3.6.1)
 func (s *syncer) doQuotaItem(ctx context.Context, root string) error {
-	locks, err := lockUsers(ctx, s.sp, s.servername, []string{s.ns.UserIDOf(root)}, s.o.SkipLocked)
+	locks, err := s.lockUsers(ctx, []string{s.ns.UserIDOf(root)})
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (s *syncer) doQuotaItem(ctx context.Context, root string) error {
 //
 // cyrus: imap/sync_support.c sync_do_annotation (3.6.1)
 func (s *syncer) doAnnotationItem(ctx context.Context, name string) error {
-	locks, err := lockUsers(ctx, s.sp, s.servername, []string{s.ns.UserIDOf(name)}, s.o.SkipLocked)
+	locks, err := s.lockUsers(ctx, []string{s.ns.UserIDOf(name)})
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (s *syncer) doSeenItem(ctx context.Context, userid, uniqueid string) error 
 	if _, err := os.Stat(path); err != nil {
 		return nil // seen_open(SEEN_SILENT) failing: nothing to do
 	}
-	locks, err := lockUsers(ctx, s.sp, s.servername, []string{userid}, s.o.SkipLocked)
+	locks, err := s.lockUsers(ctx, []string{userid})
 	if err != nil {
 		return err
 	}

@@ -25,21 +25,22 @@ func TestLockUsers(t *testing.T) {
 		t.Fatalf("spool.Open: %v", err)
 	}
 	ctx := context.Background()
-	a, err := lockUsers(ctx, sp, "r", []string{"bob", "alice", "bob"}, false)
+	a, err := lockUsers(ctx, sp, "r", []string{"bob", "alice", "bob"}, false, nil)
 	if err != nil || len(a) != 2 {
 		t.Fatalf("lock: %v %d", err, len(a))
 	}
-	if _, err := lockUsers(ctx, sp, "r", []string{"carol", "bob"}, true); !errors.Is(err, spool.ErrLocked) {
-		t.Errorf("second client with -N: %v", err)
+	var busy []string
+	if _, err := lockUsers(ctx, sp, "r", []string{"carol", "bob"}, true, func(n string) { busy = append(busy, n) }); !errors.Is(err, spool.ErrLocked) || len(busy) != 1 || busy[0] != "*S*r*bob" {
+		t.Errorf("second client with -N: %v, busy locks %q", err, busy)
 	}
 	// carol must not stay locked after the failure.
-	c, err := lockUsers(ctx, sp, "r", []string{"carol"}, true)
+	c, err := lockUsers(ctx, sp, "r", []string{"carol"}, true, nil)
 	if err != nil {
 		t.Errorf("carol stayed locked: %v", err)
 	}
 	c.release()
 	a.release()
-	if b, err := lockUsers(ctx, sp, "r", []string{"bob"}, true); err != nil {
+	if b, err := lockUsers(ctx, sp, "r", []string{"bob"}, true, nil); err != nil {
 		t.Errorf("after release: %v", err)
 	} else {
 		b.release()

@@ -22,7 +22,7 @@ const maxTries = 3
 //
 // cyrus: imap/sync_support.c sync_do_user, do_user_main (3.6.1)
 func (s *syncer) doUser(ctx context.Context, userid string) error {
-	locks, err := lockUsers(ctx, s.sp, s.servername, []string{userid}, s.o.SkipLocked)
+	locks, err := s.lockUsers(ctx, []string{userid})
 	if err != nil {
 		return err
 	}
@@ -254,7 +254,7 @@ func (s *syncer) syncSeen(ctx context.Context, userid string, remote []*protocol
 //
 // cyrus: imap/sync_support.c sync_do_meta (3.6.1)
 func (s *syncer) doMeta(ctx context.Context, userid string) error {
-	locks, err := lockUsers(ctx, s.sp, s.servername, []string{userid}, s.o.SkipLocked)
+	locks, err := s.lockUsers(ctx, []string{userid})
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (s *syncer) doMailboxes(ctx context.Context, names []string) error {
 		keep = append(keep, n)
 		users = append(users, s.ns.UserIDOf(n))
 	}
-	locks, err := lockUsers(ctx, s.sp, s.servername, users, s.o.SkipLocked)
+	locks, err := s.lockUsers(ctx, users)
 	if err != nil {
 		return err
 	}

@@ -18,13 +18,17 @@ const wordSize = 4
 // previous name in place; a document is opened only once its text
 // reaches wordSize bytes, and text short of that is dropped at its end.
 //
-// cyrus: imap/search_squat.c begin_part, append_text, end_part (3.6.1)
+// Cyrus 3.10's (dropClassless) forgets the name at each part's end, and
+// drops text while it has none: a class it does not know gets nothing.
+//
+// cyrus: imap/search_squat.c begin_part, append_text, end_part (3.6.1, 3.10.2)
 type receiver struct {
-	uid     uint32
-	name    string
-	open    bool
-	pending []byte
-	docs    []Doc
+	uid           uint32
+	dropClassless bool
+	name          string
+	open          bool
+	pending       []byte
+	docs          []Doc
 }
 
 // begin starts a part of class c ('f', 't', 'c', 'b', 's', 'h', 'm'; 0
@@ -42,6 +46,9 @@ func (r *receiver) begin(c byte) {
 // append adds text to the part's document; text is the caller's to give
 // away (the document may keep it).
 func (r *receiver) append(text []byte) {
+	if r.dropClassless && r.name == "" {
+		return
+	}
 	if !r.open {
 		if len(text)+len(r.pending) < wordSize {
 			r.pending = append(r.pending, text...)
@@ -65,6 +72,9 @@ func (r *receiver) append(text []byte) {
 func (r *receiver) end() {
 	r.open = false
 	r.pending = r.pending[:0]
+	if r.dropClassless {
+		r.name = ""
+	}
 }
 
 // stuff indexes one whole part; an empty one is skipped.

@@ -26,7 +26,7 @@ func Extract(uid uint32, msg []byte, opt Options) (docs []Doc, exact bool, err e
 	if err != nil {
 		return nil, false, fmt.Errorf("searchtext: uid %d: %w", uid, err)
 	}
-	x := &extractor{opt: opt, r: &receiver{uid: uid}, exact: true}
+	x := &extractor{opt: opt, r: &receiver{uid: uid, dropClassless: opt.DropClassless}, exact: true}
 
 	// From, To, Cc, Bcc and Subject come from the cache entry, already UTF-8.
 	for _, f := range []struct {

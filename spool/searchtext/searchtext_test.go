@@ -81,6 +81,26 @@ func TestReceiver(t *testing.T) {
 	}
 }
 
+// Cyrus 3.10's receiver drops text while no class names a document:
+// before the first, for an unknown class, after a part's end.
+func TestReceiverDropClassless(t *testing.T) {
+	r := &receiver{uid: 3, dropClassless: true}
+	r.append([]byte("orphan"))
+	r.stuff('s', []byte("subject"))
+	r.stuff(0, []byte("TEXT/PLAIN"))
+	r.append([]byte("after the end"))
+	r.stuff('m', []byte("body"))
+	want := []Doc{{"s3", []byte("subject")}, {"m3", []byte("body")}}
+	if len(r.docs) != len(want) {
+		t.Fatalf("got %d documents %q", len(r.docs), r.docs)
+	}
+	for i, d := range r.docs {
+		if d.Name != want[i].Name || string(d.Text) != string(want[i].Text) {
+			t.Errorf("doc %d: got %s %q, want %s %q", i, d.Name, d.Text, want[i].Name, want[i].Text)
+		}
+	}
+}
+
 func TestStripHTML(t *testing.T) {
 	for _, c := range []struct{ in, out string }{
 		{"<p>a</p>b", " a b"},
@@ -165,6 +185,16 @@ func TestOptionsFrom(t *testing.T) {
 	if d := load(""); d != DefaultOptions() {
 		t.Errorf("defaults: got %+v, want %+v", d, DefaultOptions())
 	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "imapd.conf")
+	os.WriteFile(path, []byte("configdirectory: "+dir+"\n"), 0o644)
+	c, err := conf.LoadVersion(path, "squatter", 0, conf.V3_10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := OptionsFrom(c); !o.DropClassless {
+		t.Errorf("3.10: got %+v", o)
+	}
 }
 
 func TestUTF7(t *testing.T) {
@@ -205,5 +235,22 @@ func TestCalendarAndVCard(t *testing.T) {
 	}
 	if v := vcardValues(`a\;b;c\nd\\;`, ';'); strings.Join(v, "|") != "a;b|c\nd\\|" {
 		t.Errorf("vcardValues: %q", v)
+	}
+}
+
+func TestWantsAttachExtract(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"Content-Type: text/plain\r\n\r\nhi\r\n":                   false,
+		"Content-Type: application/pdf\r\n\r\n%PDF\r\n":            true,
+		"Content-Type: application/pgp-signature\r\n\r\nx\r\n":     false,
+		"Content-Type: text/rtf\r\n\r\n{\\rtf}\r\n":                true,
+		"Content-Type: application/ics\r\n\r\nBEGIN:VCALENDAR\r\n": false,
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b\r\nContent-Type: application/octet-stream\r\n\r\ny\r\n--b--\r\n": true,
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: application/zip\r\n\r\nz\r\n--b--\r\n":                  true,
+	} {
+		got, err := WantsAttachExtract([]byte("From: a@b\r\n" + msg))
+		if err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", msg, got, err, want)
+		}
 	}
 }

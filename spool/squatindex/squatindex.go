@@ -2,11 +2,12 @@
 // squatter does with search_engine: squat: it opens the mailbox under
 // Cyrus's locks, picks the messages the old index does not name, has the
 // caller's extractor turn each into SQUAT documents, and writes the new
-// index with package squat, renamed over cyrus.squat.
+// index with package squat, renamed over cyrus.squat; with AttachPass, in
+// Cyrus 3.10's two passes.
 //
 // cyrus: imap/squatter.c index_one; imap/search_engines.c
 // search_update_mailbox, flush_batch; imap/search_squat.c begin_mailbox,
-// is_indexed, end_mailbox (3.6.1)
+// is_indexed, end_mailbox (3.6.1, 3.10.2)
 package squatindex
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/spool"
 	"github.com/cyrus-replication/cyrus-replication/spool/squat"
@@ -63,8 +65,18 @@ type Options struct {
 	// Log, if set, gets Cyrus's LOG_ERR messages for an old index that
 	// forces a full update.
 	Log *slog.Logger
-	// Stats, if set, is filled in as Cyrus's SQUAT engine counts.
+	// Stats, if set, is filled in as Cyrus's SQUAT engine counts (every
+	// pass together).
 	Stats *Stats
+	// AttachPass, if set, is Cyrus 3.10's search_update_mailbox: the
+	// messages it reports true for (parts for an attachment extractor)
+	// are indexed in a second pass, begun after the index of the others
+	// is written — a new index unless Incremental, the one just written
+	// updated if Incremental.
+	AttachPass func(msg []byte) (bool, error)
+	// EndPass, if set, is told each written index's counts (Cyrus's
+	// end_mailbox, once per pass) and when its pass began.
+	EndPass func(st Stats, began time.Time)
 }
 
 // Stats is what Cyrus's SQUAT engine counts for its "squat: <mailbox>
@@ -158,8 +170,49 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 		}
 		todo = append(todo, r)
 	}
+	passes := [][]*spool.Record{todo}
+	if opt.AttachPass != nil && len(todo) > 0 {
+		plain, attach := splitAttach(sp, m, todo, opt.AttachPass)
+		passes = [][]*spool.Record{plain}
+		if len(attach) > 0 {
+			passes = append(passes, attach)
+		}
+	}
+	for i, recs := range passes {
+		began := time.Now()
+		if i > 0 {
+			// begin_mailbox again: the index of the first pass, kept only
+			// when incremental
+			b = squat.NewBuild(m.UIDValidity)
+			if opt.Incremental {
+				if prev, err := squat.ReadFile(path); err == nil && prev.Current(m.UIDValidity) {
+					b = squat.NewUpdate(prev, m.UIDValidity)
+				}
+			}
+		}
+		var st Stats
+		if err := indexPass(ctx, sp, m, intname, path, recs, b, opt.Extract, &st); err != nil {
+			return 0, err
+		}
+		if opt.Stats != nil {
+			opt.Stats.Messages += st.Messages
+			opt.Stats.Bytes += st.Bytes
+			opt.Stats.IndexBytes += st.IndexBytes
+		}
+		if opt.EndPass != nil {
+			opt.EndPass(st, began)
+		}
+	}
+	return res, nil
+}
+
+// indexPass adds recs to b and writes the index (as Cyrus's end_mailbox
+// does even when an extraction failed, the error then returned), filling
+// st.
+func indexPass(ctx context.Context, sp *spool.Spool, m *spool.Mailbox, intname, path string, recs []*spool.Record,
+	b *squat.Builder, fn Extractor, st *Stats) error {
 	var addErr error
-	extractErr := extractAll(ctx, sp, m, todo, opt.Extract, func(e *extracted) error {
+	extractErr := extractAll(ctx, sp, m, recs, fn, func(e *extracted) error {
 		for i, doc := range e.docs {
 			// AddDocument's rule: a text shorter than a word is no document.
 			if len(doc.Text) < squat.WordSize {
@@ -170,38 +223,61 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 				return addErr
 			}
 		}
-		if opt.Stats != nil {
-			opt.Stats.Messages++
-			for _, doc := range e.docs {
-				if len(doc.Text) >= squat.WordSize {
-					opt.Stats.Bytes += int64(len(doc.Text))
-				}
+		st.Messages++
+		for _, doc := range e.docs {
+			if len(doc.Text) >= squat.WordSize {
+				st.Bytes += int64(len(doc.Text))
 			}
 		}
 		return nil
 	})
 	if addErr != nil {
-		return 0, addErr
+		return addErr
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return err
 	}
-
-	err = squat.WriteFile(path, func(w io.Writer) error {
+	err := squat.WriteFile(path, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
 		_, err := b.WriteTo(cw)
-		if opt.Stats != nil {
-			opt.Stats.IndexBytes += cw.n
-		}
+		st.IndexBytes += cw.n
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, err)
+		return fmt.Errorf("squatindex: mailbox %s: %w", intname, err)
 	}
 	if extractErr != nil {
-		return 0, fmt.Errorf("squatindex: mailbox %s: %w", intname, extractErr)
+		return fmt.Errorf("squatindex: mailbox %s: %w", intname, extractErr)
 	}
-	return res, nil
+	return nil
+}
+
+// splitAttach sorts recs, keeping their order, into the messages without
+// and with parts for an attachment extractor, as 3.10's
+// search_update_mailbox does before its first pass. A message that cannot
+// be read or parsed counts as one without (create_withattach gives up on
+// it); its extraction reports the error.
+//
+// cyrus: imap/search_engines.c search_update_mailbox, create_withattach (3.10.2)
+func splitAttach(sp *spool.Spool, m *spool.Mailbox, recs []*spool.Record, wants func([]byte) (bool, error)) (plain, attach []*spool.Record) {
+	var buf bytes.Buffer
+	for _, r := range recs {
+		has := false
+		if f, err := sp.OpenMessage(m, r); err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(f)
+			f.Close()
+			if err == nil {
+				has, _ = wants(buf.Bytes())
+			}
+		}
+		if has {
+			attach = append(attach, r)
+		} else {
+			plain = append(plain, r)
+		}
+	}
+	return plain, attach
 }
 
 // logStale logs what begin_mailbox logs when doc_check or the validity

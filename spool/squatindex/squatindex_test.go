@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/spool"
@@ -188,5 +189,42 @@ func TestIndexMailbox(t *testing.T) {
 	l.Release()
 	if res, err := IndexMailbox(ctx, sp, "user.bob", Options{Extract: fakeExtract}); err != nil || res != Nonexistent {
 		t.Fatalf("missing: %v %v", res, err)
+	}
+}
+
+// Cyrus 3.10's two passes (AttachPass): not incremental, the second pass
+// replaces the first one's index; incremental, it adds its messages after
+// the first one's. Each pass is reported.
+func TestAttachPass(t *testing.T) {
+	for _, incremental := range []bool{false, true} {
+		sp := testSpool(t)
+		appendMessages(t, sp, 1, 2, 3, 4)
+		attach := func(msg []byte) (bool, error) { return bytes.Contains(msg, []byte("message 2")), nil }
+		var passes []Stats
+		res, err := IndexMailbox(context.Background(), sp, "user.alice", Options{Incremental: incremental, Blocking: true,
+			Extract: fakeExtract, AttachPass: attach, EndPass: func(st Stats, _ time.Time) { passes = append(passes, st) }})
+		if err != nil || res != Done {
+			t.Fatalf("incremental %v: %v %v", incremental, res, err)
+		}
+		e, _ := sp.LookupName("user.alice")
+		path, _ := sp.MetaPath(e, spool.MetaSquat)
+		ix, err := squat.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, d := range ix.Docs() {
+			names = append(names, d.Name)
+		}
+		want := "validity.1234 m2" // s documents are shorter than a word
+		if incremental {
+			want = "validity.1234 m1 m3 m4 m2"
+		}
+		if got := strings.Join(names, " "); got != want {
+			t.Errorf("incremental %v: documents %s, want %s", incremental, got, want)
+		}
+		if len(passes) != 2 || passes[0].Messages != 3 || passes[1].Messages != 1 {
+			t.Errorf("incremental %v: passes %+v", incremental, passes)
+		}
 	}
 }
