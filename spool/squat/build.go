@@ -25,6 +25,20 @@ type Builder struct {
 	seen  wordSet // the current document's words
 	// sorted[b] is how many leading pairs[b] are sorted and distinct.
 	sorted [256]int
+	// An update that copies the old index's document lists: old, and
+	// oldWords[b] its words starting with byte b in byte order, each with
+	// the position of its list in old (see NewUpdate).
+	old      *Index
+	oldWords [256][]oldWord
+	// oldListBytes[b] is the size of the lists of oldWords[b].
+	oldListBytes [256]int
+}
+
+// oldWord is a word of an old index whose document list is copied: word
+// bytes 2-4 and where its list is in the old file.
+type oldWord struct {
+	key       uint32
+	list, end int
 }
 
 type docRecord struct {
@@ -238,7 +252,30 @@ func Update(w io.Writer, old *Index, uidvalidity uint32, docs []Document) error 
 // cyrus: imap/squat_build.c squat_index_add_existing, copy_docIDs,
 // add_word_callback, doc_ID_map_lookup; imap/search_squat.c doc_check (3.6.1)
 func NewUpdate(old *Index, uidvalidity uint32) *Builder {
+	return newUpdate(old, uidvalidity, old.keepsIDs())
+}
+
+// keepsIDs reports whether every old document keeps its ID in an update
+// and every document list is written as the builder writes it: then an
+// old word's list, with the new documents' IDs (all greater) appended,
+// is the list Cyrus writes, and is copied instead of decoded.
+func (ix *Index) keepsIDs() bool {
+	if !ix.canonical || ix.listed != len(ix.docs) {
+		return false
+	}
+	for _, d := range ix.docs {
+		if keepDoc(d.Name) == docDropped {
+			return false
+		}
+	}
+	return true
+}
+
+// newUpdate is NewUpdate, copying the old lists if copyLists (which
+// requires old.keepsIDs()), else decoding every (word, document) pair.
+func newUpdate(old *Index, uidvalidity uint32, copyLists bool) *Builder {
 	b := NewBuilder()
+	b.docs = make([]docRecord, 0, len(old.docs)+len(old.docs)/8+16)
 	newID := make([]int, len(old.docs))
 	for i := range newID {
 		newID[i] = -1 // past the listed documents: absent from the map
@@ -249,8 +286,22 @@ func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 			b.docs = append(b.docs, docRecord{d.Name, d.Length})
 		}
 	}
-	// doc_ID_map_lookup returns 0 for "absent", so old doc 0 and any doc
-	// whose new ID is 0 lose their words.
+	if copyLists {
+		b.copyWords(old)
+	} else {
+		b.decodeWords(old, newID)
+	}
+	if !old.Current(uidvalidity) {
+		// Cannot fail: the name is valid.
+		_ = b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil)
+	}
+	return b
+}
+
+// decodeWords adds every (word, document) pair of old through the ID map.
+// doc_ID_map_lookup returns 0 for "absent", so old doc 0 and any doc
+// whose new ID is 0 lose their words.
+func (b *Builder) decodeWords(old *Index, newID []int) {
 	// The walk goes first byte after first byte: all the pairs go into
 	// one slice (sized by the count validation took), cut per first byte.
 	all := make([]uint64, 0, old.pairs)
@@ -279,11 +330,41 @@ func NewUpdate(old *Index, uidvalidity uint32) *Builder {
 	for c := range b.pairs {
 		b.sorted[c] = len(b.pairs[c])
 	}
-	if !old.Current(uidvalidity) {
-		// Cannot fail: the name is valid.
-		_ = b.AddText(fmt.Sprintf("validity.%d", uidvalidity), nil)
+}
+
+// copyWords records where each word's list is in old, IDs unchanged. A
+// list that starts with doc 0 loses it (as in decodeWords): its pairs
+// are decoded instead.
+func (b *Builder) copyWords(old *Index) {
+	b.old = old
+	// One slice for all the words, cut per first byte as decodeWords does.
+	all := make([]oldWord, 0, old.words)
+	first, from := -1, 0
+	cut := func() {
+		if first >= 0 {
+			b.oldWords[first] = all[from:len(all):len(all)]
+		}
 	}
-	return b
+	old.walk(true, func(w Word, list int) (int, bool) {
+		if int(w[0]) != first {
+			cut()
+			first, from = int(w[0]), len(all)
+		}
+		key := uint32(w[1])<<16 | uint32(w[2])<<8 | uint32(w[3])
+		end, zero := old.listEnd(list)
+		if !zero {
+			all = append(all, oldWord{key, list, end})
+			b.oldListBytes[w[0]] += end - list
+			return end, true
+		}
+		_, _ = old.docList(list, func(id int) {
+			if id >= 1 {
+				b.pairs[w[0]] = append(b.pairs[w[0]], uint64(key)<<32|uint64(id))
+			}
+		})
+		return end, true
+	})
+	cut()
 }
 
 // sortedPairs sorts and de-duplicates the pairs of one first byte. Those

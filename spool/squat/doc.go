@@ -18,6 +18,10 @@
 // Cyrus's incremental path (squatter -i): the old doc list is copied
 // through search_squat.c's doc_check, old words are copied through
 // squat_scan with its quirks, and new documents get the following IDs.
+// When no old document changes ID and every list is written as Cyrus
+// writes it, the old lists are copied as they are (the new IDs appended
+// to those of the words new documents contain), which gives the same
+// bytes as decoding them without visiting every (word, document) pair.
 //
 // cyrus: imap/squat_internal.h, imap/squat_internal.c, imap/squat.c,
 // imap/squat_build.c, imap/search_squat.c (3.6.1)

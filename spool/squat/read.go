@@ -40,6 +40,10 @@ type Index struct {
 	trieStart int // first byte after the doc-ID list
 	valid     [32]byte
 	pairs     int // (word, document) pairs in the trie, counted by validation
+	words     int // words in the trie, counted by validation
+	// canonical: every document list is written as the builder writes
+	// it, so that an update can copy the lists as they are.
+	canonical bool
 }
 
 // ReadFile reads and validates the SQUAT index at path.
@@ -54,7 +58,7 @@ func ReadFile(path string) (*Index, error) {
 // Parse validates data as a SQUAT index; name is used in errors. The
 // Index keeps data, which the caller must not modify afterwards.
 func Parse(name string, data []byte) (*Index, error) {
-	ix := &Index{file: name, data: data, dataEnd: len(data) - safetyZone}
+	ix := &Index{file: name, data: data, dataEnd: len(data) - safetyZone, canonical: true}
 	if err := ix.parseHeader(); err != nil {
 		return nil, err
 	}
@@ -114,7 +118,12 @@ func (ix *Index) parseDocs() error {
 	d := ix.data
 	docIDList := ix.trieStart
 	pos := headerSize
-	var offsets []int
+	// Sized by the doc-ID list (which the checks below verify), and the
+	// names cut from one string: few allocations for many documents.
+	n := ix.countDocIDs()
+	offsets := make([]int, 0, n)
+	ix.docs = make([]Doc, 0, n)
+	names := string(d[headerSize:min(docIDList, ix.dataEnd)])
 	ix.listed = -1
 	defer func() {
 		if ix.listed < 0 {
@@ -138,7 +147,12 @@ func (ix *Index) parseDocs() error {
 		if nul < 0 {
 			return ix.corrupt(pos, "document name not terminated")
 		}
-		name := string(d[pos : pos+nul])
+		var name string
+		if pos+nul <= headerSize+len(names) {
+			name = names[pos-headerSize : pos-headerSize+nul]
+		} else {
+			name = string(d[pos : pos+nul]) // past the doc-ID list: rejected below
+		}
 		length, next, ok := decodeI(d, pos+nul+1, ix.dataEnd)
 		if !ok {
 			return ix.corrupt(pos+nul+1, "bad length for document %q", name)
@@ -165,6 +179,19 @@ func (ix *Index) parseDocs() error {
 	}
 	ix.trieStart = end
 	return nil
+}
+
+// countDocIDs guesses the number of documents from the doc-ID list: its
+// entries up to the first zero after the first (entry 0 is 0), at most
+// what the doc list's size allows (2 bytes a record).
+func (ix *Index) countDocIDs() int {
+	d, at := ix.data, ix.trieStart+4
+	limit := (ix.trieStart-headerSize)/2 + 1
+	n := 1
+	for ; n < limit && at+4 <= ix.dataEnd && binary.BigEndian.Uint32(d[at:]) != 0; at += 4 {
+		n++
+	}
+	return n
 }
 
 // Docs returns the doc list in doc-ID order, every record of the file.

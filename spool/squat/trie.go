@@ -129,9 +129,10 @@ func (ix *Index) validateNode(pos, level, cursor int) (int, error) {
 		if pos != cursor {
 			return 0, ix.corrupt(pos, "trie leaf at %d, expected at %d", pos, cursor)
 		}
+		ix.words += n
 		for i := 0; i < n; i++ {
 			var err error
-			if p, err = ix.docList(p, ix.countPair); err != nil {
+			if p, err = ix.checkList(p); err != nil {
 				return 0, err
 			}
 		}
@@ -156,8 +157,6 @@ func (ix *Index) validateNode(pos, level, cursor int) (int, error) {
 	}
 	return p, nil
 }
-
-func (ix *Index) countPair(int) { ix.pairs++ }
 
 // walk visits every word in byte order with the position of its document
 // list. With scanQuirk it skips, like squat_scan and squat_find_branch,

@@ -91,11 +91,14 @@ func (b *Builder) subtries() *[256]subtrie {
 		go func() {
 			defer wg.Done()
 			// Base 1: an offset of 0 would read as "no child" in table.
-			t := trieWriter{base: 1}
+			t := trieWriter{base: 1, old: b.old}
+			var words []trieWord
 			for c := range next {
-				if pairs := b.sortedPairs(c); len(pairs) > 0 {
-					t.buf = nil
-					top := t.subtrie(pairs)
+				if words = b.trieWords(c, words[:0]); len(words) > 0 {
+					// Room for the copied lists, a few bytes per new
+					// pair and per word: the buffer rarely grows.
+					t.buf = make([]byte, 0, b.oldListBytes[c]+2*len(b.pairs[c])+3*len(words)+512)
+					top := t.subtrie(words)
 					subs[c] = subtrie{t.buf, top - 1}
 				}
 			}
@@ -105,37 +108,82 @@ func (b *Builder) subtries() *[256]subtrie {
 	return &subs
 }
 
+// trieWord is one word of a sub-trie, bytes 2-4, with its documents:
+// an old index's list (if list > 0) and the IDs of pairs after them.
+type trieWord struct {
+	key   uint32
+	list  int
+	end   int
+	pairs []uint64
+}
+
+// trieWords merges, in byte order, the words of first byte c copied from
+// an old index and those of the pairs.
+func (b *Builder) trieWords(c int, words []trieWord) []trieWord {
+	olds := b.oldWords[c]
+	pairs := b.sortedPairs(c)
+	for len(olds) > 0 || len(pairs) > 0 {
+		var w trieWord
+		switch {
+		case len(pairs) == 0 || (len(olds) > 0 && olds[0].key < uint32(pairs[0]>>32)):
+			w = trieWord{key: olds[0].key, list: olds[0].list, end: olds[0].end}
+			olds = olds[1:]
+		case len(olds) > 0 && olds[0].key == uint32(pairs[0]>>32):
+			w = trieWord{key: olds[0].key, list: olds[0].list, end: olds[0].end}
+			olds = olds[1:]
+			fallthrough
+		default:
+			n := run(pairs, 32)
+			w.key, w.pairs = uint32(pairs[0]>>32), pairs[:n]
+			pairs = pairs[n:]
+		}
+		words = append(words, w)
+	}
+	return words
+}
+
 // trieWriter lays out tries post-order: children first, then the table
 // pointing back at them.
 type trieWriter struct {
 	base int64 // file offset of buf[0]
 	buf  []byte
 	body []byte // scratch for one document list
+	old  *Index // the index trieWord.list points into
 }
 
 func (t *trieWriter) pos() int64 { return t.base + int64(len(t.buf)) }
 
-// subtrie writes the trie of one first byte from its sorted (word bytes
-// 2-4, doc ID) pairs and returns the offset of its top table.
-func (t *trieWriter) subtrie(pairs []uint64) int64 {
+// subtrie writes the trie of one first byte from its words in byte order
+// and returns the offset of its top table.
+func (t *trieWriter) subtrie(words []trieWord) int64 {
 	var level2 [256]int64
-	for len(pairs) > 0 {
-		b2 := byte(pairs[0] >> 48)
-		n := run(pairs, 48)
+	for len(words) > 0 {
+		b2 := byte(words[0].key >> 16)
+		n := wordRun(words, 16)
 		var level3 [256]int64
-		for p := pairs[:n]; len(p) > 0; {
-			b3 := byte(p[0] >> 40)
-			m := run(p, 40)
-			level3[b3] = t.leaf(p[:m])
-			p = p[m:]
+		for w := words[:n]; len(w) > 0; {
+			b3 := byte(w[0].key >> 8)
+			m := wordRun(w, 8)
+			level3[b3] = t.leaf(w[:m])
+			w = w[m:]
 		}
 		level2[b2] = t.pos()
 		t.table(level2[b2], level3[:])
-		pairs = pairs[n:]
+		words = words[n:]
 	}
 	top := t.pos()
 	t.table(top, level2[:])
 	return top
+}
+
+// wordRun is how many leading words share the key bytes above shift.
+func wordRun(words []trieWord, shift uint) int {
+	k := words[0].key >> shift
+	n := 1
+	for n < len(words) && words[n].key>>shift == k {
+		n++
+	}
+	return n
 }
 
 // run is how many leading pairs share the word bytes above shift.
@@ -150,20 +198,22 @@ func run(pairs []uint64, shift uint) int {
 
 // leaf writes the presence table of the fourth bytes, then each word's
 // document list, and returns the leaf's offset.
-func (t *trieWriter) leaf(pairs []uint64) int64 {
+func (t *trieWriter) leaf(words []trieWord) int64 {
 	at := t.pos()
 	var present [256]bool
-	var first, last int = 256, -1
-	for _, p := range pairs {
-		c := int(byte(p >> 32))
-		present[c] = true
-		first, last = min(first, c), max(last, c)
+	for _, w := range words {
+		present[byte(w.key)] = true
 	}
-	t.presence(present[:], first, last)
-	for len(pairs) > 0 {
-		n := run(pairs, 32)
-		t.docs(pairs[:n])
-		pairs = pairs[n:]
+	t.presence(present[:], int(byte(words[0].key)), int(byte(words[len(words)-1].key)))
+	for _, w := range words {
+		switch {
+		case w.list == 0:
+			t.docs(w.pairs)
+		case len(w.pairs) == 0:
+			t.buf = append(t.buf, t.old.data[w.list:w.end]...)
+		default:
+			t.appendList(t.old, w.list, w.pairs)
+		}
 	}
 	return at
 }
@@ -217,24 +267,12 @@ func (t *trieWriter) docs(pairs []uint64) {
 		t.buf = appendI(t.buf, uint64(uint32(pairs[0]))<<1|1)
 		return
 	}
-	body := t.body[:0]
-	last := uint64(0)
-	for i := 0; i < len(pairs); {
-		id := uint64(uint32(pairs[i]))
-		n := 1
-		for i+n < len(pairs) && uint64(uint32(pairs[i+n])) == id+uint64(n) {
-			n++
-		}
-		if n > 1 {
-			body = appendI(body, uint64(n)<<1)
-			body = appendI(body, id-last)
-		} else {
-			body = appendI(body, (id-last)<<1|1)
-		}
-		last = id + uint64(n) - 1
-		i += n
+	e := runEncoder{body: t.body[:0]}
+	for _, p := range pairs {
+		e.add(uint64(uint32(p)))
 	}
-	t.buf = appendI(t.buf, uint64(len(body))<<1)
-	t.buf = append(t.buf, body...)
-	t.body = body
+	e.flush()
+	t.buf = appendI(t.buf, uint64(len(e.body))<<1)
+	t.buf = append(t.buf, e.body...)
+	t.body = e.body
 }

@@ -47,7 +47,7 @@ func benchMessage(r *rand.Rand, n int) []byte {
 
 // benchMailbox makes a mailbox of $SQUATINDEX_BENCH_MESSAGES (2000)
 // generated messages and returns the spool, the extractor and the bytes.
-func benchMailbox(b *testing.B) (*spool.Spool, Extractor, func(n int) int64) {
+func benchMailbox(b testing.TB) (*spool.Spool, Extractor, func(n int) int64) {
 	n := 2000
 	if v, err := strconv.Atoi(os.Getenv("SQUATINDEX_BENCH_MESSAGES")); err == nil && v > 0 {
 		n = v
