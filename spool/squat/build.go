@@ -263,12 +263,7 @@ func (ix *Index) keepsIDs() bool {
 	if !ix.canonical || ix.listed != len(ix.docs) {
 		return false
 	}
-	for _, d := range ix.docs {
-		if keepDoc(d.Name) == docDropped {
-			return false
-		}
-	}
-	return true
+	return !slices.Contains(ix.kinds, docDropped)
 }
 
 // newUpdate is NewUpdate, copying the old lists if copyLists (which
@@ -276,19 +271,22 @@ func (ix *Index) keepsIDs() bool {
 func newUpdate(old *Index, uidvalidity uint32, copyLists bool) *Builder {
 	b := NewBuilder()
 	b.docs = make([]docRecord, 0, len(old.docs)+len(old.docs)/8+16)
-	newID := make([]int, len(old.docs))
-	for i := range newID {
-		newID[i] = -1 // past the listed documents: absent from the map
-	}
-	for i, d := range old.listedDocs() {
-		if keepDoc(d.Name) != docDropped {
-			newID[i] = len(b.docs)
+	if copyLists {
+		for _, d := range old.docs {
 			b.docs = append(b.docs, docRecord{d.Name, d.Length})
 		}
-	}
-	if copyLists {
 		b.copyWords(old)
 	} else {
+		newID := make([]int, len(old.docs))
+		for i := range newID {
+			newID[i] = -1 // past the listed documents: absent from the map
+		}
+		for i, d := range old.listedDocs() {
+			if old.kinds[i] != docDropped {
+				newID[i] = len(b.docs)
+				b.docs = append(b.docs, docRecord{d.Name, d.Length})
+			}
+		}
 		b.decodeWords(old, newID)
 	}
 	if !old.Current(uidvalidity) {

@@ -35,23 +35,35 @@ func (ix *Index) checkList(pos int) (int, error) {
 	bad := func(id int64, at int) error {
 		return ix.corrupt(at, "doc ID %d out of order or range (%d documents)", id, ndocs)
 	}
+	var tail listTail // the last entry
 	for p < end {
 		at := p
-		if d[p] == 0x80 {
-			ix.canonical = false
+		// Most entries are one byte: decoded here, the rest by decodeI.
+		var e int64
+		if c := d[p]; c < 0x80 {
+			e, p = int64(c), p+1
+		} else {
+			if c == 0x80 {
+				ix.canonical = false // a leading zero group
+			}
+			var ok bool
+			if e, p, ok = decodeI(d, p, end); !ok {
+				return pos, ix.corrupt(at, "bad document list entry")
+			}
 		}
-		e, q, ok := decodeI(d, p, end)
-		if !ok {
-			return pos, ix.corrupt(at, "bad document list entry")
-		}
-		p = q
 		count, delta := int64(1), e>>1
 		if e&1 == 0 {
 			count = e >> 1
-			if p < end && d[p] == 0x80 {
-				ix.canonical = false
+			var q int
+			var ok bool
+			if p < end && d[p] < 0x80 {
+				delta, q, ok = int64(d[p]), p+1, true
+			} else {
+				if p < end && d[p] == 0x80 {
+					ix.canonical = false
+				}
+				delta, q, ok = decodeI(d, p, end)
 			}
-			delta, q, ok = decodeI(d, p, end)
 			if !ok || count < 1 || count > ndocs {
 				return pos, ix.corrupt(at, "bad document run")
 			}
@@ -71,13 +83,29 @@ func (ix *Index) checkList(pos int) (int, error) {
 		if !first && delta == 1 {
 			ix.canonical = false // continues the previous run
 		}
+		tail = listTail{at, uint64(last), uint64(id), uint64(count)}
 		first, last, ids = false, id+count-1, ids+count
+	}
+	if size >= tailMin {
+		ix.tails[pos] = tail
 	}
 	if ids == 1 {
 		ix.canonical = false // one ID has the short form
 	}
 	ix.pairs += int(ids)
 	return end, nil
+}
+
+// tailMin is the size from which a list's last entry is remembered by
+// validation, for appendList: the long lists of frequent words, which new
+// documents mostly touch, are then not decoded again.
+const tailMin = 256
+
+// listTail is where a document list's last entry starts, the ID before it
+// (0 for the first), and its IDs: start and count.
+type listTail struct {
+	at             int
+	prev, start, n uint64
 }
 
 // listEnd returns the end of the (validated) document list at pos and
@@ -140,9 +168,8 @@ func (t *trieWriter) appendList(ix *Index, list int, pairs []uint64) {
 		e.start, e.n = uint64(v>>1), 1
 	} else {
 		body, end := p, p+int(v>>1)
-		lastAt := p
-		var prev, last uint64 // last ID before the last entry, and after it
-		for p < end {
+		tail, ok := ix.tails[list]
+		for ; !ok && p < end; ok = p >= end {
 			at := p
 			x, q, _ := decodeI(d, p, end)
 			count, delta := uint64(1), uint64(x>>1)
@@ -151,12 +178,15 @@ func (t *trieWriter) appendList(ix *Index, list int, pairs []uint64) {
 				y, r, _ := decodeI(d, q, end)
 				delta, q = uint64(y), r
 			}
-			lastAt, prev, e.start, e.n = at, last, last+delta, count
-			last = e.start + count - 1
+			last := tail.start + tail.n - 1
+			if tail.n == 0 {
+				last = 0
+			}
+			tail = listTail{at, last, last + delta, count}
 			p = q
 		}
-		e.body = append(e.body, d[body:lastAt]...)
-		e.last = prev
+		e.body = append(e.body, d[body:tail.at]...)
+		e.last, e.start, e.n = tail.prev, tail.start, tail.n
 	}
 	for _, pr := range pairs {
 		e.add(uint64(uint32(pr)))

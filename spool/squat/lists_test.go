@@ -58,6 +58,16 @@ func TestUpdateCopiesLists(t *testing.T) {
 	if _, err := b.WriteTo(&zero); err != nil {
 		t.Fatal(err)
 	}
+	// Lists long enough for validation to remember their last entry: ABCD
+	// in every other document, then in a run of them.
+	var long []Document
+	for i := 1; i <= 700; i++ {
+		text := []byte("WXYZ")
+		if i%2 == 0 || i > 690 {
+			text = []byte("ABCD WXYZ")
+		}
+		long = append(long, Document{fmt.Sprintf("m%d", i), text})
+	}
 	// Docs 1 and 2 hold ABCD: the run "04 01" written as two single IDs
 	// "03 03" (same size, so the file stays valid).
 	canon := build(t, 7, Document{"m1", []byte("ABCD")}, Document{"m2", []byte("ABCD")}, Document{"m3", []byte("WXYZ")})
@@ -72,6 +82,7 @@ func TestUpdateCopiesLists(t *testing.T) {
 		copies bool
 	}{
 		{"plain append", plain, true},
+		{"long lists", build(t, 7, long...), true},
 		{"UID 0 dropped", dropped, false},
 		{"empty name", nameless, false},
 		{"doc 0 with words", zero.Bytes(), true},

@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -39,8 +39,10 @@ type Index struct {
 	wordList  int // root of the trie
 	trieStart int // first byte after the doc-ID list
 	valid     [32]byte
-	pairs     int // (word, document) pairs in the trie, counted by validation
-	words     int // words in the trie, counted by validation
+	pairs     int              // (word, document) pairs in the trie, counted by validation
+	words     int              // words in the trie, counted by validation
+	kinds     []uint8          // keepDoc of each document
+	tails     map[int]listTail // the last entry of long lists, by position
 	// canonical: every document list is written as the builder writes
 	// it, so that an update can copy the lists as they are.
 	canonical bool
@@ -58,12 +60,16 @@ func ReadFile(path string) (*Index, error) {
 // Parse validates data as a SQUAT index; name is used in errors. The
 // Index keeps data, which the caller must not modify afterwards.
 func Parse(name string, data []byte) (*Index, error) {
-	ix := &Index{file: name, data: data, dataEnd: len(data) - safetyZone, canonical: true}
+	ix := &Index{file: name, data: data, dataEnd: len(data) - safetyZone, canonical: true, tails: map[int]listTail{}}
 	if err := ix.parseHeader(); err != nil {
 		return nil, err
 	}
 	if err := ix.parseDocs(); err != nil {
 		return nil, err
+	}
+	ix.kinds = make([]uint8, len(ix.docs))
+	for i, d := range ix.docs {
+		ix.kinds[i] = keepDoc(d.Name)
 	}
 	if err := ix.validateTrie(); err != nil {
 		return nil, err
@@ -243,8 +249,8 @@ func (ix *Index) Current(uidvalidity uint32) bool {
 	if n != uint64(uidvalidity) {
 		return false
 	}
-	for _, d := range ix.listedDocs() {
-		if keepDoc(d.Name) == docInvalid {
+	for _, k := range ix.kinds[:ix.listed] {
+		if k == docInvalid {
 			return false
 		}
 	}
@@ -255,8 +261,8 @@ func (ix *Index) Current(uidvalidity uint32) bool {
 // document name" (those that make Current false).
 func (ix *Index) InvalidNames() []string {
 	var bad []string
-	for _, d := range ix.listedDocs() {
-		if keepDoc(d.Name) == docInvalid {
+	for i, d := range ix.listedDocs() {
+		if ix.kinds[i] == docInvalid {
 			bad = append(bad, d.Name)
 		}
 	}
@@ -267,21 +273,18 @@ func (ix *Index) InvalidNames() []string {
 // documents named part letter + UID > 0: the messages squatter -i treats as
 // already indexed. cyrus: imap/search_squat.c doc_check (3.6.1)
 func (ix *Index) IndexedUIDs() []uint32 {
-	seen := map[uint32]bool{}
-	var uids []uint32
-	for _, d := range ix.listedDocs() {
-		if keepDoc(d.Name) != docMessage {
+	uids := make([]uint32, 0, ix.listed)
+	for i, d := range ix.listedDocs() {
+		if ix.kinds[i] != docMessage {
 			continue
 		}
 		// bv_set takes an unsigned int: the UID is truncated to 32 bits.
-		uid := uint32(strtoul(d.Name[1:]))
-		if uid != 0 && !seen[uid] {
-			seen[uid] = true
+		if uid := uint32(strtoul(d.Name[1:])); uid != 0 {
 			uids = append(uids, uid)
 		}
 	}
-	sort.Slice(uids, func(i, j int) bool { return uids[i] < uids[j] })
-	return uids
+	slices.Sort(uids)
+	return slices.Compact(uids)
 }
 
 // How doc_check classifies a document name.
@@ -292,11 +295,11 @@ const (
 	docInvalid         // anything else: kept, but forces a full update
 )
 
-func keepDoc(name string) int {
+func keepDoc(name string) uint8 {
 	switch {
 	case strings.HasPrefix(name, "validity."):
 		return docValidity
-	case name == "" || !strings.ContainsRune("tfcbsmh", rune(name[0])):
+	case name == "" || strings.IndexByte("tfcbsmh", name[0]) < 0:
 		return docInvalid
 	case strtoul(name[1:]) > 0:
 		return docMessage

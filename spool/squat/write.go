@@ -15,7 +15,11 @@ import (
 func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	// Doc list, then a 0 byte, then the doc-ID list: the offset of each
 	// record from the doc list's start, then a zero int32.
-	var docList []byte
+	size := 1 + 4*(len(b.docs)+1)
+	for _, d := range b.docs {
+		size += len(d.name) + 1 + lenI(uint64(d.length))
+	}
+	docList := make([]byte, 0, size)
 	offsets := make([]uint32, len(b.docs))
 	for i, d := range b.docs {
 		offsets[i] = uint32(len(docList))

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/cyrus-replication/cyrus-replication/spool"
@@ -134,15 +135,13 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 	}
 
 	var old *squat.Index
-	indexed := map[uint32]bool{}
+	var indexed []uint32 // ascending
 	if opt.Incremental {
 		// A missing or unreadable index means a full update, silently,
 		// as in begin_mailbox.
 		if old, err = squat.ReadFile(path); err == nil {
 			if old.Current(m.UIDValidity) {
-				for _, uid := range old.IndexedUIDs() {
-					indexed[uid] = true
-				}
+				indexed = old.IndexedUIDs()
 			} else {
 				logStale(opt.Log, old, intname, m.UIDValidity)
 			}
@@ -161,7 +160,10 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 	var todo []*spool.Record
 	for i := range m.Records {
 		r := &m.Records[i]
-		if r.Unlinked() || indexed[r.UID] {
+		if r.Unlinked() {
+			continue
+		}
+		if _, done := slices.BinarySearch(indexed, r.UID); done {
 			continue
 		}
 		if opt.BatchSize > 0 && len(todo) >= opt.BatchSize {
