@@ -79,7 +79,10 @@ func Main(ctx context.Context, argv []string, stdout, stderr io.Writer, newIndex
 	signal.Notify(quit, syscall.SIGQUIT)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(quit)
-	defer signal.Stop(hup)
+	// SIGHUP stays caught until the process exits, as Cyrus's handler
+	// does: restored to its default on return, a SIGHUP from master
+	// arriving as a daemon ends would kill it (master logs "signaled to
+	// death ... terminated abnormally"). cyrus: lib/signals.c (3.6.1)
 	go func() {
 		select {
 		case <-quit:
