@@ -43,7 +43,12 @@ func BenchmarkSlowLinkUpdates(b *testing.B) {
 		names = append(names, user)
 		master.CreateUser(b, user)
 		replica.AddSASLUser(b, user, UserPassword)
-		c := master.IMAP(b, user, UserPassword)
+		// One connection at a time: held to the end, ten of them left
+		// the first toggle's login waiting.
+		c, err := master.DialIMAP(user, UserPassword)
+		if err != nil {
+			b.Fatal(err)
+		}
 		for f := 0; f < folders; f++ {
 			box := "INBOX"
 			if f > 0 {
@@ -60,6 +65,8 @@ func BenchmarkSlowLinkUpdates(b *testing.B) {
 				b.Fatalf("append to %s of %s: %v", box, user, err)
 			}
 		}
+		c.Logout().Wait()
+		c.Close()
 	}
 	ours := filepath.Join(base, "bin", "sync_client")
 	os.MkdirAll(filepath.Dir(ours), 0o755)
