@@ -90,9 +90,14 @@ type Client struct {
 	Transport Transport
 	// Caps are the server's capabilities (names upper-cased).
 	Caps map[string][]string
-	// Enabled is what APPLY CAPABILITIES turned on.
+	// Enabled is what APPLY CAPABILITIES turned on, once its reply is
+	// read (SieveMailbox and ReplicationArchive read it).
 	Enabled []string
-	opts    ClientOptions
+	// enabling is APPLY CAPABILITIES while its reply is unread, and
+	// enableAsked the CAPA_* bits it asked for.
+	enabling    *Pending
+	enableAsked uint
+	opts        ClientOptions
 	// pending are the pipelined commands whose replies are still to be
 	// read, oldest first (see Send).
 	pending []*Pending
@@ -196,28 +201,28 @@ func connect(ctx context.Context, o ClientOptions, defPort string) (*Conn, error
 
 // afterLogin compresses (csync) and sends APPLY CAPABILITIES.
 func (c *Client) afterLogin() error {
-	if c.Transport == CSync && !c.opts.NoCompression {
-		alg := ""
-		if c.has("COMPRESS", LZ4) && !c.opts.NoLZ4 {
-			alg = LZ4
-		} else if c.has("COMPRESS", Deflate) {
-			alg = Deflate
+	// COMPRESS waits for AUTHENTICATE's reply although PLAIN is one
+	// message: Cyrus 3.6's sync_server, on login, passes the input it has
+	// already read through the SASL layer from the start of its buffer,
+	// not from where it reads (prot_setsasl, prot_sasldecode), so a
+	// command that arrived with AUTHENTICATE is read wrong and the session
+	// hangs.
+	//
+	// cyrus: lib/prot.c prot_setsasl, prot_sasldecode (3.6.1)
+	if alg := c.compressAlg(); alg != "" {
+		if err := c.conn.WriteLine("COMPRESS %s", alg); err != nil {
+			return c.fail(err)
 		}
-		if alg != "" {
-			if err := c.conn.WriteLine("COMPRESS %s", alg); err != nil {
+		line, err := c.conn.ReadLine()
+		if err != nil {
+			return c.fail(err)
+		}
+		if strings.HasPrefix(line, "OK") {
+			if err := c.conn.StartCompression(alg); err != nil {
 				return c.fail(err)
 			}
-			line, err := c.conn.ReadLine()
-			if err != nil {
-				return c.fail(err)
-			}
-			if strings.HasPrefix(line, "OK") {
-				if err := c.conn.StartCompression(alg); err != nil {
-					return c.fail(err)
-				}
-			} else {
-				c.opts.Logger.Log(context.Background(), cyruslog.LevelNotice, "Failed to enable compression, continuing uncompressed")
-			}
+		} else {
+			c.opts.Logger.Log(context.Background(), cyruslog.LevelNotice, "Failed to enable compression, continuing uncompressed")
 		}
 	}
 	if c.opts.RequireCompression && c.conn.Compression == "" {
@@ -230,13 +235,24 @@ func (c *Client) afterLogin() error {
 	return nil
 }
 
+// compressAlg is the compression COMPRESS asks for on csync ("" for none).
+func (c *Client) compressAlg() string {
+	switch {
+	case c.Transport != CSync || c.opts.NoCompression:
+		return ""
+	case c.has("COMPRESS", LZ4) && !c.opts.NoLZ4:
+		return LZ4
+	case c.has("COMPRESS", Deflate):
+		return Deflate
+	}
+	return ""
+}
+
 // enable sends APPLY CAPABILITIES for what the server offers and the
-// client wants, logging Cyrus's lines. A replica that offers
-// REPLICATION-ARCHIVE but does not enable it gets Cyrus's NOTICE; Cyrus's
-// sync_connect then returns IMAP_REMOTE_DENIED with the session already
-// attached, which replica_connect does not look at: the run carries on.
-//
-// cyrus: imap/sync_support.c sync_connect, sync_do_enable (3.10.2)
+// client wants, logging Cyrus's lines. Its reply is not waited for: it is
+// read before the reply to the next command, or when a feature is first
+// asked about (settleEnable), so that a session's first command goes with
+// it, a round trip earlier over a long link.
 func (c *Client) enable() error {
 	sieve, archive := "SIEVE-MAILBOX", "REPLICATION-ARCHIVE"
 	if c.Transport == IMAP {
@@ -244,17 +260,17 @@ func (c *Client) enable() error {
 	}
 	log := c.opts.Logger
 	var capabilities uint
-	var features []dlist.Value
+	var features []string
 	if _, ok := c.Caps[sieve]; ok {
 		log.Info("Destination supports #sieve mailbox")
 		capabilities |= CapaSieveMailbox
-		features = append(features, dlist.String("SIEVE-MAILBOX"))
+		features = append(features, "SIEVE-MAILBOX")
 	}
 	if c.opts.StageToArchive {
 		if _, ok := c.Caps[archive]; ok {
 			log.Info("Destination supports replication to archive")
 			capabilities |= CapaReplicationArchive
-			features = append(features, dlist.String("REPLICATION-ARCHIVE"))
+			features = append(features, "REPLICATION-ARCHIVE")
 		} else {
 			log.Log(context.Background(), cyruslog.LevelNotice, "Destination doesn't support replication to archive")
 		}
@@ -265,21 +281,49 @@ func (c *Client) enable() error {
 	if c.opts.OnEnable != nil {
 		c.opts.OnEnable(capabilities)
 	}
-	resp, err := c.Command(context.Background(), "APPLY", "CAPABILITIES", dlist.List(features...))
+	p, err := c.SendAhead(context.Background(), &ApplyCapabilities{Features: features}, nil)
 	if err != nil {
 		return fmt.Errorf("APPLY CAPABILITIES: %w", err)
 	}
-	for _, it := range resp.Items {
-		if it.Key == "ENABLED" {
-			for _, v := range it.Value.Items() {
-				c.Enabled = append(c.Enabled, v.Text())
+	c.enabling, c.enableAsked = p, capabilities
+	if capabilities&CapaReplicationArchive != 0 {
+		// Its notices are the connection's, in order.
+		c.settleEnable()
+	}
+	return nil
+}
+
+// settleEnable reads the reply to APPLY CAPABILITIES if it is not yet
+// read. A NO leaves nothing enabled and the session goes on, as Cyrus's
+// does (logging its line); a replica that offers REPLICATION-ARCHIVE but does not enable it
+// gets Cyrus's NOTICE (Cyrus's sync_connect then returns
+// IMAP_REMOTE_DENIED with the session already attached, which
+// replica_connect does not look at: the run carries on).
+//
+// cyrus: imap/sync_support.c sync_connect, sync_do_enable (3.6.1, 3.10.2)
+func (c *Client) settleEnable() {
+	p := c.enabling
+	if p == nil {
+		return
+	}
+	c.enabling = nil
+	resp, err := c.Collect(context.Background(), p)
+	var re *RemoteError
+	if errors.As(err, &re) {
+		c.opts.Logger.Error(fmt.Sprintf("ENABLED received NO response: %s", re.Text))
+	}
+	if err == nil {
+		for _, it := range resp.Items {
+			if it.Key == "ENABLED" {
+				for _, v := range it.Value.Items() {
+					c.Enabled = append(c.Enabled, v.Text())
+				}
 			}
 		}
 	}
-	if capabilities&CapaReplicationArchive != 0 && !c.isEnabled("REPLICATION-ARCHIVE") {
-		log.Log(context.Background(), cyruslog.LevelNotice, "Replication to archive requested but destination didn't enable it")
+	if c.enableAsked&CapaReplicationArchive != 0 && !c.isEnabled("REPLICATION-ARCHIVE") {
+		c.opts.Logger.Log(context.Background(), cyruslog.LevelNotice, "Replication to archive requested but destination didn't enable it")
 	}
-	return nil
 }
 
 func (c *Client) fail(err error) error {
@@ -313,6 +357,7 @@ func (c *Client) SieveMailbox() bool { return c.isEnabled("SIEVE-MAILBOX") }
 func (c *Client) ReplicationArchive() bool { return c.isEnabled("REPLICATION-ARCHIVE") }
 
 func (c *Client) isEnabled(feature string) bool {
+	c.settleEnable()
 	for _, e := range c.Enabled {
 		if strings.EqualFold(e, feature) {
 			return true

@@ -85,3 +85,12 @@ func (c *Client) GetUser(ctx context.Context, userid string) (*UserState, error)
 	}
 	return ParseUserState(resp.Items)
 }
+
+// CollectUser is GetUser's reply to a GET USER sent with SendAhead.
+func (c *Client) CollectUser(ctx context.Context, p *Pending) (*UserState, error) {
+	resp, err := c.Collect(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserState(resp.Items)
+}

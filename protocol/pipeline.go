@@ -25,6 +25,13 @@ type Pending struct {
 	// Verb and Key name the command: APPLY MAILBOX.
 	Verb, Key string
 	tag       string
+	// ahead: sent with SendAhead, its reply read whenever one after it is
+	// wanted and kept for Collect.
+	ahead bool
+	// read, resp and err are an ahead reply once read.
+	read bool
+	resp *Response
+	err  error
 }
 
 // Send writes req (its file literals from files, as CommandFiles) and
@@ -54,12 +61,19 @@ func (c *Client) Send(ctx context.Context, req Request, files dlist.FileSource) 
 // that cannot be read) the session is out of step and every later command
 // fails.
 func (c *Client) Receive(ctx context.Context, p *Pending) (*Response, error) {
+	c.readAhead(ctx, nil)
 	if c.broken != nil {
 		return nil, c.broken
 	}
-	if len(c.pending) == 0 || c.pending[0] != p {
+	if len(c.pending) == 0 || c.pending[0] != p || p.ahead {
 		return nil, fmt.Errorf("protocol: reply to %s %s read out of order", p.Verb, p.Key)
 	}
+	return c.readPending(ctx)
+}
+
+// readPending reads the reply to the oldest command sent.
+func (c *Client) readPending(ctx context.Context) (*Response, error) {
+	p := c.pending[0]
 	c.pending = c.pending[1:]
 	if dl, ok := ctx.Deadline(); ok {
 		c.conn.SetDeadline(dl)
@@ -73,8 +87,66 @@ func (c *Client) Receive(ctx context.Context, p *Pending) (*Response, error) {
 	return resp, err
 }
 
-// InFlight is how many sent commands still wait for Receive.
-func (c *Client) InFlight() int { return len(c.pending) }
+// SendAhead is Send for a command whose reply is wanted later (a user's
+// GET USER sent while the previous user's replies are awaited): it need
+// not be received in turn. Its reply is read, and kept for Collect, when
+// a reply after it or a waiting command needs the connection.
+func (c *Client) SendAhead(ctx context.Context, req Request, files dlist.FileSource) (*Pending, error) {
+	p, err := c.Send(ctx, req, files)
+	if err != nil {
+		return nil, err
+	}
+	p.ahead = true
+	return p, nil
+}
+
+// Collect returns the reply to p, sent with SendAhead, reading it if it
+// is not yet read; the replies to the commands sent before p must have
+// been received.
+func (c *Client) Collect(ctx context.Context, p *Pending) (*Response, error) {
+	if !p.ahead {
+		return nil, fmt.Errorf("protocol: %s %s was not sent ahead", p.Verb, p.Key)
+	}
+	if !p.read {
+		c.readAhead(ctx, p)
+	}
+	if p.read {
+		return p.resp, p.err
+	}
+	if c.broken != nil {
+		return nil, c.broken
+	}
+	return nil, fmt.Errorf("protocol: reply to %s %s read out of order", p.Verb, p.Key)
+}
+
+// readAhead reads the replies to commands sent ahead at the head of the
+// queue, up to and including upTo if it is given, keeping each with its
+// command.
+func (c *Client) readAhead(ctx context.Context, upTo *Pending) {
+	for c.broken == nil && len(c.pending) > 0 && c.pending[0].ahead {
+		p := c.pending[0]
+		p.resp, p.err = c.readPending(ctx)
+		if c.broken != nil {
+			p.err = c.broken
+		}
+		p.read = true
+		if p == upTo {
+			return
+		}
+	}
+}
+
+// InFlight is how many sent commands still wait for Receive (those sent
+// ahead not counted).
+func (c *Client) InFlight() int {
+	n := 0
+	for _, p := range c.pending {
+		if !p.ahead {
+			n++
+		}
+	}
+	return n
+}
 
 // replyComplete tells whether err came with a whole reply read (a NO, a
 // BYE, a status other than OK), after which the next reply can be read.
@@ -87,11 +159,12 @@ func replyComplete(err error) bool {
 
 // usable tells whether a command that waits for its reply may be sent now.
 func (c *Client) usable(verb, key string) error {
+	c.readAhead(context.Background(), nil)
 	if c.broken != nil {
 		return c.broken
 	}
 	if len(c.pending) > 0 {
-		return fmt.Errorf("protocol: %s %s sent while %d pipelined replies are unread", verb, key, len(c.pending))
+		return fmt.Errorf("protocol: %s %s sent while %d pipelined replies are unread", verb, key, c.InFlight())
 	}
 	return nil
 }

@@ -97,3 +97,74 @@ func TestPipelineOurServer(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelineAhead sends commands ahead between pipelined ones: Receive
+// and waiting commands read past them, keeping their replies (a NO
+// included) for Collect, in any order; InFlight does not count them.
+func TestPipelineAhead(t *testing.T) {
+	h := &rootHandler{}
+	port := serve(t, CSync, ServerOptions{ServerName: "replica.test", Admins: []string{"repl"},
+		Auth: passwords{"repl": "secret"}, AllowPlaintext: true, Handler: h})
+	o := ClientOptions{AuthName: "repl", Password: "secret"}
+	o.Target, _ = ParseTarget("127.0.0.1:" + port)
+	ctx := context.Background()
+	c, err := Dial(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	send := func(root string, ahead bool) *Pending {
+		t.Helper()
+		send := c.Send
+		if ahead {
+			send = c.SendAhead
+		}
+		p, err := send(ctx, &ApplyUnquota{Root: root}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a1 := send("a1", true)
+	p1 := send("p1", false)
+	bad := send("bad", true)
+	p2 := send("p2", false)
+	a2 := send("a2", true)
+	if c.InFlight() != 2 {
+		t.Errorf("InFlight = %d, want 2", c.InFlight())
+	}
+	if _, err := c.Collect(ctx, p1); err == nil {
+		t.Error("Collect of a command not sent ahead: no error")
+	}
+	if _, err := c.Collect(ctx, a2); err == nil {
+		t.Error("Collect past an unreceived reply: no error")
+	}
+	for _, p := range []*Pending{p1, p2} {
+		if _, err := c.Receive(ctx, p); err != nil {
+			t.Errorf("Receive %v: %v", p, err)
+		}
+	}
+	if _, err := c.Collect(ctx, a1); err != nil {
+		t.Errorf("a1: %v", err)
+	}
+	if len(c.pending) != 1 || c.pending[0] != a2 {
+		t.Error("Collect of a reply already read read another")
+	}
+	if err := c.Noop(ctx); err != nil {
+		t.Errorf("NOOP with only replies sent ahead unread: %v", err)
+	}
+	if _, err := c.Collect(ctx, a2); err != nil {
+		t.Errorf("a2: %v", err)
+	}
+	if _, err := c.Collect(ctx, bad); !errors.Is(err, ErrCode(CodeMailboxNonexistent)) {
+		t.Errorf("bad: %v, want its NO", err)
+	}
+	if _, err := c.Collect(ctx, a1); err != nil {
+		t.Errorf("a1: %v", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if got := fmt.Sprint(h.roots); got != "[a1 p1 bad p2 a2]" {
+		t.Errorf("server saw %v", got)
+	}
+}

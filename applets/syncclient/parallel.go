@@ -18,8 +18,27 @@ import (
 // error is returned.
 func (r *run) parallel(ctx context.Context, units []unit) error {
 	ws := r.newWorkers(min(r.o.Workers, len(units)))
-	defer closeWorkers(ws)
+	// Every session ends here, the first's too (-A and -u have nothing
+	// after the units).
+	defer closeSessions(ws)
+	defer func() {
+		for _, s := range ws {
+			s.dropAhead()
+		}
+	}()
+	// The first session (which retries as Cyrus's does, and whose failure
+	// ends the run) connects beside the others.
+	var firstErr error
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		firstErr = r.connected(ctx)
+	}()
 	live, failed := r.connectMore(ctx, ws, map[*syncer]bool{})
+	<-first
+	if firstErr != nil {
+		return firstErr
+	}
 	r.warn(failed)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -27,7 +46,7 @@ func (r *run) parallel(ctx context.Context, units []unit) error {
 	var fatalErr error
 	wrapped := make([]unit, len(units))
 	for i, u := range units {
-		wrapped[i] = unit{keys: u.keys, do: func(ctx context.Context, s *syncer) error {
+		wrapped[i] = unit{keys: u.keys, ahead: u.ahead, do: func(ctx context.Context, s *syncer) error {
 			if err := r.connectWorker(ctx, s, false); err != nil {
 				mu.Lock()
 				if fatalErr == nil {
@@ -44,12 +63,21 @@ func (r *run) parallel(ctx context.Context, units []unit) error {
 	return fatalErr
 }
 
+// userAhead is a user unit's ahead: its GET USER sent early; nil without
+// pipelining.
+func (r *run) userAhead(userid string) func(context.Context, *syncer) {
+	if r.o.Pipeline <= 1 {
+		return nil
+	}
+	return func(ctx context.Context, s *syncer) { s.sendUserAhead(ctx, userid) }
+}
+
 // usersParallel is -u with several workers: each user on one worker,
 // reported as the serial loop does.
 func (r *run) usersParallel(ctx context.Context, users []string) error {
 	units := make([]unit, len(users))
 	for i, u := range users {
-		units[i] = unit{keys: []string{u}, do: func(ctx context.Context, s *syncer) error {
+		units[i] = unit{keys: []string{u}, ahead: r.userAhead(u), do: func(ctx context.Context, s *syncer) error {
 			err := s.doUser(ctx, u)
 			if err != nil && ctx.Err() == nil {
 				r.bail(fmt.Sprintf("sync_do_user(%s)", u))
@@ -69,7 +97,7 @@ func (r *run) allParallel(ctx context.Context, prefix string) error {
 	list, err := r.s.sp.MailboxList()
 	if err != nil {
 		r.failed = true
-		return nil
+		return r.connected(ctx)
 	}
 	if r.progress != nil {
 		r.progress.setTotal(r.countUsers(ctx, list, prefix))
@@ -79,7 +107,7 @@ func (r *run) allParallel(ctx context.Context, prefix string) error {
 	for e, err := range list.Entries(ctx) {
 		if err != nil {
 			r.failed = true
-			return nil
+			return r.connected(ctx)
 		}
 		if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || e.Intermediate() || ctx.Err() != nil {
 			continue
@@ -95,7 +123,11 @@ func (r *run) allParallel(ctx context.Context, prefix string) error {
 			}
 			prev = userid
 		}
-		units = append(units, unit{keys: []string{userid}, do: func(ctx context.Context, s *syncer) error {
+		var ahead func(context.Context, *syncer)
+		if userid != "" {
+			ahead = r.userAhead(userid)
+		}
+		units = append(units, unit{keys: []string{userid}, ahead: ahead, do: func(ctx context.Context, s *syncer) error {
 			var err error
 			if userid != "" {
 				err = s.doUser(ctx, userid)
@@ -126,7 +158,8 @@ func (r *run) allParallel(ctx context.Context, prefix string) error {
 		}})
 	}
 	if len(units) == 0 {
-		return nil
+		// Cyrus's client has connected all the same.
+		return r.connected(ctx)
 	}
 	return r.parallel(ctx, units)
 }

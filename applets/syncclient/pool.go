@@ -28,17 +28,27 @@ import (
 type unit struct {
 	keys []string
 	do   func(ctx context.Context, s *syncer) error
+	// ahead, if set, is called on the worker that will do the unit next,
+	// before the unit it does now (see ahead.go).
+	ahead func(ctx context.Context, s *syncer)
 }
 
 // schedule runs units on n workers and waits for them. A worker runs the
 // first unit none of whose keys is busy or claimed by an earlier unit
-// still waiting. After ctx ends no unit starts.
+// still waiting. After ctx ends no unit starts. A unit's ahead is called
+// just before it is done; and while more units wait than there are idle
+// workers to take them, a worker starting a unit with an ahead also takes
+// the one it will do next, if that one has an ahead too: its keys are
+// busy from then on, and its ahead is called before the current unit is
+// done.
 func schedule(ctx context.Context, workers []*syncer, units []unit, done func(i int, err error)) {
 	var mu sync.Mutex
 	cond := sync.NewCond(&mu)
 	busy := map[string]bool{}
 	started := make([]bool, len(units))
 	first, left := 0, len(units)
+	// running is how many workers are doing a unit.
+	running := 0
 	pick := func() int {
 		for first < len(units) && started[first] {
 			first++
@@ -66,16 +76,40 @@ func schedule(ctx context.Context, workers []*syncer, units []unit, done func(i 
 		}
 		return -1
 	}
+	take := func(i int) {
+		started[i] = true
+		left--
+		for _, k := range units[i].keys {
+			busy[k] = true
+		}
+	}
+	release := func(i int) {
+		mu.Lock()
+		for _, k := range units[i].keys {
+			delete(busy, k)
+		}
+		mu.Unlock()
+		cond.Broadcast()
+	}
 	var wg sync.WaitGroup
 	for _, s := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			next := -1
 			for {
 				mu.Lock()
-				i := -1
-				for left > 0 && ctx.Err() == nil {
+				i := next
+				next = -1
+				if i >= 0 && ctx.Err() != nil {
+					mu.Unlock()
+					release(i)
+					i = -1
+					mu.Lock()
+				}
+				for i < 0 && left > 0 && ctx.Err() == nil {
 					if i = pick(); i >= 0 {
+						take(i)
 						break
 					}
 					cond.Wait()
@@ -85,22 +119,30 @@ func schedule(ctx context.Context, workers []*syncer, units []unit, done func(i 
 					cond.Broadcast()
 					return
 				}
-				started[i] = true
-				left--
-				for _, k := range units[i].keys {
-					busy[k] = true
+				running++
+				if units[i].ahead != nil && left > len(workers)-running {
+					if j := pick(); j >= 0 && units[j].ahead != nil {
+						take(j)
+						next = j
+					}
 				}
 				mu.Unlock()
+				// The current unit's first (unless it was sent as the
+				// one after the last), then the next one's.
+				if units[i].ahead != nil {
+					units[i].ahead(ctx, s)
+				}
+				if next >= 0 {
+					units[next].ahead(ctx, s)
+				}
 				err := units[i].do(ctx, s)
 				if done != nil {
 					done(i, err)
 				}
 				mu.Lock()
-				for _, k := range units[i].keys {
-					delete(busy, k)
-				}
+				running--
 				mu.Unlock()
-				cond.Broadcast()
+				release(i)
 			}
 		}()
 	}
@@ -116,7 +158,7 @@ func (r *run) newWorkers(n int) []*syncer {
 	ws := []*syncer{r.s}
 	for range n - 1 {
 		s := *r.s
-		s.c, s.requeued, s.makeFlagsBuf = nil, false, ""
+		s.c, s.requeued, s.makeFlagsBuf, s.ahead = nil, false, "", nil
 		s.stdout = &lineWriter{w: out}
 		ws = append(ws, &s)
 	}
@@ -158,13 +200,33 @@ func (r *run) connectWorker(ctx context.Context, s *syncer, once bool) error {
 // services (cyrus.conf maxchild) may refuse some. One that fails is
 // retired and the run goes on with the others; live are the connected
 // workers, the first among them, and failed says why the others failed.
+//
+// They connect at once, each on its own: over a long link a session costs
+// several round trips (banner, AUTHENTICATE, COMPRESS, APPLY
+// CAPABILITIES), which one after another would delay the work by as many
+// times the number of workers.
 func (r *run) connectMore(ctx context.Context, ws []*syncer, retired map[*syncer]bool) (live []*syncer, failed []string) {
-	live = []*syncer{ws[0]}
+	errs := make([]error, len(ws))
+	tried := make([]bool, len(ws))
+	var wg sync.WaitGroup
 	for i, s := range ws[1:] {
 		if retired[s] || ctx.Err() != nil {
 			continue
 		}
-		if err := r.connectWorker(ctx, s, true); err != nil {
+		tried[i+1] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i+1] = r.connectWorker(ctx, s, true)
+		}()
+	}
+	wg.Wait()
+	live = []*syncer{ws[0]}
+	for i, s := range ws[1:] {
+		if !tried[i+1] {
+			continue
+		}
+		if err := errs[i+1]; err != nil {
 			retired[s] = true
 			failed = append(failed, fmt.Sprintf("worker %d of %d not connected (%s): going on without it", i+2, len(ws), errText(err)))
 			continue
@@ -182,13 +244,24 @@ func (r *run) warn(lines []string) {
 }
 
 // closeWorkers ends the workers' sessions but the first's.
-func closeWorkers(ws []*syncer) {
-	for _, s := range ws[1:] {
+func closeWorkers(ws []*syncer) { closeSessions(ws[1:]) }
+
+// closeSessions ends the sessions of ws, at once: each waits for the
+// replica's answer to its EXIT, as Cyrus's backend_disconnect does, and
+// over a long link one after another would cost a round trip each.
+func closeSessions(ws []*syncer) {
+	var wg sync.WaitGroup
+	for _, s := range ws {
 		if s.c != nil {
-			s.c.Close()
-			s.c = nil
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.c.Close()
+				s.c = nil
+			}()
 		}
 	}
+	wg.Wait()
 }
 
 // syncWriter serialises writes: each Write goes out whole.

@@ -115,8 +115,12 @@ func (r *run) main(ctx context.Context) error {
 	if r.o.Mode == ModeRolling {
 		return r.rolling(ctx)
 	}
-	if err := r.connect(ctx); err != nil {
-		return err
+	// The worker pool connects its first session with the others, at
+	// once (parallel).
+	if !r.pooled() {
+		if err := r.connect(ctx); err != nil {
+			return err
+		}
 	}
 	defer func() {
 		if r.s.c != nil {
@@ -242,14 +246,36 @@ func (r *run) bail(what string) {
 	r.failed = true
 }
 
+// pooled tells whether -A and -u run on the worker pool (pool.go): with
+// several workers, or with pipelining, where one worker too sends the next
+// user's GET USER ahead (ahead.go).
+func (r *run) pooled() bool {
+	return (r.o.Mode == ModeAll || r.o.Mode == ModeUsers) && (r.o.Workers > 1 || r.o.Pipeline > 1)
+}
+
+// connected connects the first session if it is not (the pool's modes
+// connect it late).
+func (r *run) connected(ctx context.Context) error {
+	if r.s.c != nil {
+		return nil
+	}
+	return r.connect(ctx)
+}
+
 func (r *run) users(ctx context.Context) error {
 	users, err := r.objects()
 	if err != nil {
+		if err := r.connected(ctx); err != nil {
+			return err
+		}
 		return err
 	}
 	r.progress.setTotal(len(users))
-	if r.o.Workers > 1 && len(users) > 1 {
+	if r.pooled() && len(users) > 1 {
 		return r.usersParallel(ctx, users)
+	}
+	if err := r.connected(ctx); err != nil {
+		return err
 	}
 	for _, u := range users {
 		if ctx.Err() != nil {
@@ -306,7 +332,7 @@ func (r *run) all(ctx context.Context) error {
 	if len(r.o.Objects) > 0 {
 		prefix = r.o.Objects[0]
 	}
-	if r.o.Workers > 1 {
+	if r.pooled() {
 		return r.allParallel(ctx, prefix)
 	}
 	list, err := r.s.sp.MailboxList()

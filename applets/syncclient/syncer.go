@@ -50,6 +50,8 @@ type syncer struct {
 	// own, in rolling mode with several workers, writes the deferrals,
 	// so that the loop knows them from others' writes.
 	own *ownLog
+	// ahead are the GET USERs sent early (ahead.go).
+	ahead []*userAhead
 }
 
 // logMailbox writes "MAILBOX name" to the sync log channels. A failure is

@@ -22,14 +22,20 @@ const maxTries = 3
 //
 // cyrus: imap/sync_support.c sync_do_user, do_user_main (3.6.1)
 func (s *syncer) doUser(ctx context.Context, userid string) error {
-	locks, err := s.lockUsers(ctx, []string{userid})
+	locks, ahead, err := s.lockedUser(ctx, userid)
 	if err != nil {
 		return err
 	}
 	defer locks.release()
 	s.action("USER %s", userid)
 	for try := 0; try < maxTries; try++ {
-		state, err := s.c.GetUser(ctx, userid)
+		var state *protocol.UserState
+		if ahead != nil {
+			state, err = s.c.CollectUser(ctx, ahead)
+			ahead = nil
+		} else {
+			state, err = s.c.GetUser(ctx, userid)
+		}
 		if isCode(err, protocol.CodeMailboxNonexistent) {
 			state, err = &protocol.UserState{}, nil
 		}

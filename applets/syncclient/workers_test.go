@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -485,5 +486,59 @@ func TestWorkersRefused(t *testing.T) {
 	fx2.r.disconnect()
 	if cmds := rep2.commands(); count(cmds, "GET USER u1")+count(cmds, "GET USER u2")+count(cmds, "GET USER u3") != 3 {
 		t.Errorf("-u: %q", cmds)
+	}
+}
+
+// TestUsersAhead: with pipelining, on one worker and on several, each
+// user's GET USER is sent once (u1, named twice, twice), the next user's
+// right behind the current one's, and no user is on two workers at once.
+func TestUsersAhead(t *testing.T) {
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprint(workers), func(t *testing.T) {
+			rep := startRecReplica(t, "")
+			c := newConcurrency()
+			slowUsers(rep, c, nil)
+			users := []string{"cb", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u1"}
+			o := &Options{Mode: ModeUsers, Workers: workers, Pipeline: 32, Timeout: 600, Objects: users}
+			fx := newRollingFixture(t, rep.addr, o)
+			if err := fx.r.users(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			fx.r.disconnect()
+			if fx.r.failed {
+				t.Errorf("failed; syslog %q", fx.logs.lines)
+			}
+			if rep.sessionCount() != workers {
+				t.Errorf("%d sessions, want %d", rep.sessionCount(), workers)
+			}
+			if c.maxKey != 1 {
+				t.Errorf("a user on two workers at once: %q", c.overlap)
+			}
+			cmds := rep.commands()
+			for _, u := range users {
+				want := 1
+				if u == "u1" {
+					want = 2
+				}
+				if n := count(cmds, "GET USER "+u); n != want {
+					t.Errorf("GET USER %s sent %d times", u, n)
+				}
+			}
+			if workers == 1 {
+				var gets []string
+				for _, cmd := range cmds {
+					if strings.HasPrefix(cmd, "GET USER ") {
+						gets = append(gets, cmd)
+					}
+				}
+				if len(gets) < 2 || !strings.HasPrefix(gets[0], "GET USER cb") || !strings.HasPrefix(gets[1], "GET USER u1") {
+					t.Errorf("GET USERs %q: want cb's then u1's", gets)
+				}
+				i := slices.IndexFunc(cmds, func(s string) bool { return strings.HasPrefix(s, "GET USER cb") })
+				if i < 0 || i+1 >= len(cmds) || !strings.HasPrefix(cmds[i+1], "GET USER u1") {
+					t.Errorf("u1's GET USER not right behind cb's: %q", cmds)
+				}
+			}
+		})
 	}
 }
