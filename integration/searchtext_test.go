@@ -80,6 +80,13 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 		{"gb18030", part("gb18030", "base64", b64(enc(t, simplifiedchinese.GB18030, zhs)))},
 		{"utf-7", part("utf-7", "7bit", "Hi Mom -+Jjo--! A+ImIDkQ. +ZeVnLIqe-")},
 		{"utf-16le", part("utf-16le", "base64", b64(enc(t, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "UTF-16LE text: Grüße")))},
+		// Cyrus 3.10 keeps link targets and image alt text (3.6 drops
+		// them), reads tag names with digits, ':', '-', '_', and takes img
+		// and area as phrasing.
+		{"html-links", "From: l@example.org\nSubject: links\nContent-Type: text/html; charset=utf-8\n\n<p>Visit <a class=\"x\" href=\"https://Example.COM/linkpath?q=1&amp;r=2\">the site</a> now</p><p>Logo<img src=\"cid:logo123@example\" alt=\"Company Logo\"/>after<img src='pic.png' alt='second picture'>text</p><a download href=\"lost.example\">dl</a> <a href=unquoted.example>uq</a> <a href=\"cut.example>cut</a><area href=\"map.example\"><img alt=\"alt only\"></span><o:p>outlook</o:p><h1>Head</h1><my-tag>dash</my-tag> &lt;tag&gt; end</p>\n"},
+		// A text/plain part beside an HTML part is stripped as HTML; 3.10
+		// keeps its angle-bracketed URIs.
+		{"plain-angle-uri", "From: u@example.org\nSubject: uris\nContent-Type: multipart/alternative; boundary=au\n\n--au\nContent-Type: text/plain; charset=us-ascii\n\nSee <https://example.org/plainpath> and <mailto:someone@example.org> or <a+b.c-d://x> or <x_y://z> and <http:// spaced> and <ftp://> and <b>bold</b> <news:/ok> done\n--au\nContent-Type: text/html\n\n<p>html <a href=\"https://example.org/twin\">twin</a></p>\n--au--\n"},
 	}
 }
 
