@@ -87,6 +87,9 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 		// A text/plain part beside an HTML part is stripped as HTML; 3.10
 		// keeps its angle-bracketed URIs.
 		{"plain-angle-uri", "From: u@example.org\nSubject: uris\nContent-Type: multipart/alternative; boundary=au\n\n--au\nContent-Type: text/plain; charset=us-ascii\n\nSee <https://example.org/plainpath> and <mailto:someone@example.org> or <a+b.c-d://x> or <x_y://z> and <http:// spaced> and <ftp://> and <b>bold</b> <news:/ok> done\n--au\nContent-Type: text/html\n\n<p>html <a href=\"https://example.org/twin\">twin</a></p>\n--au--\n"},
+		// A part for an attachment extractor: Cyrus 3.10 indexes the
+		// message in a second pass (none is configured: only its text).
+		{"attachment", "From: r@example.org\nSubject: report attached\nContent-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: text/plain\n\nplease find the quarterly report\n--m\nContent-Type: application/pdf; name=report.pdf\nContent-Disposition: attachment; filename=report.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--m--\n"},
 	}
 }
 
