@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -333,4 +334,69 @@ func head(s []string) []string {
 		return append(s[:8:8], "…")
 	}
 	return s
+}
+
+// TestSquatNamelessFirst: a mailbox whose first message has no From, To,
+// Cc, Bcc or Subject. Cyrus's begin_message empties the document name
+// (the validity document's, "validity.N", until then) by its first byte
+// only: 3.6.1 opens the message's first classless text as a document
+// named "", 3.10.2 drops it (its append_text wants a name); neither
+// writes a second "validity.N". Our documents are Cyrus's, in order.
+//
+// cyrus: imap/search_squat.c begin_mailbox, begin_message, append_text
+// (3.6.1, 3.10.2)
+func TestSquatNamelessFirst(t *testing.T) {
+	RequireCyrus(t)
+	in := NewInstance(t, TempDir(t), "master", "search_engine: squat", "munge8bit: no")
+	in.Start(t)
+	in.CreateUser(t, "fred")
+	msgs := []struct{ name, msg string }{
+		{"nameless", "List-Id: Nameless list <nameless.example.org>\nMessage-ID: <first@example.org>\n\nthe first message has no address headers\n"},
+		{"named", "From: a@example.org\nSubject: second\n\nsecond body\n"},
+	}
+	appendCorpus(t, in, "fred", "INBOX", msgs)
+	if res := in.Tool(t, "squatter", "user/fred"); res.Code != 0 {
+		t.Fatalf("squatter: exit %d: %s", res.Code, res.Stderr)
+	}
+	sp := openSpool(t, in)
+	e, err := sp.LookupName("user.fred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qpath, _ := sp.MetaPath(e, spool.MetaSquat)
+	ix, err := squat.ReadFile(qpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cyrus []string
+	for _, d := range ix.Docs() {
+		cyrus = append(cyrus, fmt.Sprintf("%q:%d", d.Name, d.Length))
+	}
+	m, err := sp.Snapshot(context.Background(), "user.fred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := []string{fmt.Sprintf("%q:0", fmt.Sprintf("validity.%d", m.UIDValidity))}
+	opt := searchtext.OptionsFrom(in.LoadConf(t, "squatter", 0))
+	for i := range msgs {
+		uid := uint32(i + 1)
+		mpath, _ := sp.MessagePath(e, uid, false)
+		file, err := os.ReadFile(mpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, err := searchtext.Documents(uid, file, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			if len(d.Text) >= squat.WordSize {
+				ours = append(ours, fmt.Sprintf("%q:%d", d.Name, len(d.Text)))
+			}
+		}
+	}
+	t.Logf("Cyrus %s: %v", in.Cyrus.Version, cyrus)
+	if !slices.Equal(ours, cyrus) {
+		t.Errorf("documents (name:length): ours %v, Cyrus's %v", ours, cyrus)
+	}
 }
