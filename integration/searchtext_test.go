@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -80,6 +81,16 @@ func searchTextCorpus(t *testing.T) []struct{ name, msg string } {
 		{"gb18030", part("gb18030", "base64", b64(enc(t, simplifiedchinese.GB18030, zhs)))},
 		{"utf-7", part("utf-7", "7bit", "Hi Mom -+Jjo--! A+ImIDkQ. +ZeVnLIqe-")},
 		{"utf-16le", part("utf-16le", "base64", b64(enc(t, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "UTF-16LE text: Grüße")))},
+		// Cyrus 3.10 keeps link targets and image alt text (3.6 drops
+		// them), reads tag names with digits, ':', '-', '_', and takes img
+		// and area as phrasing.
+		{"html-links", "From: l@example.org\nSubject: links\nContent-Type: text/html; charset=utf-8\n\n<p>Visit <a class=\"x\" href=\"https://Example.COM/linkpath?q=1&amp;r=2\">the site</a> now</p><p>Logo<img src=\"cid:logo123@example\" alt=\"Company Logo\"/>after<img src='pic.png' alt='second picture'>text</p><a download href=\"lost.example\">dl</a> <a href=unquoted.example>uq</a> <a href=\"cut.example>cut</a><area href=\"map.example\"><img alt=\"alt only\"></span><o:p>outlook</o:p><h1>Head</h1><my-tag>dash</my-tag> &lt;tag&gt; end</p>\n"},
+		// A text/plain part beside an HTML part is stripped as HTML; 3.10
+		// keeps its angle-bracketed URIs.
+		{"plain-angle-uri", "From: u@example.org\nSubject: uris\nContent-Type: multipart/alternative; boundary=au\n\n--au\nContent-Type: text/plain; charset=us-ascii\n\nSee <https://example.org/plainpath> and <mailto:someone@example.org> or <a+b.c-d://x> or <x_y://z> and <http:// spaced> and <ftp://> and <b>bold</b> <news:/ok> done\n--au\nContent-Type: text/html\n\n<p>html <a href=\"https://example.org/twin\">twin</a></p>\n--au--\n"},
+		// A part for an attachment extractor: Cyrus 3.10 indexes the
+		// message in a second pass (none is configured: only its text).
+		{"attachment", "From: r@example.org\nSubject: report attached\nContent-Type: multipart/mixed; boundary=m\n\n--m\nContent-Type: text/plain\n\nplease find the quarterly report\n--m\nContent-Type: application/pdf; name=report.pdf\nContent-Disposition: attachment; filename=report.pdf\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--m--\n"},
 	}
 }
 
@@ -323,4 +334,69 @@ func head(s []string) []string {
 		return append(s[:8:8], "…")
 	}
 	return s
+}
+
+// TestSquatNamelessFirst: a mailbox whose first message has no From, To,
+// Cc, Bcc or Subject. Cyrus's begin_message empties the document name
+// (the validity document's, "validity.N", until then) by its first byte
+// only: 3.6.1 opens the message's first classless text as a document
+// named "", 3.10.2 drops it (its append_text wants a name); neither
+// writes a second "validity.N". Our documents are Cyrus's, in order.
+//
+// cyrus: imap/search_squat.c begin_mailbox, begin_message, append_text
+// (3.6.1, 3.10.2)
+func TestSquatNamelessFirst(t *testing.T) {
+	RequireCyrus(t)
+	in := NewInstance(t, TempDir(t), "master", "search_engine: squat", "munge8bit: no")
+	in.Start(t)
+	in.CreateUser(t, "fred")
+	msgs := []struct{ name, msg string }{
+		{"nameless", "List-Id: Nameless list <nameless.example.org>\nMessage-ID: <first@example.org>\n\nthe first message has no address headers\n"},
+		{"named", "From: a@example.org\nSubject: second\n\nsecond body\n"},
+	}
+	appendCorpus(t, in, "fred", "INBOX", msgs)
+	if res := in.Tool(t, "squatter", "user/fred"); res.Code != 0 {
+		t.Fatalf("squatter: exit %d: %s", res.Code, res.Stderr)
+	}
+	sp := openSpool(t, in)
+	e, err := sp.LookupName("user.fred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qpath, _ := sp.MetaPath(e, spool.MetaSquat)
+	ix, err := squat.ReadFile(qpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cyrus []string
+	for _, d := range ix.Docs() {
+		cyrus = append(cyrus, fmt.Sprintf("%q:%d", d.Name, d.Length))
+	}
+	m, err := sp.Snapshot(context.Background(), "user.fred")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := []string{fmt.Sprintf("%q:0", fmt.Sprintf("validity.%d", m.UIDValidity))}
+	opt := searchtext.OptionsFrom(in.LoadConf(t, "squatter", 0))
+	for i := range msgs {
+		uid := uint32(i + 1)
+		mpath, _ := sp.MessagePath(e, uid, false)
+		file, err := os.ReadFile(mpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, err := searchtext.Documents(uid, file, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			if len(d.Text) >= squat.WordSize {
+				ours = append(ours, fmt.Sprintf("%q:%d", d.Name, len(d.Text)))
+			}
+		}
+	}
+	t.Logf("Cyrus %s: %v", in.Cyrus.Version, cyrus)
+	if !slices.Equal(ours, cyrus) {
+		t.Errorf("documents (name:length): ours %v, Cyrus's %v", ours, cyrus)
+	}
 }

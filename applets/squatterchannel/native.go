@@ -36,10 +36,11 @@ func Native(s Setup) (Indexer, error) {
 	// messages with parts for an attachment extractor in a second pass.
 	// cyrus: imap/search_squat.c begin_mailbox; imap/search_engines.c
 	// search_update_mailbox (3.10.2)
-	n := &native{sp: s.Spool, log: s.Log, verbose: s.Verbose, incremental: true}
+	n := &native{sp: s.Spool, log: s.Log, verbose: s.Verbose, incremental: true, setup: s}
 	if s.Config.Version.AtLeast(conf.V3_10) {
 		n.incremental = s.Options.Incremental
 		n.attachPass = searchtext.WantsAttachExtract
+		n.v310 = true
 	}
 	n.extract = func(uid uint32, msg []byte) ([]squat.Document, error) {
 		docs, err := searchtext.Documents(uid, msg, opt)
@@ -58,6 +59,8 @@ type native struct {
 	log         *slog.Logger
 	verbose     int
 	incremental bool
+	v310        bool
+	setup       Setup
 	extract     squatindex.Extractor
 	attachPass  func([]byte) (bool, error)
 
@@ -71,10 +74,19 @@ type native struct {
 // SQUAT engine does not batch).
 func (n *native) IndexMailbox(ctx context.Context, mbox string, blocking bool) (Result, error) {
 	var passes []squatindex.Stats
-	var began []time.Time
-	res, err := squatindex.IndexMailbox(ctx, n.sp, mbox, squatindex.Options{
+	opt := squatindex.Options{
 		Incremental: n.incremental, Blocking: blocking, Extract: n.extract, Log: n.log, AttachPass: n.attachPass,
-		EndPass: func(st squatindex.Stats, t time.Time) { passes, began = append(passes, st), append(began, t) }})
+		// end_mailbox, once per pass, logs as it ends the pass
+		EndPass: func(st squatindex.Stats, began time.Time) {
+			passes = append(passes, st)
+			if n.verbose > 0 {
+				n.stats(mbox, st, began)
+			}
+		}}
+	if n.v310 {
+		opt.Busy, opt.Relock = n.setup.LockBusy, func(reacquired bool) { n.relock(mbox, reacquired) }
+	}
+	res, err := squatindex.IndexMailbox(ctx, n.sp, mbox, opt)
 	var oe *squatindex.OpenError
 	if errors.As(err, &oe) {
 		return 0, &OpenError{Err: oe.Err}
@@ -90,7 +102,7 @@ func (n *native) IndexMailbox(ctx context.Context, mbox string, blocking bool) (
 	case squatindex.Again:
 		return Again, nil
 	}
-	// end_mailbox, once per pass, counts and logs
+	// end_mailbox, once per pass, counts
 	n.mu.Lock()
 	for _, st := range passes {
 		n.total.Messages += st.Messages
@@ -99,12 +111,23 @@ func (n *native) IndexMailbox(ctx context.Context, mbox string, blocking bool) (
 		n.mailboxes++
 	}
 	n.mu.Unlock()
-	if n.verbose > 0 {
-		for i, st := range passes {
-			n.stats(mbox, st, began[i])
-		}
-	}
 	return Done, nil
+}
+
+// relock logs, with -v, the locks let go between Cyrus 3.10's two passes
+// and taken again (LOG_DEBUG: seen only with imapd.conf's debug).
+//
+// cyrus: imap/search_engines.c search_update_mailbox (3.10.2)
+func (n *native) relock(mbox string, reacquired bool) {
+	if n.verbose == 0 {
+		return
+	}
+	desc := "released mailbox lock"
+	if reacquired {
+		desc = "reacquired mailbox lock"
+	}
+	cyruslog.Xsyslog(n.log, cyruslog.LevelDebug, desc, "search_update_mailbox",
+		"mboxname", mbox, "unixepoch", time.Now().Unix())
 }
 
 // EndCycle logs the cycle's totals as Cyrus's end_update does (with -v,

@@ -22,9 +22,10 @@ import (
 
 // recorder appends each mailbox to its file.
 type recorder struct {
-	mu   sync.Mutex
-	path string
-	sp   *spool.Spool
+	mu    sync.Mutex
+	path  string
+	sp    *spool.Spool
+	setup squatterchannel.Setup
 }
 
 func (r *recorder) IndexMailbox(ctx context.Context, mbox string, blocking bool) (squatterchannel.Result, error) {
@@ -41,6 +42,7 @@ func (r *recorder) IndexMailbox(ctx context.Context, mbox string, blocking bool)
 		l, err = r.sp.TryLock(spool.MailboxLockName(e), false)
 	}
 	if errors.Is(err, spool.ErrLocked) {
+		r.setup.LockBusy(spool.MailboxLockName(e))
 		return squatterchannel.Locked, nil
 	} else if err != nil {
 		return 0, &squatterchannel.OpenError{Err: err}
@@ -65,7 +67,7 @@ func main() {
 		if path == "" {
 			return nil, fmt.Errorf("SQUATTER_RECORD is not set")
 		}
-		return &recorder{path: path, sp: s.Spool}, nil
+		return &recorder{path: path, sp: s.Spool, setup: s}, nil
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := applets.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)

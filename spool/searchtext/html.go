@@ -35,6 +35,23 @@ const (
 	hCommentEndDash
 	hCommentEnd
 	hCommentEndBang
+	// Cyrus 3.10's states: a tag name followed by '/', an angle-bracketed
+	// URI, and the attributes it reads.
+	hSelfClosingName
+	hSelfClosingURI
+	hBeforeAttrName
+	hAttrName
+	hAfterAttrName
+	hBeforeAttrValue
+	hAttrValue
+)
+
+// The attributes Cyrus 3.10 keeps: a link target (a or area href, img
+// src) and an image's alt text.
+const (
+	attrHref = iota
+	attrAlt
+	attrNone
 )
 
 const (
@@ -46,17 +63,36 @@ const (
 // decodes character references, and writes a space for each tag that is
 // not a phrasing tag.
 //
-// cyrus: lib/charset.c striphtml2uni, html_saw_tag, html_saw_character (3.6.1)
+// Cyrus 3.10's (v310) reads attributes too: at the next end tag the last
+// link target is written as " <target>", followed by " (alt)" for an
+// image; tag names may hold digits, ':', '-' and '_'; img and area are
+// phrasing. With keepAngleURI (a text/plain part stripped as HTML) an
+// angle-bracketed URI such as <http://host/> is kept as text.
+//
+// cyrus: lib/charset.c striphtml2uni, html_saw_tag, html_saw_character (3.6.1, 3.10.2)
 type stripHTML struct {
-	next  func(rune)
-	stack [2]htmlState
-	depth int
-	name  []byte
-	ends  int
+	next         func(rune)
+	stack        [2]htmlState
+	depth        int
+	name         []byte
+	ends         int
+	v310         bool
+	keepAngleURI bool
+	attrName     []byte
+	attrQuot     rune
+	attrTyp      int
+	attrVals     [attrNone][]rune
 }
 
 func newStripHTML(next func(rune)) *stripHTML {
-	return &stripHTML{next: next, depth: 1}
+	return &stripHTML{next: next, depth: 1, attrTyp: attrNone}
+}
+
+// newStripHTML310 is Cyrus 3.10's stripper.
+func newStripHTML310(next func(rune), keepAngleURI bool) *stripHTML {
+	s := newStripHTML(next)
+	s.v310, s.keepAngleURI = true, keepAngleURI
+	return s
 }
 
 func (s *stripHTML) top() htmlState   { return s.stack[s.depth-1] }
@@ -192,34 +228,64 @@ func (s *stripHTML) step(c rune) (again bool) {
 		}
 	case hTagName:
 		switch {
+		case isHTMLSpace(c) && s.v310:
+			s.goTo(hBeforeAttrName)
 		case isHTMLSpace(c):
 			s.goTo(hTagParams)
+		case c == '/' && s.v310:
+			s.goTo(hSelfClosingName)
 		case c == '/':
 			s.goTo(hSelfClosing)
 		case c == '>':
 			s.pop()
 			s.sawTag()
-		case isAlpha(c):
+		case isAlpha(c), s.v310 && (isDigit(c) || c == ':' || c == '-' || c == '_'):
 			s.name = append(s.name, byte(c))
 		default:
 			s.pop()
 		}
-	case hSelfClosing:
-		if c == '>' {
+	case hSelfClosing, hSelfClosingName:
+		switch {
+		case c == '>':
 			s.ends = tagBegin | tagEnd
 			s.pop()
 			s.sawTag()
-		} else {
+		case s.top() == hSelfClosingName && c == '/' && s.keepAngleURI && maybeURI(s.name):
+			s.goTo(hSelfClosingURI)
+		default:
+			s.goTo(hTagParams)
+		}
+	case hSelfClosingURI:
+		switch {
+		case c == '>':
+			s.ends = tagBegin | tagEnd
+			s.pop()
+			s.sawTag()
+		case !isHTMLSpace(c):
+			s.next('<')
+			for _, b := range s.name {
+				s.next(rune(b))
+			}
+			s.next('/')
+			s.next('/')
+			s.next(c)
+			s.pop()
+			s.goTo(hData)
+		default:
 			s.goTo(hTagParams)
 		}
 	case hTagParams:
-		switch c {
-		case '>':
+		switch {
+		case c == '>':
 			s.pop()
 			s.sawTag()
-		case '/':
+		case c == '/':
 			s.goTo(hSelfClosing)
+		case isHTMLSpace(c) && s.v310:
+			s.goTo(hBeforeAttrName)
 		}
+	case hBeforeAttrName, hAttrName, hAfterAttrName, hBeforeAttrValue, hAttrValue:
+		s.attrStep(c)
 	case hBogusComment:
 		if c == '>' {
 			s.goTo(hData)
@@ -286,6 +352,11 @@ var phrasing = map[string]bool{
 	"ruby": true, "ins": true, "del": true,
 }
 
+// isPhrasing is phrasing, with Cyrus 3.10's img and area.
+func (s *stripHTML) isPhrasing(tag string) bool {
+	return phrasing[tag] || s.v310 && (tag == "img" || tag == "area")
+}
+
 func (s *stripHTML) sawTag() {
 	tag := strings.ToLower(string(s.name))
 	state := s.top()
@@ -302,8 +373,28 @@ func (s *stripHTML) sawTag() {
 		} else if state == hStyleData && s.ends == tagEnd {
 			s.goTo(hData)
 		}
-	case !phrasing[tag]:
-		s.next(' ')
+	default:
+		if s.v310 && s.ends&tagEnd != 0 {
+			if len(s.attrVals[attrHref]) > 0 {
+				if s.ends == tagEnd {
+					s.next(' ')
+				}
+				s.next('<')
+				s.putAttr(attrHref)
+				s.next('>')
+				// An alt counts only beside a link target.
+				if len(s.attrVals[attrAlt]) > 0 {
+					s.next(' ')
+					s.next('(')
+					s.putAttr(attrAlt)
+					s.next(')')
+				}
+			}
+			s.resetAttrs()
+		}
+		if !s.isPhrasing(tag) {
+			s.next(' ')
+		}
 	}
 }
 

@@ -23,6 +23,10 @@ type Options struct {
 	// SQUAT has no document class for (Content-Type, attachment names,
 	// List-Id …) is dropped; 3.6's adds it to the document begun before.
 	DropClassless bool
+	// HTML310 is Cyrus 3.10's HTML stripper: link targets and image alt
+	// text kept, angle-bracketed URIs kept in text/plain parts stripped
+	// as HTML.
+	HTML310 bool
 }
 
 // DefaultOptions are Cyrus 3.6.1's defaults.
@@ -33,7 +37,8 @@ func DefaultOptions() Options {
 // OptionsFrom reads the options from an imapd.conf.
 //
 // cyrus: imap/global.c cyrus_init (charset_flags) (3.6.1);
-// imap/search_squat.c begin_part, append_text, end_part (3.6.1, 3.10.2)
+// imap/search_squat.c begin_part, append_text, end_part (3.6.1, 3.10.2);
+// lib/charset.c striphtml2uni (3.6.1, 3.10.2)
 func OptionsFrom(c *conf.Config) Options {
 	o := Options{
 		SkipDiacrit:   c.Switch("search_skipdiacrit"),
@@ -41,6 +46,7 @@ func OptionsFrom(c *conf.Config) Options {
 		MimeUTF8:      c.Switch("rfc2047_utf8"),
 		IndexHeaders:  c.Switch("search_index_headers"),
 		DropClassless: c.Version.AtLeast(conf.V3_10),
+		HTML310:       c.Version.AtLeast(conf.V3_10),
 	}
 	switch v, _ := c.String("search_whitespace"); v {
 	case "skip":

@@ -170,7 +170,8 @@ func (x *extractor) header(p *cache.Part) {
 func (x *extractor) body(p *cache.Part) []byte {
 	html := p.Subtype == "HTML"
 	opt := x.opt
-	if p.Subtype == "PLAIN" && x.strip[p] {
+	plainHTML := p.Subtype == "PLAIN" && x.strip[p]
+	if plainHTML {
 		html, opt.SkipHTML = true, false
 	}
 	if html && opt.SkipHTML {
@@ -178,7 +179,11 @@ func (x *extractor) body(p *cache.Part) []byte {
 	}
 	k := &canon{opt: opt, out: make([]byte, 0, len(p.Content))}
 	emit, ascii := k.put, k.putASCII
-	if html {
+	switch {
+	case html && opt.HTML310:
+		// cyrus: imap/index.c getsearchtext_cb (CHARSET_KEEP_ANGLEURI) (3.10.2)
+		emit, ascii = newStripHTML310(k.put, plainHTML).put, nil
+	case html:
 		emit, ascii = newStripHTML(k.put).put, nil
 	}
 	if !x.decode(p, emit, ascii) {

@@ -127,6 +127,44 @@ func TestStripHTML(t *testing.T) {
 	}
 }
 
+// TestStripHTML310 pins Cyrus 3.10's stripper on constructs whose SQUAT
+// words integration's TestSearchText checks against 3.10.2 (html-links,
+// plain-angle-uri); 3.6's is given for contrast.
+func TestStripHTML310(t *testing.T) {
+	for _, c := range []struct {
+		in, v36, v310 string
+		angle         bool
+	}{
+		{`a <a href="u">t</a> b`, "a t b", "a t <u> b", false},
+		{`x<img src="p.png" alt="Alt"/>y`, "x y", "x<p.png> (Alt)y", false},
+		{`x<img src='p' alt='A'>y</p>`, "x y ", "xy <p> (A) ", false}, // kept until an end tag
+		{`<a download href="h">d</a>`, "d", "d", false},
+		{`<a href=h>u</a>`, "u", "u", false},
+		{`<a href="h>c</a>`, "c", "c", false},
+		{`<img alt="only"></b>`, " ", "", false},
+		{`<o:p>w</o:p><h1>x</h1>`, "p>wp>>x>", " w  x ", false},
+		{`<https://e/p> <b>b</b>`, "//e/p> b", "<https://e/p> b", true},
+		{`<https://e/p>`, "//e/p>", " ", false},
+		{`<http:// s> <ftp://>`, "// s> //>", "   ", true},
+	} {
+		for _, v310 := range []bool{false, true} {
+			var out []rune
+			put := func(r rune) { out = append(out, r) }
+			s := newStripHTML(put)
+			want := c.v36
+			if v310 {
+				s, want = newStripHTML310(put, c.angle), c.v310
+			}
+			for _, r := range c.in {
+				s.put(r)
+			}
+			if got := string(out); got != want {
+				t.Errorf("%q (3.10 %v): got %q, want %q", c.in, v310, got, want)
+			}
+		}
+	}
+}
+
 func TestDocuments(t *testing.T) {
 	msg := "From: Ann <ann@example.org>\r\nTo: bob@example.org\r\nSubject: =?ISO-8859-1?Q?Gr=FC=DFe?=\r\nList-Id: <l.example.org>\r\n" +
 		"Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n<i>plain</i> text\r\n" +

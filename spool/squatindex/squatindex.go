@@ -78,6 +78,13 @@ type Options struct {
 	// EndPass, if set, is told each written index's counts (Cyrus's
 	// end_mailbox, once per pass) and when its pass began.
 	EndPass func(st Stats, began time.Time)
+	// Busy, if set, is told the name of a lock found held when not
+	// Blocking (Cyrus 3.10's mboxname_lock logs each).
+	Busy func(lockName string)
+	// Relock, if set, is told when the locks are released between the
+	// two passes of AttachPass (false) and taken again, waiting, for the
+	// second (true), as Cyrus 3.10's search_update_mailbox does.
+	Relock func(reacquired bool)
 }
 
 // Stats is what Cyrus's SQUAT engine counts for its "squat: <mailbox>
@@ -110,14 +117,14 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 	if opt.Extract == nil {
 		return 0, errors.New("squatindex: no extractor")
 	}
-	release, res, err := lockMailbox(ctx, sp, intname, opt.Blocking)
+	release, res, err := lockMailbox(ctx, sp, intname, opt.Blocking, opt.Busy)
 	if err != nil {
 		return res, &OpenError{intname, err}
 	}
 	if res != Done {
 		return res, nil
 	}
-	defer release()
+	defer func() { release() }()
 
 	m, err := sp.Snapshot(ctx, intname)
 	if errors.Is(err, spool.ErrNotFound) {
@@ -183,6 +190,26 @@ func IndexMailbox(ctx context.Context, sp *spool.Spool, intname string, opt Opti
 	for i, recs := range passes {
 		began := time.Now()
 		if i > 0 {
+			// The locks are let go while the attachments' text would be
+			// extracted, then taken again, waiting.
+			// cyrus: imap/search_engines.c search_update_mailbox (3.10.2)
+			release()
+			release = func() {}
+			if opt.Relock != nil {
+				opt.Relock(false)
+			}
+			rel, res, err := lockMailbox(ctx, sp, intname, true, nil)
+			if err != nil {
+				return 0, &OpenError{intname, err}
+			}
+			if res != Done {
+				return 0, fmt.Errorf("squatindex: mailbox %s: gone between passes", intname)
+			}
+			release = rel
+			if opt.Relock != nil {
+				opt.Relock(true)
+			}
+			began = time.Now()
 			// begin_mailbox again: the index of the first pass, kept only
 			// when incremental
 			b = squat.NewBuild(m.UIDValidity)
@@ -324,7 +351,9 @@ func extract(sp *spool.Spool, m *spool.Mailbox, r *spool.Record, fn Extractor, b
 // name lock, which Cyrus's mailbox_open_irl holds for the whole update
 // (the index lock it drops while extracting text; Snapshot takes it for
 // the read). cyrus: imap/mailbox.c mailbox_open_advanced (3.6.1)
-func lockMailbox(ctx context.Context, sp *spool.Spool, intname string, blocking bool) (func(), Result, error) {
+//
+// busy, if set, is told the name of a lock found held when not blocking.
+func lockMailbox(ctx context.Context, sp *spool.Spool, intname string, blocking bool, busy func(string)) (func(), Result, error) {
 	take := func(name string) (*spool.NamedLock, Result, error) {
 		var l *spool.NamedLock
 		var err error
@@ -334,6 +363,9 @@ func lockMailbox(ctx context.Context, sp *spool.Spool, intname string, blocking 
 			l, err = sp.TryLock(name, false)
 		}
 		if errors.Is(err, spool.ErrLocked) {
+			if busy != nil {
+				busy(name)
+			}
 			return nil, Locked, nil
 		}
 		if err != nil {

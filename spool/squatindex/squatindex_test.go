@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,13 @@ func TestIndexMailbox(t *testing.T) {
 	if res, err := IndexMailbox(ctx, sp, "user.alice", Options{Extract: fakeExtract}); err != nil || res != Locked {
 		t.Fatalf("locked: %v %v", res, err)
 	}
+	var busy []string
+	if res, err := IndexMailbox(ctx, sp, "user.alice", Options{Extract: fakeExtract, Busy: func(n string) { busy = append(busy, n) }}); err != nil || res != Locked {
+		t.Fatalf("locked: %v %v", res, err)
+	}
+	if !reflect.DeepEqual(busy, []string{spool.MailboxLockName(e)}) {
+		t.Errorf("Busy told %q", busy)
+	}
 	l.Release()
 	if res, err := IndexMailbox(ctx, sp, "user.bob", Options{Extract: fakeExtract}); err != nil || res != Nonexistent {
 		t.Fatalf("missing: %v %v", res, err)
@@ -194,19 +202,32 @@ func TestIndexMailbox(t *testing.T) {
 
 // Cyrus 3.10's two passes (AttachPass): not incremental, the second pass
 // replaces the first one's index; incremental, it adds its messages after
-// the first one's. Each pass is reported.
+// the first one's. Each pass is reported; between them the mailbox lock
+// is free (Relock told), as in 3.10's search_update_mailbox.
 func TestAttachPass(t *testing.T) {
 	for _, incremental := range []bool{false, true} {
 		sp := testSpool(t)
 		appendMessages(t, sp, 1, 2, 3, 4)
 		attach := func(msg []byte) (bool, error) { return bytes.Contains(msg, []byte("message 2")), nil }
 		var passes []Stats
+		var relocks []string
+		e, _ := sp.LookupName("user.alice")
+		relock := func(reacquired bool) {
+			// Free between the passes: another holder can take it.
+			l, err := sp.TryLock(spool.MailboxLockName(e), true)
+			relocks = append(relocks, fmt.Sprint(reacquired, err == nil))
+			if err == nil {
+				l.Release()
+			}
+		}
 		res, err := IndexMailbox(context.Background(), sp, "user.alice", Options{Incremental: incremental, Blocking: true,
-			Extract: fakeExtract, AttachPass: attach, EndPass: func(st Stats, _ time.Time) { passes = append(passes, st) }})
+			Extract: fakeExtract, AttachPass: attach, EndPass: func(st Stats, _ time.Time) { passes = append(passes, st) }, Relock: relock})
 		if err != nil || res != Done {
 			t.Fatalf("incremental %v: %v %v", incremental, res, err)
 		}
-		e, _ := sp.LookupName("user.alice")
+		if got := strings.Join(relocks, " "); got != "false true true false" {
+			t.Errorf("incremental %v: relock (reacquired, lock free) %s", incremental, got)
+		}
 		path, _ := sp.MetaPath(e, spool.MetaSquat)
 		ix, err := squat.ReadFile(path)
 		if err != nil {
