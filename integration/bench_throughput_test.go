@@ -184,25 +184,31 @@ func flagPercent(b *testing.B, master *Instance, users, folders, messages, round
 		set.AddNum(imap.UID(uid))
 	}
 	for u := 0; u < users; u++ {
-		user := fmt.Sprintf("bench%02d", u)
-		c, err := master.DialIMAP(user, UserPassword)
-		if err != nil {
-			b.Fatal(err)
+		flagCorpusFolders(b, master, fmt.Sprintf("bench%02d", u), folders, set, op)
+	}
+}
+
+// flagCorpusFolders adds or removes \Flagged on the messages of set in
+// each of a corpus user's folders (INBOX, Folder1, …), over one IMAP
+// connection closed before it returns.
+func flagCorpusFolders(b *testing.B, master *Instance, user string, folders int, set imap.NumSet, op imap.StoreFlagsOp) {
+	b.Helper()
+	c, err := master.DialIMAP(user, UserPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { c.Logout().Wait(); c.Close() }()
+	for f := 0; f < folders; f++ {
+		box := "INBOX"
+		if f > 0 {
+			box = fmt.Sprintf("Folder%d", f)
 		}
-		for f := 0; f < folders; f++ {
-			box := "INBOX"
-			if f > 0 {
-				box = fmt.Sprintf("Folder%d", f)
-			}
-			if _, err := c.Select(box, nil).Wait(); err != nil {
-				b.Fatalf("select %s of %s: %v", box, user, err)
-			}
-			if err := c.Store(set, &imap.StoreFlags{Op: op, Flags: Flags(`\Flagged`), Silent: true}, nil).Close(); err != nil {
-				b.Fatalf("store in %s of %s: %v", box, user, err)
-			}
+		if _, err := c.Select(box, nil).Wait(); err != nil {
+			b.Fatalf("select %s of %s: %v", box, user, err)
 		}
-		c.Logout().Wait()
-		c.Close()
+		if err := c.Store(set, &imap.StoreFlags{Op: op, Flags: Flags(`\Flagged`), Silent: true}, nil).Close(); err != nil {
+			b.Fatalf("store in %s of %s: %v", box, user, err)
+		}
 	}
 }
 

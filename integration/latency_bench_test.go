@@ -119,24 +119,7 @@ func BenchmarkSlowLinkUpdates(b *testing.B) {
 			op = imap.StoreFlagsDel
 		}
 		for _, user := range names {
-			c, err := master.DialIMAP(user, UserPassword)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for f := 0; f < folders; f++ {
-				box := "INBOX"
-				if f > 0 {
-					box = fmt.Sprintf("Folder%d", f)
-				}
-				if _, err := c.Select(box, nil).Wait(); err != nil {
-					b.Fatalf("select %s of %s: %v", box, user, err)
-				}
-				if err := c.Store(uidSet(1), &imap.StoreFlags{Op: op, Flags: Flags(`\Flagged`), Silent: true}, nil).Close(); err != nil {
-					b.Fatalf("store in %s of %s: %v", box, user, err)
-				}
-			}
-			c.Logout().Wait()
-			c.Close()
+			flagCorpusFolders(b, master, user, folders, uidSet(1), op)
 		}
 	}
 	b.ResetTimer()
