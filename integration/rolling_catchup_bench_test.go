@@ -44,7 +44,7 @@ func treeTicks(dir string) int64 {
 // BENCH_ROLL_CATCHUP items (10,000) are queued with no client running
 // (each delivery goes to all BENCH_ROLL_USERS users, 4 by default), and
 // each client alone follows its channel until its replica has them all:
-// Cyrus's (csync), then ours with each of BENCH_ROLL_WORKERS (1,2,4,8),
+// Cyrus's (csync, then its IMAP transport), then ours with each of BENCH_ROLL_WORKERS (1,2,4,8),
 // all into Cyrus's sync_server; then ours (4 workers) into our own
 // sync_server, the whole package replaced (BENCH_ROLL_OURSERVER=0 leaves
 // it out).
@@ -67,7 +67,7 @@ func BenchmarkRollingCatchup(b *testing.B) {
 		label, channel, prog string
 		args                 []string
 	}
-	clients := []client{{label: "cyrus", channel: "cyrus"}}
+	clients := []client{{label: "cyrus", channel: "cyrus"}, {label: "cyrus-imap", channel: "cyrusimap"}}
 	for _, n := range workers {
 		clients = append(clients, client{label: fmt.Sprintf("ours-w%d", n), channel: fmt.Sprintf("ours%d", n),
 			args: []string{"--workers", strconv.Itoa(n)}})
@@ -81,7 +81,19 @@ func BenchmarkRollingCatchup(b *testing.B) {
 	for _, c := range clients {
 		channels = append(channels, c.channel)
 	}
-	tr := newTrioServers(b, channels, ourServer, nil)
+	tr := newTrioServers(b, channels, ourServer, func(tr *trio) {
+		// Cyrus's client over its IMAP transport: the replica's imapd.
+		r := tr.replicas["cyrusimap"]
+		for i, l := range tr.master.Extra {
+			switch l {
+			case "cyrusimap_sync_port: " + itoa(r.CSyncPort):
+				tr.master.Extra[i] = "cyrusimap_sync_port: " + itoa(r.IMAPPort)
+			case "cyrusimap_sync_try_imap: 0":
+				tr.master.Extra[i] = "cyrusimap_sync_try_imap: 1"
+			}
+		}
+		tr.master.WriteConfigs(b)
+	})
 	var users []string
 	for i := range nusers {
 		users = append(users, fmt.Sprintf("catchu%d", i))
@@ -90,7 +102,7 @@ func BenchmarkRollingCatchup(b *testing.B) {
 	}
 	for i := range clients {
 		clients[i].prog = cyrusClient(tr.master)
-		if clients[i].label != "cyrus" {
+		if !strings.HasPrefix(clients[i].label, "cyrus") {
 			clients[i].prog = tr.ours(b)
 		}
 	}
@@ -151,9 +163,11 @@ func BenchmarkRollingCatchup(b *testing.B) {
 		b.ReportMetric(repCPU, cl.label+"-replica-cpu-s")
 		fmt.Fprintf(&table, "  %-12s %6.2f s  CPU %6.2f s  replica CPU %6.2f s  peak RSS %5.1f MiB", cl.label, times[cl.label], cpu,
 			repCPU, float64(rss)/1024)
-		if cl.label != "cyrus" {
-			b.ReportMetric(times["cyrus"]/times[cl.label], "cyrus/"+cl.label+"-speedup")
-			fmt.Fprintf(&table, "  %.2fx Cyrus's speed", times["cyrus"]/times[cl.label])
+		if !strings.HasPrefix(cl.label, "cyrus") {
+			// against Cyrus's faster transport in this run
+			best := min(times["cyrus"], times["cyrus-imap"])
+			b.ReportMetric(best/times[cl.label], "cyrus-best/"+cl.label+"-speedup")
+			fmt.Fprintf(&table, "  %.2fx Cyrus's best speed", best/times[cl.label])
 		}
 		table.WriteString("\n")
 	}
