@@ -2,53 +2,25 @@ package squatterchannel
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/cyrus-replication/cyrus-replication/conf"
 	"github.com/cyrus-replication/cyrus-replication/internal/cyruslog"
 	"github.com/cyrus-replication/cyrus-replication/spool"
+	"github.com/cyrus-replication/cyrus-replication/spool/squatindex"
 )
 
-// Result is how indexing one mailbox ended, when it did not fail.
-type Result int
+// Result is how indexing one mailbox ended, when it did not fail: the
+// native indexer's, after Cyrus's index_one return codes.
+type Result = squatindex.Result
 
-// The results, after Cyrus's index_one return codes.
+// The results (see squatindex for each).
 const (
-	// Done: every message of the mailbox is in its index.
-	Done Result = iota
-	// Again: one batch (search_batchsize messages) was indexed and more
-	// remain (IMAP_AGAIN). Rolling mode re-queues the mailbox on its
-	// channel; -f indexes it again at once, as Cyrus's blocking index_one
-	// does. Only an engine that batches returns it: Cyrus 3.6's SQUAT
-	// engine does not (its flags lack SEARCH_FLAG_CAN_BATCH), it indexes
-	// every message not yet indexed in one go, whatever search_batchsize
-	// says.
-	//
-	// cyrus: imap/search_engines.c search_batch_size,
-	// search_update_mailbox; imap/search_squat.c squat_search_engine (3.6.1)
-	Again
-	// Locked: the mailbox was locked and the open did not block
-	// (IMAP_MAILBOX_LOCKED); it is re-queued.
-	Locked
-	// Nonexistent: the mailbox went away since it was looked up
-	// (IMAP_MAILBOX_NONEXISTENT).
-	Nonexistent
+	Done        = squatindex.Done
+	Again       = squatindex.Again
+	Locked      = squatindex.Locked
+	Nonexistent = squatindex.Nonexistent
 )
-
-func (r Result) String() string {
-	switch r {
-	case Done:
-		return "done"
-	case Again:
-		return "again"
-	case Locked:
-		return "locked"
-	case Nonexistent:
-		return "nonexistent"
-	}
-	return fmt.Sprintf("Result(%d)", int(r))
-}
 
 // Indexer brings one mailbox's search index up to date: Cyrus's index_one
 // less its log lines, which the loop writes from the outcome. It opens the

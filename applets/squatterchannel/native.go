@@ -94,13 +94,8 @@ func (n *native) IndexMailbox(ctx context.Context, mbox string, blocking bool) (
 	if err != nil {
 		return 0, err
 	}
-	switch res {
-	case squatindex.Locked:
-		return Locked, nil
-	case squatindex.Nonexistent:
-		return Nonexistent, nil
-	case squatindex.Again:
-		return Again, nil
+	if res != Done {
+		return res, nil
 	}
 	// end_mailbox, once per pass, counts
 	n.mu.Lock()

@@ -37,6 +37,14 @@ const (
 	// Done: every message is indexed.
 	Done Result = iota
 	// Again: a batch was indexed and more messages remain (IMAP_AGAIN).
+	// Rolling mode re-queues the mailbox on its channel; -f indexes it
+	// again at once, as Cyrus's blocking index_one does. Only an engine
+	// that batches returns it: Cyrus 3.6's SQUAT engine does not (its
+	// flags lack SEARCH_FLAG_CAN_BATCH), it indexes every message not yet
+	// indexed in one go, whatever search_batchsize says.
+	//
+	// cyrus: imap/search_engines.c search_batch_size,
+	// search_update_mailbox; imap/search_squat.c squat_search_engine (3.6.1)
 	Again
 	// Locked: not blocking, and the mailbox was locked (IMAP_MAILBOX_LOCKED).
 	Locked
@@ -46,7 +54,17 @@ const (
 )
 
 func (r Result) String() string {
-	return [...]string{"done", "again", "locked", "nonexistent"}[r]
+	switch r {
+	case Done:
+		return "done"
+	case Again:
+		return "again"
+	case Locked:
+		return "locked"
+	case Nonexistent:
+		return "nonexistent"
+	}
+	return fmt.Sprintf("Result(%d)", int(r))
 }
 
 // Options control one update.
