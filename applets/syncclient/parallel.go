@@ -2,12 +2,8 @@ package syncclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"sync"
-
-	"github.com/cyrus-replication/cyrus-replication/spool"
 )
 
 // parallel runs units on up to --workers workers (see pool.go): the
@@ -103,58 +99,17 @@ func (r *run) allParallel(ctx context.Context, prefix string) error {
 		r.progress.setTotal(r.countUsers(ctx, list, prefix))
 	}
 	var units []unit
-	prev := ""
-	for e, err := range list.Entries(ctx) {
+	for t, err := range r.allTargets(ctx, list, prefix) {
 		if err != nil {
 			r.failed = true
 			return r.connected(ctx)
 		}
-		if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || e.Intermediate() || ctx.Err() != nil {
-			continue
-		}
-		m := r.s.ns.ParseInternal(e.Name)
-		userid, name := m.UserID(), e.Name
-		switch {
-		case userid != "" && m.Deleted != 0:
-			continue
-		case userid != "":
-			if userid == prev {
-				continue
-			}
-			prev = userid
-		}
 		var ahead func(context.Context, *syncer)
-		if userid != "" {
-			ahead = r.userAhead(userid)
+		if t.userid != "" {
+			ahead = r.userAhead(t.userid)
 		}
-		units = append(units, unit{keys: []string{userid}, ahead: ahead, do: func(ctx context.Context, s *syncer) error {
-			var err error
-			if userid != "" {
-				err = s.doUser(ctx, userid)
-				r.progress.userDone()
-			} else {
-				err = s.doMailboxes(ctx, []string{name})
-			}
-			if errors.Is(err, spool.ErrLocked) {
-				if r.o.Verbose > 0 {
-					if userid != "" {
-						fmt.Fprintf(r.stderr, "Skipping locked user %s\n", userid)
-					} else {
-						fmt.Fprintf(r.stderr, "Skipping locked mailbox %s\n", name)
-					}
-				}
-				return nil
-			}
-			if err != nil && ctx.Err() == nil {
-				what := userid
-				if what == "" {
-					what = name
-				}
-				r.bail(fmt.Sprintf("do_user(%s)", what))
-				s.c.Close()
-				s.c = nil
-			}
-			return err
+		units = append(units, unit{keys: []string{t.userid}, ahead: ahead, do: func(ctx context.Context, s *syncer) error {
+			return r.syncAllTarget(ctx, s, t)
 		}})
 	}
 	if len(units) == 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"strings"
 	"sync"
@@ -343,56 +344,85 @@ func (r *run) all(ctx context.Context) error {
 	if r.progress != nil {
 		r.progress.setTotal(r.countUsers(ctx, list, prefix))
 	}
-	prev := ""
-	for e, err := range list.Entries(ctx) {
+	for t, err := range r.allTargets(ctx, list, prefix) {
 		if err != nil {
 			r.failed = true
 			return nil
-		}
-		// mboxlist_allmbox without flags: no tombstones, no intermediates.
-		if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || e.Intermediate() || ctx.Err() != nil {
-			continue
 		}
 		if r.s.c == nil {
 			if err := r.connect(ctx); err != nil {
 				return err
 			}
 		}
-		m := r.s.ns.ParseInternal(e.Name)
-		userid := m.UserID()
-		var err error
-		switch {
-		case userid != "" && m.Deleted != 0:
-			continue
-		case userid != "":
-			if userid == prev {
-				continue
-			}
-			prev = userid
-			err = r.s.doUser(ctx, userid)
-			r.progress.userDone()
-		default:
-			err = r.s.doMailboxes(ctx, []string{e.Name})
-		}
-		if errors.Is(err, spool.ErrLocked) {
-			if r.o.Verbose > 0 {
-				if userid != "" {
-					fmt.Fprintf(r.stderr, "Skipping locked user %s\n", userid)
-				} else {
-					fmt.Fprintf(r.stderr, "Skipping locked mailbox %s\n", e.Name)
-				}
-			}
-			continue
-		}
-		if err != nil {
-			what := userid
-			if what == "" {
-				what = e.Name
-			}
-			r.bail(fmt.Sprintf("do_user(%s)", what))
-			r.s.c.Close()
-			r.s.c = nil
-		}
+		r.syncAllTarget(ctx, r.s, t)
 	}
 	return nil
+}
+
+// allTarget is one step of -A: a user (userid set) or a shared mailbox.
+type allTarget struct{ userid, name string }
+
+// allTargets walks mailboxes.db as mboxlist_allmbox without flags (no
+// tombstones, no intermediates, no deleted users' mailboxes), names
+// starting with prefix: each user once, at its first mailbox, and each
+// shared mailbox. It stops when ctx ends.
+func (r *run) allTargets(ctx context.Context, list *spool.MailboxList, prefix string) iter.Seq2[allTarget, error] {
+	return func(yield func(allTarget, error) bool) {
+		prev := ""
+		for e, err := range list.Entries(ctx) {
+			if err != nil {
+				yield(allTarget{}, err)
+				return
+			}
+			if !strings.HasPrefix(e.Name, prefix) || e.Deleted() || e.Intermediate() || ctx.Err() != nil {
+				continue
+			}
+			m := r.s.ns.ParseInternal(e.Name)
+			userid := m.UserID()
+			switch {
+			case userid != "" && m.Deleted != 0:
+				continue
+			case userid != "" && userid == prev:
+				continue
+			case userid != "":
+				prev = userid
+			}
+			if !yield(allTarget{userid: userid, name: e.Name}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// syncAllTarget syncs one step of -A on s: a locked user or mailbox is
+// skipped (said with -v), a failure bails out as Cyrus's cb_allmbox does
+// and closes the session, which the next step opens again.
+func (r *run) syncAllTarget(ctx context.Context, s *syncer, t allTarget) error {
+	var err error
+	if t.userid != "" {
+		err = s.doUser(ctx, t.userid)
+		r.progress.userDone()
+	} else {
+		err = s.doMailboxes(ctx, []string{t.name})
+	}
+	if errors.Is(err, spool.ErrLocked) {
+		if r.o.Verbose > 0 {
+			if t.userid != "" {
+				fmt.Fprintf(r.stderr, "Skipping locked user %s\n", t.userid)
+			} else {
+				fmt.Fprintf(r.stderr, "Skipping locked mailbox %s\n", t.name)
+			}
+		}
+		return nil
+	}
+	if err != nil && ctx.Err() == nil {
+		what := t.userid
+		if what == "" {
+			what = t.name
+		}
+		r.bail(fmt.Sprintf("do_user(%s)", what))
+		s.c.Close()
+		s.c = nil
+	}
+	return err
 }
