@@ -104,6 +104,9 @@ func (r *run) allParallel(ctx context.Context, prefix string) error {
 			r.failed = true
 			return r.connected(ctx)
 		}
+		if t.skip {
+			continue
+		}
 		var ahead func(context.Context, *syncer)
 		if t.userid != "" {
 			ahead = r.userAhead(t.userid)

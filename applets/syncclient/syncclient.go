@@ -349,23 +349,33 @@ func (r *run) all(ctx context.Context) error {
 			r.failed = true
 			return nil
 		}
+		// cb_allmbox reconnects after a failure at the next mailbox it is
+		// called for, one it then skips too.
 		if r.s.c == nil {
 			if err := r.connect(ctx); err != nil {
 				return err
 			}
 		}
-		r.syncAllTarget(ctx, r.s, t)
+		if !t.skip {
+			r.syncAllTarget(ctx, r.s, t)
+		}
 	}
 	return nil
 }
 
-// allTarget is one step of -A: a user (userid set) or a shared mailbox.
-type allTarget struct{ userid, name string }
+// allTarget is one step of -A: a user (userid set) or a shared mailbox;
+// skip marks a mailbox cb_allmbox is called for and passes over (a deleted
+// user's, or a user's after its first).
+type allTarget struct {
+	userid, name string
+	skip         bool
+}
 
 // allTargets walks mailboxes.db as mboxlist_allmbox without flags (no
-// tombstones, no intermediates, no deleted users' mailboxes), names
-// starting with prefix: each user once, at its first mailbox, and each
-// shared mailbox. It stops when ctx ends.
+// tombstones, no intermediates), names starting with prefix: each user
+// once, at its first mailbox, and each shared mailbox; the rest of a
+// user's mailboxes and deleted users' come as skip steps. It stops when
+// ctx ends.
 func (r *run) allTargets(ctx context.Context, list *spool.MailboxList, prefix string) iter.Seq2[allTarget, error] {
 	return func(yield func(allTarget, error) bool) {
 		prev := ""
@@ -379,15 +389,14 @@ func (r *run) allTargets(ctx context.Context, list *spool.MailboxList, prefix st
 			}
 			m := r.s.ns.ParseInternal(e.Name)
 			userid := m.UserID()
+			t := allTarget{userid: userid, name: e.Name}
 			switch {
-			case userid != "" && m.Deleted != 0:
-				continue
-			case userid != "" && userid == prev:
-				continue
+			case userid != "" && m.Deleted != 0, userid != "" && userid == prev:
+				t.skip = true
 			case userid != "":
 				prev = userid
 			}
-			if !yield(allTarget{userid: userid, name: e.Name}, nil) {
+			if !yield(t, nil) {
 				return
 			}
 		}
