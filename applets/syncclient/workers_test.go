@@ -162,6 +162,17 @@ func slowUsers(rep *recReplica, c *concurrency, fail func(verb, key, user string
 	}
 }
 
+// checkGetUserOnce checks that each user named in -u got one GET USER per
+// time it is named.
+func checkGetUserOnce(t *testing.T, cmds, users []string) {
+	t.Helper()
+	for _, u := range users {
+		if want, n := count(users, u), count(cmds, "GET USER "+u); n != want {
+			t.Errorf("GET USER %s sent %d times, want %d", u, n, want)
+		}
+	}
+}
+
 // TestUsersWorkers: -u with several users and --workers 3 syncs them on
 // three connections at once, one user never on two, and -v -v prints
 // whole lines (actions on stdout, the sessions' traces on stderr).
@@ -191,16 +202,7 @@ func TestUsersWorkers(t *testing.T) {
 	if c.maxKey != 1 || c.maxAll < 2 {
 		t.Errorf("per user at most %d at once (%q), overall %d", c.maxKey, c.overlap, c.maxAll)
 	}
-	cmds := rep.commands()
-	for _, u := range users {
-		want := 1
-		if u == "u1" {
-			want = 2
-		}
-		if n := count(cmds, "GET USER "+u); n != want {
-			t.Errorf("GET USER %s sent %d times", u, n)
-		}
-	}
+	checkGetUserOnce(t, rep.commands(), users)
 	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
 		if !strings.HasPrefix(l, "USER ") && !strings.HasPrefix(l, "Does not exist locally ") && !strings.HasPrefix(l, "MAILBOX") &&
 			!strings.HasPrefix(l, "SEEN ") && !strings.HasPrefix(l, "SUB ") && !strings.HasPrefix(l, "QUOTA ") &&
@@ -515,15 +517,7 @@ func TestUsersAhead(t *testing.T) {
 				t.Errorf("a user on two workers at once: %q", c.overlap)
 			}
 			cmds := rep.commands()
-			for _, u := range users {
-				want := 1
-				if u == "u1" {
-					want = 2
-				}
-				if n := count(cmds, "GET USER "+u); n != want {
-					t.Errorf("GET USER %s sent %d times", u, n)
-				}
-			}
+			checkGetUserOnce(t, cmds, users)
 			if workers == 1 {
 				var gets []string
 				for _, cmd := range cmds {
